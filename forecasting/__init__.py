@@ -3,6 +3,11 @@
 TensorFlow/Keras is imported lazily, only by the functions that train or load a network.
 """
 
+import os
+
+# Quiet TensorFlow's C++ start-up chatter (CUDA probes, CPU flags) before anything imports it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
 from forecasting.errors import BundleError, ConfigError, DataError, ForecastingError, TrainingError
 from forecasting.series import TimeSeries
 

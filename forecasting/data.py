@@ -730,21 +730,48 @@ def _numeric_column(col: pd.Series, decimal: str, thousands: str | None
         return None, ()
     if pd.api.types.is_numeric_dtype(col):
         return col.astype("float64"), ()
-    text = _text(col).str.strip()
-    missing = text.str.lower().isin(_NA_TOKENS)
-    cleaned = text
-    if thousands:
-        cleaned = cleaned.str.replace(thousands, "", regex=False)
-    cleaned = cleaned.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
-    if decimal == ",":
-        cleaned = cleaned.str.replace(",", ".", regex=False)
-    numbers = pd.to_numeric(cleaned.where(~missing, ""), errors="coerce").astype("float64")
-    bad = numbers.isna() & ~missing
-    filled = int((~missing).sum())
-    if filled == 0 or bad.sum() > filled / 2:
+    text = _text(col)
+    if not _mostly_numbers(*_to_numbers(text.head(500), decimal, thousands)):
+        return None, ()  # a text column: no need to convert every cell
+    numbers, missing = _to_numbers(text, decimal, thousands)
+    if not _mostly_numbers(numbers, missing):
         return None, ()
+    bad = numbers.isna() & ~missing
     rows = np.flatnonzero(bad.to_numpy())
-    return numbers, tuple((int(i) + 1, str(text.iloc[i])) for i in rows)
+    return numbers, tuple((int(i) + 1, str(text.iloc[i]).strip()) for i in rows)
+
+
+def _to_numbers(text: pd.Series, decimal: str, thousands: str | None
+                ) -> tuple[pd.Series, pd.Series]:
+    """Numbers (NaN where unreadable) and the mask of cells that are empty or NA."""
+    numbers = pd.Series(np.nan, index=text.index)
+    if decimal == "." and thousands != ".":  # plain numbers read directly, the rest cleaned
+        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    missing = pd.Series(False, index=text.index)
+    todo = numbers.isna()
+    if todo.any():
+        rest = text[todo].str.strip()
+        missing[todo] = rest.str.lower().isin(_NA_TOKENS)
+        numbers[todo] = pd.to_numeric(_clean_numbers(rest.where(~missing[todo], ""), decimal,
+                                                     thousands), errors="coerce")
+    return numbers, missing
+
+
+def _mostly_numbers(numbers: pd.Series, missing: pd.Series) -> bool:
+    """At least half of the filled cells are numbers (the rest are reported as bad cells)."""
+    filled = int((~missing).sum())
+    return filled > 0 and int(numbers.notna().sum()) * 2 >= filled
+
+
+def _clean_numbers(text: pd.Series, decimal: str, thousands: str | None) -> pd.Series:
+    """Text of numbers in Python notation: no grouping marks, '.' as the decimal mark."""
+    if thousands:
+        text = text.str.replace(thousands, "", regex=False)
+    if text.str.contains(r"[\s\u00a0\u202f']", regex=True).any():
+        text = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    if decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+    return text
 
 
 # --------------------------------------------------------------------------- candidates

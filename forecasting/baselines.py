@@ -1,0 +1,125 @@
+"""Simple forecasting methods that every network is measured against.
+
+Each baseline maps `(history, horizon, period)` to `horizon` forecasts, using nothing after
+the end of `history`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from forecasting.seasonality import seasonal_indices, seasonality_test
+
+Baseline = Callable[[np.ndarray, int, int], np.ndarray]
+
+
+def naive(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
+    """The last value, repeated."""
+    return np.full(horizon, float(history[-1]))
+
+
+def seasonal_naive(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
+    """The value one season earlier (naive when there is no season or too little data)."""
+    if period < 2 or len(history) < period:
+        return naive(history, horizon)
+    last_cycle = np.asarray(history[-period:], dtype=float)
+    return np.resize(last_cycle, horizon)
+
+
+def _adjustment(history: np.ndarray, period: int) -> np.ndarray | None:
+    """Multiplicative seasonal indices by classical decomposition when the M4 test finds a
+    season (and the series is positive), else None."""
+    if period < 2 or np.any(history <= 0) or not seasonality_test(history, period):
+        return None
+    return seasonal_indices(history, period, multiplicative=True)
+
+
+def naive2(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
+    """The M4 competition's reference: naive on the seasonally adjusted series."""
+    history = np.asarray(history, dtype=float)
+    indices = _adjustment(history, period)
+    if indices is None:
+        return naive(history, horizon)
+    n = history.size
+    adjusted = history[-1] / indices[(n - 1) % period]
+    return adjusted * indices[(n + np.arange(horizon)) % period]
+
+
+def drift(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
+    """A straight line through the first and last values, extended."""
+    history = np.asarray(history, dtype=float)
+    slope = (history[-1] - history[0]) / max(history.size - 1, 1)
+    return history[-1] + slope * np.arange(1, horizon + 1)
+
+
+def moving_average(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
+    """The mean of the last season (or of the last 3 values without one)."""
+    span = period if period > 1 else 3
+    return np.full(horizon, float(np.mean(history[-span:])))
+
+
+def _statsmodels(fit_forecast: Callable[[np.ndarray], np.ndarray], history: np.ndarray,
+                 horizon: int) -> np.ndarray:
+    """Run a statsmodels fit quietly; NaN forecasts if it fails (too short, no convergence)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            forecast = np.asarray(fit_forecast(np.asarray(history, dtype=float)), dtype=float)
+        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, IndexError):
+            return np.full(horizon, np.nan)
+    return forecast if forecast.shape == (horizon,) else np.full(horizon, np.nan)
+
+
+def ets(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
+    """Holt-Winters exponential smoothing with a damped trend, seasonal when the data allows."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    history = np.asarray(history, dtype=float)
+    seasonal = None
+    if period > 1 and history.size >= 2 * period + 2 and seasonality_test(history, period):
+        seasonal = "mul" if np.all(history > 0) else "add"
+
+    def fit(y):
+        model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal=seasonal,
+                                     seasonal_periods=period if seasonal else None,
+                                     initialization_method="estimated")
+        return model.fit().forecast(horizon)
+
+    return _statsmodels(fit, history, horizon)
+
+
+def theta(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
+    """The Theta method (winner of the M3 competition), deseasonalized when a season shows."""
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    history = np.asarray(history, dtype=float)
+    seasonal = period > 1 and history.size >= 2 * period and seasonality_test(history, period)
+
+    def fit(y):
+        model = ThetaModel(y, period=period if seasonal else 1, deseasonalize=bool(seasonal),
+                           method="additive" if np.any(y <= 0) else "auto")
+        return model.fit().forecast(horizon)
+
+    return _statsmodels(fit, history, horizon)
+
+
+QUICK_BASELINES: dict[str, Baseline] = {
+    "naive": naive,
+    "seasonal_naive": seasonal_naive,
+}
+ALL_BASELINES: dict[str, Baseline] = {
+    **QUICK_BASELINES,
+    "naive2": naive2,
+    "drift": drift,
+    "moving_average": moving_average,
+    "ets": ets,
+    "theta": theta,
+}
+BASELINE_NAMES = {
+    "naive": "Naive", "seasonal_naive": "Seasonal naive", "naive2": "Naive2",
+    "drift": "Drift", "moving_average": "Moving average", "ets": "ETS (Holt-Winters)",
+    "theta": "Theta",
+}

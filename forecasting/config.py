@@ -1,0 +1,202 @@
+"""Every setting of a run, as frozen dataclasses that round-trip through JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from forecasting.errors import ConfigError
+
+CELLS = ("rnn", "lstm", "gru")
+CELL_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+STRATEGIES = ("recursive", "direct")
+SCALINGS = ("window", "standard", "minmax")
+AUTO = 0  # window / horizon value meaning "derive from the seasonal period"
+
+
+def _check(condition: bool, name: str, rule: str, value: Any) -> None:
+    if not condition:
+        raise ConfigError(f"`{name}` {rule}. Received: {name}={value!r}")
+
+
+class _JsonMixin:
+    """`to_dict` / `from_dict` / `to_json` / `from_json` for (nested) frozen dataclasses."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None):
+        data = dict(data or {})
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise ConfigError(
+                f"Unknown setting(s) {', '.join(unknown)} for {cls.__name__}. "
+                f"Known settings: {', '.join(names)}."
+            )
+        kwargs = {}
+        for name, value in data.items():
+            nested = _NESTED.get((cls.__name__, name))
+            kwargs[name] = nested.from_dict(value) if nested else value
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:  # a value of the wrong type deep inside __post_init__
+            raise ConfigError(f"Invalid settings for {cls.__name__}: {exc}") from None
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"The configuration is not valid JSON ({exc.msg} at line "
+                              f"{exc.lineno}). Export it again from the dashboard.") from None
+        if not isinstance(data, dict):
+            raise ConfigError("The configuration JSON must be an object of settings.")
+        return cls.from_dict(data)
+
+    def replace(self, **changes):
+        """A copy with some settings changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ModelConfig(_JsonMixin):
+    """The network and how its inputs are prepared.
+
+    Attributes:
+        cell: "rnn" (SimpleRNN), "lstm" or "gru".
+        window: Input length in steps; 0 derives it from the season (two cycles).
+        units: Units of each recurrent layer.
+        layers: Number of stacked recurrent layers.
+        dropout: Dropout after each recurrent layer (0 disables it).
+        strategy: "direct" (one output per lead time) or "recursive" (one step fed back).
+        scaling: "window" scales each input window by its own last value; "standard" and
+            "minmax" fit one global scaler on the training part (the tutorial way).
+        deseasonalize: Remove a seasonal pattern (fit on the training part) when one is found.
+        log: Model the logarithm of positive series; forecasts are transformed back.
+        ensemble: Number of networks trained with different seeds; forecasts take their median.
+    """
+
+    cell: str = "gru"
+    window: int = AUTO
+    units: int = 32
+    layers: int = 1
+    dropout: float = 0.0
+    strategy: str = "direct"
+    scaling: str = "window"
+    deseasonalize: bool = True
+    log: bool = False
+    ensemble: int = 1
+
+    def __post_init__(self) -> None:
+        _check(self.cell in CELLS, "cell", f"must be one of {', '.join(CELLS)}", self.cell)
+        _check(isinstance(self.window, int) and (self.window == AUTO or self.window >= 2),
+               "window", "must be at least 2 (or 0 for automatic)", self.window)
+        _check(isinstance(self.units, int) and 1 <= self.units <= 1024, "units",
+               "must be between 1 and 1024", self.units)
+        _check(isinstance(self.layers, int) and 1 <= self.layers <= 8, "layers",
+               "must be between 1 and 8", self.layers)
+        _check(0.0 <= self.dropout < 1.0, "dropout", "must be in [0, 1)", self.dropout)
+        _check(self.strategy in STRATEGIES, "strategy",
+               f"must be one of {', '.join(STRATEGIES)}", self.strategy)
+        _check(self.scaling in SCALINGS, "scaling", f"must be one of {', '.join(SCALINGS)}",
+               self.scaling)
+        _check(isinstance(self.ensemble, int) and 1 <= self.ensemble <= 10, "ensemble",
+               "must be between 1 and 10", self.ensemble)
+
+
+@dataclass(frozen=True)
+class TrainConfig(_JsonMixin):
+    """How the network is fitted.
+
+    Attributes:
+        epochs: Maximum passes over the training windows.
+        batch_size: Windows per gradient step.
+        learning_rate: Adam step size.
+        patience: Epochs without validation improvement before stopping (0 disables it).
+        seed: Seed of weights, shuffling and dropout; the same seed repeats a run.
+        clipnorm: Gradient norm clipping (0 disables it).
+        validation_fraction: Tail of the training part used to stop early and calibrate.
+    """
+
+    epochs: int = 100
+    batch_size: int = 32
+    learning_rate: float = 0.003
+    patience: int = 10
+    seed: int = 42
+    clipnorm: float = 1.0
+    validation_fraction: float = 0.15
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.epochs, int) and 1 <= self.epochs <= 10_000, "epochs",
+               "must be between 1 and 10000", self.epochs)
+        _check(isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65_536,
+               "batch_size", "must be between 1 and 65536", self.batch_size)
+        _check(0 < self.learning_rate <= 1, "learning_rate", "must be in (0, 1]",
+               self.learning_rate)
+        _check(isinstance(self.patience, int) and self.patience >= 0, "patience",
+               "must be 0 or more", self.patience)
+        _check(isinstance(self.seed, int) and 0 <= self.seed < 2**31, "seed",
+               "must be between 0 and 2**31 - 1", self.seed)
+        _check(self.clipnorm >= 0, "clipnorm", "must be 0 or more", self.clipnorm)
+        _check(0 < self.validation_fraction < 0.5, "validation_fraction",
+               "must be in (0, 0.5)", self.validation_fraction)
+
+
+@dataclass(frozen=True)
+class RunConfig(_JsonMixin):
+    """A whole run: what to forecast, the network and its training.
+
+    Attributes:
+        horizon: Steps to forecast; 0 derives it from the season (one cycle).
+        test_size: Fraction of the series held out at the end for testing (at least the
+            horizon).
+        level: Coverage of the prediction interval (0.95 -> 95%).
+        model: The network settings.
+        train: The training settings.
+    """
+
+    horizon: int = AUTO
+    test_size: float = 0.2
+    level: float = 0.9
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.horizon, int) and 0 <= self.horizon <= 1000, "horizon",
+               "must be between 1 and 1000 (or 0 for automatic)", self.horizon)
+        _check(0 < self.test_size < 0.9, "test_size", "must be in (0, 0.9)", self.test_size)
+        _check(0.5 <= self.level < 1, "level", "must be in [0.5, 1)", self.level)
+        _check(isinstance(self.model, ModelConfig), "model", "must be a ModelConfig",
+               self.model)
+        _check(isinstance(self.train, TrainConfig), "train", "must be a TrainConfig",
+               self.train)
+
+    def with_settings(self, **settings) -> RunConfig:
+        """A copy with flat settings routed to the right part: `cell=` to model, `epochs=` to
+        train, `horizon=` to the run. `None` values are ignored (unset CLI options)."""
+        model_names = {f.name for f in dataclasses.fields(ModelConfig)}
+        train_names = {f.name for f in dataclasses.fields(TrainConfig)}
+        run, model, train = {}, {}, {}
+        for name, value in settings.items():
+            if value is None:
+                continue
+            if name in model_names:
+                model[name] = value
+            elif name in train_names:
+                train[name] = value
+            elif name in {"horizon", "test_size", "level"}:
+                run[name] = value
+            else:
+                raise ConfigError(f"Unknown setting `{name}`.")
+        return dataclasses.replace(self, model=self.model.replace(**model),
+                                   train=self.train.replace(**train), **run)
+
+
+_NESTED = {("RunConfig", "model"): ModelConfig, ("RunConfig", "train"): TrainConfig}

@@ -1,0 +1,155 @@
+"""Metrics in original units, evaluation beside baselines on the same test origins, and
+prediction intervals calibrated on held-out residuals."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from forecasting.baselines import ALL_BASELINES, Baseline
+
+MAX_EVAL_ORIGINS = 40
+METRICS = ("mae", "rmse", "mape", "smape", "mase")
+METRIC_NAMES = {"mae": "MAE", "rmse": "RMSE", "mape": "MAPE %", "smape": "sMAPE %",
+                "mase": "MASE"}
+
+
+def mase_scale(insample: np.ndarray, period: int) -> float:
+    """Mean absolute error of the seasonal naive method inside the sample (naive without a
+    season or with too little data)."""
+    insample = np.asarray(insample, dtype=float)
+    lag = period if period > 1 and insample.size > period else 1
+    if insample.size <= lag:
+        return math.nan
+    return float(np.mean(np.abs(insample[lag:] - insample[:-lag])))
+
+
+def metrics(actual: np.ndarray, forecast: np.ndarray, scale: float) -> dict[str, float | None]:
+    """MAE, RMSE, MAPE, sMAPE (both in %) and MASE over all given points.
+
+    MAPE is None (undefined) when an actual value is near zero; MASE is None when the
+    in-sample scale is zero. NaN forecasts (a failed baseline) give all None.
+    """
+    actual = np.asarray(actual, dtype=float).ravel()
+    forecast = np.asarray(forecast, dtype=float).ravel()
+    if not np.all(np.isfinite(forecast)):
+        return dict.fromkeys(METRICS)
+    error = actual - forecast
+    mae = float(np.mean(np.abs(error)))
+    near_zero = np.abs(actual) < 1e-8 * max(1.0, float(np.max(np.abs(actual))))
+    denom = np.abs(actual) + np.abs(forecast)
+    smape_terms = np.divide(2 * np.abs(error), denom, out=np.zeros_like(denom), where=denom > 0)
+    return {
+        "mae": mae,
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mape": None if near_zero.any() else float(100 * np.mean(np.abs(error / actual))),
+        "smape": float(100 * np.mean(smape_terms)),
+        "mase": mae / scale if scale and math.isfinite(scale) and scale > 0 else None,
+    }
+
+
+def evaluation_origins(origins: np.ndarray, limit: int = MAX_EVAL_ORIGINS) -> np.ndarray:
+    """At most `limit` origins spread evenly, always keeping the first and the last."""
+    if origins.size <= limit:
+        return origins
+    return origins[np.unique(np.linspace(0, origins.size - 1, limit).round().astype(int))]
+
+
+def baseline_forecasts(values: np.ndarray, origins: np.ndarray, horizon: int, period: int,
+                       baselines: dict[str, Baseline]) -> dict[str, np.ndarray]:
+    """Forecasts `(len(origins), horizon)` of each baseline, each from `values[:origin]`."""
+    return {name: np.array([method(values[:origin], horizon, period) for origin in origins])
+            for name, method in baselines.items()}
+
+
+@dataclass
+class Evaluation:
+    """Forecasts of the model and the baselines from the same origins, and their metrics.
+
+    Attributes:
+        origins: Index of the first forecast point of each evaluated forecast.
+        horizon: Steps per forecast.
+        actual: Actual values `(len(origins), horizon)`.
+        forecasts: Method name ("model", "naive", ...) -> forecasts like `actual`.
+        metrics: Method name -> metric name -> value (None when undefined).
+    """
+
+    origins: np.ndarray
+    horizon: int
+    actual: np.ndarray
+    forecasts: dict[str, np.ndarray]
+    metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+    def skill(self, metric: str = "mase", versus: str = "seasonal_naive") -> float | None:
+        """Relative improvement of the model over a baseline (0.2 = 20% lower error)."""
+        model, base = self.metrics["model"].get(metric), self.metrics[versus].get(metric)
+        if model is None or base is None or base == 0:
+            return None
+        return 1 - model / base
+
+    def by_lead(self, method: str = "model", metric: str = "mae") -> list[float]:
+        """Error at each lead time 1 ... horizon."""
+        error = np.abs(self.actual - self.forecasts[method])
+        if metric == "rmse":
+            return np.sqrt(np.mean(error**2, axis=0)).tolist()
+        return np.mean(error, axis=0).tolist()
+
+    def to_dict(self) -> dict:
+        return {"origins": len(self.origins), "horizon": self.horizon, "metrics": self.metrics,
+                "skill_vs_seasonal_naive": self.skill()}
+
+
+def evaluate(forecasts: np.ndarray, values: np.ndarray, origins: np.ndarray, horizon: int,
+             period: int, insample_end: int,
+             baselines: dict[str, Baseline] | None = None) -> Evaluation:
+    """Score model forecasts beside baselines computed from the same origins.
+
+    Args:
+        forecasts: Model forecasts `(len(origins), horizon)` in original units.
+        values: The whole series.
+        origins: First forecast index of each row of `forecasts`.
+        horizon: Steps per forecast.
+        period: Seasonal period (for seasonal baselines and MASE).
+        insample_end: End of the data the MASE scale is measured on (the test start).
+        baselines: Name -> method; all of `ALL_BASELINES` by default.
+    """
+    values = np.asarray(values, dtype=float)
+    actual = values[origins[:, None] + np.arange(horizon)[None, :]]
+    all_forecasts = {"model": np.asarray(forecasts, dtype=float)}
+    all_forecasts.update(baseline_forecasts(values, origins, horizon, period,
+                                            ALL_BASELINES if baselines is None else baselines))
+    scale = mase_scale(values[:insample_end], period)
+    result = Evaluation(origins, horizon, actual, all_forecasts)
+    result.metrics = {name: metrics(actual, f, scale) for name, f in all_forecasts.items()}
+    return result
+
+
+def conformal_widths(residuals: np.ndarray, level: float) -> np.ndarray:
+    """Half-widths of split-conformal intervals per lead time.
+
+    Args:
+        residuals: `(forecasts, horizon)` errors on data the model was not fitted to.
+        level: Wanted coverage, e.g. 0.9.
+
+    Returns:
+        `horizon` half-widths: the finite-sample corrected quantile of absolute residuals at
+        each lead; with fewer than 10 rows, errors are pooled over leads after scaling by the
+        square root of the lead, so every width rests on enough points.
+    """
+    residuals = np.abs(np.asarray(residuals, dtype=float))
+    rows, horizon = residuals.shape
+    if rows >= 10:
+        q = min(1.0, math.ceil((rows + 1) * level) / rows)
+        return np.quantile(residuals, q, axis=0, method="higher")
+    roots = np.sqrt(np.arange(1, horizon + 1))
+    pooled = (residuals / roots).ravel()
+    q = min(1.0, math.ceil((pooled.size + 1) * level) / pooled.size)
+    return float(np.quantile(pooled, q, method="higher")) * roots
+
+
+def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of actual values inside their interval."""
+    actual = np.asarray(actual, dtype=float)
+    return float(np.mean((actual >= lower) & (actual <= upper)))

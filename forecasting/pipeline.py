@@ -1,0 +1,214 @@
+"""One training run from a series and a configuration to metrics, intervals and a forecast.
+
+This is the single path the dashboard, the job workers and the CLI all call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecasting.config import AUTO, RunConfig
+from forecasting.errors import DataError
+from forecasting.evaluation import (
+    Evaluation,
+    conformal_widths,
+    coverage,
+    evaluate,
+    evaluation_origins,
+)
+from forecasting.forecaster import RNNForecaster
+from forecasting.seasonality import detect_period
+from forecasting.series import TimeSeries, default_horizon, describe_season
+from forecasting.training import EpochEvent
+from forecasting.windows import Split, chronological_split
+
+MAX_AUTO_WINDOW = 104
+NO_SEASON_WINDOW = 16
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A configuration with every automatic setting resolved, and why.
+
+    Attributes:
+        config: The run configuration with concrete window and horizon.
+        period: Seasonal period used (from the frequency, or found in the data).
+        split: Where training, validation and test parts start and end.
+        reasons: Plain sentences explaining the automatic choices.
+    """
+
+    config: RunConfig
+    period: int
+    split: Split
+    reasons: tuple[str, ...] = ()
+
+
+def seasonal_period(series: TimeSeries) -> tuple[int, str]:
+    """The season of a series: from its frequency, else from its autocorrelation."""
+    period = series.season_length
+    if period > 1:
+        return period, f"season of {period} steps (a {describe_season(period)})"
+    found = detect_period(series.values[: int(len(series) * 0.8)])
+    if found > 1:
+        return found, f"season of {found} steps, found in the autocorrelation"
+    return 1, "no seasonal cycle found"
+
+
+def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
+    """Resolve automatic window and horizon for `series` and check that the series is long
+    enough.
+
+    Raises:
+        DataError: When the series is too short, naming the minimum and the slider to move.
+    """
+    period, season_text = seasonal_period(series)
+    reasons = [f"Seasonal period: {season_text}."]
+    horizon = config.horizon
+    if horizon == AUTO:
+        horizon = default_horizon(period)
+        reasons.append(f"Horizon {horizon} = " + (f"one seasonal cycle of {period}"
+                       if period > 1 and horizon == period else f"the usual horizon for "
+                       f"this frequency") + ".")
+    target_len = horizon if config.model.strategy == "direct" else 1
+    candidates = [config.model.window]
+    if config.model.window == AUTO:
+        preferred = min(2 * period, MAX_AUTO_WINDOW) if period > 1 else NO_SEASON_WINDOW
+        candidates = list(dict.fromkeys([preferred, period, 8, 4]))
+        candidates = [w for w in candidates if 2 <= w <= preferred]
+    split, error = None, None
+    for window in candidates:
+        try:
+            split = chronological_split(len(series), window, horizon, config.test_size,
+                                        config.train.validation_fraction, target_len)
+            break
+        except DataError as exc:
+            error = error or exc
+    if split is None:
+        raise error
+    if config.model.window == AUTO:
+        if period > 1 and window == 2 * period:
+            reasons.append(f"Window {window} = two seasonal cycles of {period}.")
+        elif period > 1 and window == period:
+            reasons.append(f"Window {window} = one seasonal cycle (the series is too short "
+                           f"for two).")
+        else:
+            reasons.append(f"Window {window} steps.")
+    resolved = config.replace(horizon=horizon, model=config.model.replace(window=window))
+    return Plan(resolved, period, split, tuple(reasons))
+
+
+@dataclass
+class TrainedRun:
+    """Everything one training produced.
+
+    Attributes:
+        plan: The resolved configuration, period and split.
+        series: The series trained on.
+        forecaster: The fitted forecaster.
+        evaluation: Model and baselines on the test part.
+        widths: Interval half-widths per lead time, calibrated on the validation part.
+        val_coverage: Coverage of those intervals on the test part (honest check).
+        forecast: Future forecast: columns date, forecast, lower, upper.
+        one_step: Test part: columns date, actual, predicted (one step ahead).
+        test_forecast: Full-horizon forecast from the first test origin: date, actual,
+            forecast, lower, upper.
+        timings: seconds_per_epoch, epochs_run, train_seconds, total_seconds.
+    """
+
+    plan: Plan
+    series: TimeSeries
+    forecaster: RNNForecaster
+    evaluation: Evaluation
+    widths: np.ndarray
+    test_coverage: float
+    forecast: pd.DataFrame
+    one_step: pd.DataFrame
+    test_forecast: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def config(self) -> RunConfig:
+        return self.plan.config
+
+    def metrics_dict(self) -> dict:
+        """The figures a user or a script wants, JSON-ready."""
+        history = self.forecaster.history_
+        return {
+            **self.timings,
+            "stopped_by": history.stopped_by,
+            "best_epoch": history.best_epoch,
+            "window": self.config.model.window,
+            "horizon": self.config.horizon,
+            "period": self.plan.period,
+            "test_points": self.plan.split.n_test,
+            "test_origins": len(self.evaluation.origins),
+            "interval_level": self.config.level,
+            "interval_coverage_test": self.test_coverage,
+            "skill_vs_seasonal_naive": self.evaluation.skill(),
+            "test": self.evaluation.metrics,
+        }
+
+
+def forecast_frame(index: pd.Index, forecast: np.ndarray, widths: np.ndarray) -> pd.DataFrame:
+    """Columns date, forecast, lower, upper."""
+    return pd.DataFrame({"date": index, "forecast": forecast, "lower": forecast - widths,
+                         "upper": forecast + widths})
+
+
+def train(series: TimeSeries, config: RunConfig | None = None, *,
+          on_epoch: Callable[[EpochEvent], None] | None = None,
+          should_stop: Callable[[], bool] | None = None,
+          baselines=None) -> TrainedRun:
+    """Train, evaluate on the test part beside the baselines, calibrate intervals on the
+    validation part and forecast beyond the data.
+
+    Args:
+        series: The validated series.
+        config: Run settings; the project's defaults when None.
+        on_epoch: Receives an `EpochEvent` after every epoch.
+        should_stop: Polled after every batch; True cancels and keeps the best weights.
+        baselines: Name -> baseline method for the evaluation; all baselines when None.
+
+    Raises:
+        DataError: The series is too short for the settings.
+        TrainingError: The loss became NaN.
+    """
+    started = time.perf_counter()
+    plan = plan_run(series, config or RunConfig())
+    cfg, split, horizon = plan.config, plan.split, plan.config.horizon
+    values = series.values
+    forecaster = RNNForecaster(cfg.model, cfg.train, horizon, plan.period)
+    forecaster.fit(values, split, on_epoch=on_epoch, should_stop=should_stop)
+
+    val_origins = split.origins("val", horizon)
+    val_actual = values[val_origins[:, None] + np.arange(horizon)]
+    widths = conformal_widths(val_actual - forecaster.predict(values, val_origins), cfg.level)
+
+    test_origins = evaluation_origins(split.origins("test", horizon))
+    evaluation = evaluate(forecaster.predict(values, test_origins), values, test_origins,
+                          horizon, plan.period, split.fit_end, baselines)
+    model_test = evaluation.forecasts["model"]
+    test_coverage = coverage(evaluation.actual, model_test - widths, model_test + widths)
+
+    one_step_origins = np.arange(split.fit_end, len(series))
+    one_step = pd.DataFrame({"date": series.index[one_step_origins],
+                             "actual": values[one_step_origins],
+                             "predicted": forecaster.predict(values, one_step_origins)[:, 0]})
+    first = split.fit_end
+    test_forecast = forecast_frame(series.index[first:first + horizon], model_test[0], widths)
+    test_forecast.insert(1, "actual", evaluation.actual[0])
+    future = forecast_frame(series.future_index(horizon), forecaster.forecast(values), widths)
+
+    histories = forecaster.histories_
+    train_seconds = sum(h.train_seconds for h in histories)
+    epochs_run = sum(h.epochs_run for h in histories)
+    timings = {"train_seconds": train_seconds, "epochs_run": epochs_run,
+               "seconds_per_epoch": train_seconds / epochs_run if epochs_run else 0.0,
+               "total_seconds": time.perf_counter() - started}
+    return TrainedRun(plan, series, forecaster, evaluation, widths, test_coverage, future,
+                      one_step, test_forecast, timings)
