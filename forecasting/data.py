@@ -506,12 +506,12 @@ _SEP_NAMES = {",": "',' (comma)", ";": "';' (semicolon)", "\t": "tab", "|": "'|'
 
 
 def _sample_lines(text: str) -> list[str]:
-    """The first lines of the text (at most SNIFF_LINES, within SNIFF_CHARS), non-blank."""
+    """The first lines of the text (at most SNIFF_LINES, within SNIFF_CHARS)."""
     head = text[:SNIFF_CHARS]
     lines = head.splitlines()
     if len(head) < len(text) and len(lines) > 1:
         lines = lines[:-1]  # the last one may be cut
-    return [line for line in lines[:SNIFF_LINES] if line.strip()]
+    return lines[:SNIFF_LINES]
 
 
 def _split(line: str, sep: str) -> list[str]:
@@ -881,21 +881,25 @@ def _date_rule(col: pd.Series, date_format: str | None = None, dayfirst: bool | 
     sample = sample[~sample.str.lower().isin(_NA_TOKENS)].head(DATE_SAMPLE)
     if sample.empty:
         return None
-    for rule in (_quarter_rule, _year_month_index_rule, _iso_rule, _slashed_iso_rule):
-        found = rule(sample)
-        if found:
-            return found
-    found = _day_month_rule(col, sample, dayfirst, name or str(col.name), strict)
-    return found or _named_rule(sample)
+    name = name or str(col.name)
+    rule = (_quarter_rule(sample) or _year_month_index_rule(sample) or _iso_rule(sample)
+            or _slashed_iso_rule(sample) or _day_month_rule(col, sample, dayfirst, name, strict)
+            or _named_rule(sample))
+    if rule is None or not _mostly(rule.parse(sample).notna(), bool(_DATE_HINT.search(name))):
+        return None
+    return rule
 
 
-def _parses(sample: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> bool:
-    """Whether 90% of the sample parses (room for a footer row in small files)."""
-    return bool(parse(sample).notna().mean() >= 0.9)
+def _mostly(ok: pd.Series, hinted: bool = False) -> bool:
+    """Whether the sample cells mostly pass: 90% (half in a column named like dates), or all
+    but two when there are few (a footer row in a small file)."""
+    passed, failed = int(ok.sum()), int((~ok).sum())
+    return passed >= (0.5 if hinted else 0.9) * len(ok) or (failed <= 2 and passed >= 3)
 
 
 def _matches(sample: pd.Series, pattern: re.Pattern) -> bool:
-    return bool(sample.str.match(pattern).mean() >= 0.9)
+    """Whether at least half the sample has the pattern (the parse is checked afterwards)."""
+    return bool(sample.str.match(pattern).mean() >= 0.5)
 
 
 def _typed_dates(col: pd.Series) -> pd.Series:
@@ -1016,17 +1020,17 @@ def _ambiguous(name: str, example: str) -> AmbiguousDatesError:
 
 def _named_rule(sample: pd.Series) -> _DateRule | None:
     """Dates with month names: 'Jan 1991', 'January 1991', '12 Mar 2020', ..."""
-    if not sample.str.contains(r"[A-Za-z]{3}", regex=True).mean() >= 0.9:
+    if not sample.str.contains(r"[A-Za-z]{3}", regex=True).mean() >= 0.5:
         return None
     for fmt in _NAMED_FORMATS:
-        if _parses(sample, lambda c, fmt=fmt: _with_format(c, fmt)):
+        if _with_format(sample, fmt).notna().mean() >= 0.5:
             return _DateRule(fmt, lambda c, fmt=fmt: _with_format(c, fmt))
     return None
 
 
 def _numeric_date_rule(col: pd.Series, name: str) -> _DateRule | None:
     """Epoch seconds or milliseconds, years (1990), or yyyymmdd numbers."""
-    values = col.dropna()
+    values = col[np.isfinite(col)]
     if values.empty or not np.all(np.mod(values.to_numpy(), 1) == 0):
         return None
     low, high = values.min(), values.max()
@@ -1106,10 +1110,15 @@ def _short_alias(alias: str) -> str:
 
 def _frequency_guesses(index: pd.DatetimeIndex) -> list[str]:
     """Aliases worth checking, from the most common step between timestamps."""
-    steps = pd.Series(np.diff(index.asi8)).value_counts()
-    step = pd.Timedelta(int(steps.index[0]))
+    counts = pd.Series(np.diff(index.asi8)).value_counts()
+    steps = dict.fromkeys([*counts.index[:3], counts.index.min()])  # commonest, then smallest
+    return [alias for step in steps for alias in _aliases_for_step(pd.Timedelta(int(step)),
+                                                                     index[0])]
+
+
+def _aliases_for_step(step: pd.Timedelta, first: pd.Timestamp) -> list[str]:
+    """The frequency aliases whose step is about `step`, anchored like `first`."""
     days = step / pd.Timedelta(days=1)
-    first = index[0]
     month = first.strftime("%b").upper()
     if 27 <= days <= 31:
         return ["MS", "ME"]
@@ -1259,8 +1268,7 @@ def _drop_undated(data: pd.DataFrame, dates: pd.Series, raw: pd.Series, name: st
     text = _text(raw).str.strip()
     blank = missing & text.str.lower().isin(_NA_TOKENS).to_numpy()
     unread = np.flatnonzero(missing & ~blank)
-    footer = unread.size <= MAX_FOOTER_ROWS and np.all(unread >= len(data) - MAX_FOOTER_ROWS) \
-        and not missing[: len(data) - MAX_FOOTER_ROWS].all()
+    footer = 0 < unread.size <= MAX_FOOTER_ROWS and unread[0] > 0 and missing[unread[0]:].all()
     if unread.size and not footer:
         examples = ", ".join(f"{text.iloc[i]!r} (row {i + 1})" for i in unread[:3])
         raise DataError(f"{unread.size} cell{_s(unread.size)} of the date column {name!r} "
