@@ -200,3 +200,31 @@ class RunConfig(_JsonMixin):
 
 
 _NESTED = {("RunConfig", "model"): ModelConfig, ("RunConfig", "train"): TrainConfig}
+
+
+def run_file_text(config: RunConfig, data_options: dict | None = None) -> str:
+    """The run configuration file a user downloads: the run settings plus, under "data",
+    how the data file was read. `forecasting train DATA --config FILE` reproduces the run."""
+    data = config.to_dict()
+    if data_options is not None:
+        data["data"] = data_options
+    return json.dumps(data, indent=2, sort_keys=True)
+
+
+def read_run_file(text: str) -> tuple[RunConfig, dict | None]:
+    """Parse a run configuration file into the run settings and the data options (or None).
+
+    Raises:
+        ConfigError: Not JSON, not an object, or an unknown or invalid setting.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"The configuration file is not valid JSON ({exc.msg} at line "
+                          f"{exc.lineno}). Download it again from the dashboard.") from None
+    if not isinstance(data, dict):
+        raise ConfigError("The configuration file must hold a JSON object of settings.")
+    data_options = data.pop("data", None)
+    if data_options is not None and not isinstance(data_options, dict):
+        raise ConfigError("The \"data\" part of the configuration file must be an object.")
+    return RunConfig.from_dict(data), data_options

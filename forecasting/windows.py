@@ -105,7 +105,7 @@ def chronological_split(n: int, window: int, horizon: int, test_size: float,
         raise DataError(
             f"The series has {n} points, too short for window {window}, horizon {horizon} "
             f"and a test fraction of {test_size:g}: at least {need} points are needed. "
-            f"Move the window length or horizon slider down, lower the test fraction, or "
-            f"use a longer series."
+            f"Move the window length slider (--window) or the horizon (--horizon) down, "
+            f"lower the test fraction (--test-size), or use a longer series."
         )
     return Split(n=n, train_end=train_end, fit_end=fit_end)

@@ -1,0 +1,51 @@
+# Two commands for a newcomer: `make run` (the dashboard) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install test-deps browser lint format bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## run: create .venv, install the project, serve the dashboard on http://localhost:$(PORT)
+run: $(VENV)/.installed
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+## browser: Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test-deps: $(VENV)/.installed-test browser
+
+## test: install the test extras and Chromium, then run lint and the whole suite
+test: test-deps
+	$(VENV)/bin/ruff check forecasting app.py pages tests benchmarks
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check forecasting app.py pages tests benchmarks
+
+format: $(VENV)/.installed-test
+	$(VENV)/bin/ruff format forecasting app.py pages tests benchmarks
+
+## bench: speed and accuracy figures beside their targets
+bench: $(VENV)/.installed-test
+	$(PY) -m benchmarks.speed
+	$(PY) -m benchmarks.accuracy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

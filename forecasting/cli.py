@@ -1,0 +1,235 @@
+"""The `forecasting` command: train, forecast and backtest from a terminal.
+
+Bad input ends with exit code 2 and one line `error: ...` on stderr that names the problem and
+the fix; repairs made to the data are reported on stderr as `note: ...` lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from forecasting.config import CELLS, STRATEGIES, RunConfig, read_run_file, run_file_text
+from forecasting.errors import ConfigError, DataError, ForecastingError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one `error:` line with exit code 2, like every other bad input."""
+
+    def error(self, message: str):
+        raise _UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("reading the data")
+    group.add_argument("data", metavar="DATA", help="CSV, TSV, .xlsx or Parquet file")
+    group.add_argument("--date-col", metavar="NAME", help="date column (detected by default)")
+    group.add_argument("--value-col", metavar="NAME", help="column to forecast (detected)")
+    group.add_argument("--sep", help="field separator (detected among , ; tab |)")
+    group.add_argument("--decimal", choices=[".", ","], help="decimal mark (detected)")
+    group.add_argument("--thousands", help="thousands separator (detected)")
+    group.add_argument("--encoding", help="text encoding (detected)")
+    group.add_argument("--date-format", metavar="FMT", help="strftime format, e.g. %%d/%%m/%%Y")
+    order = group.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None,
+                       help="read 03/04/2020 as 3 April")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                       help="read 03/04/2020 as 4 March")
+    group.add_argument("--sheet", help="worksheet of an .xlsx file")
+    group.add_argument("--aggregate", choices=["mean", "sum", "last"],
+                       help="merge duplicate timestamps (default mean)")
+    group.add_argument("--fill", choices=["linear", "time", "seasonal", "ffill", "none"],
+                       help="fill gaps and missing values (default linear)")
+    group.add_argument("--resample", metavar="FREQ", help="coarser frequency, e.g. W, MS")
+    group.add_argument("--resample-how", choices=["sum", "mean", "max", "min"],
+                       help="combine values when resampling (default mean)")
+
+
+def _add_model_options(parser: argparse.ArgumentParser, horizon_required: bool = False) -> None:
+    group = parser.add_argument_group("model (defaults: the project's tuned configuration)")
+    group.add_argument("--config", metavar="FILE",
+                       help="run configuration JSON downloaded from the dashboard")
+    group.add_argument("--horizon", type=_positive_int, required=horizon_required,
+                       help="steps to forecast (default: one seasonal cycle)")
+    group.add_argument("--cell", choices=CELLS, help="rnn (SimpleRNN), lstm or gru")
+    group.add_argument("--strategy", choices=STRATEGIES, help="multi-step strategy")
+    group.add_argument("--window", type=_positive_int, help="input length (default: 2 seasons)")
+    group.add_argument("--units", type=_positive_int, help="units per recurrent layer")
+    group.add_argument("--layers", type=_positive_int, help="stacked recurrent layers")
+    group.add_argument("--dropout", type=float, help="dropout after each layer, in [0, 1)")
+    group.add_argument("--epochs", type=_positive_int, help="most training epochs")
+    group.add_argument("--batch-size", type=_positive_int, help="windows per step")
+    group.add_argument("--learning-rate", type=float, help="Adam learning rate")
+    group.add_argument("--patience", type=_positive_int, help="early-stopping patience")
+    group.add_argument("--seed", type=_positive_int, help="random seed (repeatable runs)")
+    group.add_argument("--test-size", type=float, help="fraction held out for testing")
+    group.add_argument("--level", type=float, help="prediction interval coverage, e.g. 0.9")
+    group.add_argument("--ensemble", type=_positive_int, help="networks to train (median)")
+    group.add_argument("--log", action="store_true", default=None,
+                       help="model the logarithm (positive series); forecasts transformed back")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="forecasting", description="Forecast a time series with a "
+                     "SimpleRNN, LSTM or GRU network.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    train = commands.add_parser("train", help="train a network and save it as a bundle")
+    _add_data_options(train)
+    _add_model_options(train)
+    train.add_argument("--bundle", metavar="OUT.zip", required=True, help="bundle to write")
+    train.add_argument("--metrics-json", metavar="FILE", help="write timings and test metrics")
+
+    forecast = commands.add_parser("forecast", help="forecast beyond the end of the data")
+    _add_data_options(forecast)
+    _add_model_options(forecast, horizon_required=True)
+    forecast.add_argument("--model", metavar="BUNDLE", help="use a trained bundle (no training)")
+    forecast.add_argument("--output", metavar="FILE", help="CSV file (default: stdout)")
+    return parser
+
+
+_DATA_KEYS = ("date_col", "value_col", "sep", "decimal", "thousands", "encoding", "date_format",
+              "dayfirst", "sheet", "aggregate", "fill", "resample", "resample_how")
+_MODEL_KEYS = ("horizon", "cell", "strategy", "window", "units", "layers", "dropout", "epochs",
+               "batch_size", "learning_rate", "patience", "seed", "test_size", "level",
+               "ensemble", "log")
+
+
+def _settings(args: argparse.Namespace) -> tuple[RunConfig, dict]:
+    """Run configuration and data options: the --config file, overridden by options."""
+    config, data_options = RunConfig(), {}
+    if args.config:
+        config, stored = read_run_file(_read_text(args.config, "configuration file"))
+        data_options = dict(stored or {})
+    config = config.with_settings(**{k: getattr(args, k) for k in _MODEL_KEYS})
+    data_options.update({k: getattr(args, k) for k in _DATA_KEYS if getattr(args, k) is not None})
+    return config, data_options
+
+
+def _read_text(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read the {what} {path!r} ({exc.__class__.__name__}). Check "
+                          f"the path.") from None
+
+
+def _load(args: argparse.Namespace, data_options: dict):
+    from forecasting.data import LoadOptions, load_series
+
+    series = load_series(Path(args.data), LoadOptions.from_dict(data_options))
+    for repair in series.repairs:
+        print(f"note: {repair}", file=sys.stderr)
+    return series
+
+
+def _write_csv(frame, output: str | None) -> None:
+    from forecasting.export import forecast_csv
+
+    text = forecast_csv(frame)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _on_epoch(event) -> None:
+    val = "" if event.val_loss is None else f" val_loss {event.val_loss:.4f}"
+    member = f" network {event.member}/{event.members}" if event.members > 1 else ""
+    print(f"epoch {event.epoch}/{event.epochs}{member} loss {event.loss:.4f}{val}",
+          file=sys.stderr)
+
+
+def _train(args, config, data_options):
+    from forecasting.pipeline import train
+
+    series = _load(args, data_options)
+    run = train(series, config, on_epoch=_on_epoch)
+    for reason in run.plan.reasons:
+        print(f"note: {reason}", file=sys.stderr)
+    return run
+
+
+def cmd_train(args) -> int:
+    from forecasting.bundle import Bundle
+
+    config, data_options = _settings(args)
+    run = _train(args, config, data_options)
+    Bundle.from_run(run, data_options).save(args.bundle)
+    metrics = run.metrics_dict()
+    print(f"saved {args.bundle}: test MASE {_fmt(metrics['test']['model']['mase'])} "
+          f"(seasonal naive {_fmt(metrics['test']['seasonal_naive']['mase'])}), "
+          f"{metrics['epochs_run']} epochs, {metrics['seconds_per_epoch']:.3f} s/epoch",
+          file=sys.stderr)
+    if args.metrics_json:
+        document = {**metrics, "config": json.loads(run_file_text(run.config, data_options))}
+        Path(args.metrics_json).write_text(json.dumps(document, indent=2), encoding="utf-8")
+    return 0
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def cmd_forecast(args) -> int:
+    config, data_options = _settings(args)
+    if args.horizon == 0:
+        raise ConfigError("`--horizon` must be at least 1. Received: --horizon 0")
+    if args.model:
+        from forecasting.bundle import load_bundle
+
+        bundle = load_bundle(Path(args.model))
+        if data_options:
+            merged = dict(bundle.data_options or {})
+            merged.update(data_options)
+            data_options = merged
+        else:
+            data_options = dict(bundle.data_options or {})
+        frame = bundle.forecast(_load(args, data_options))
+        if args.horizon > len(frame):
+            raise DataError(f"This model forecasts {len(frame)} steps; --horizon "
+                            f"{args.horizon} needs a model trained with --horizon "
+                            f"{args.horizon}.")
+        frame = frame.iloc[: args.horizon]
+    else:
+        frame = _train(args, config, data_options).forecast
+    _write_csv(frame, args.output)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        handler = {"train": cmd_train, "forecast": cmd_forecast}[args.command]
+        return handler(args)
+    except (_UsageError, ForecastingError) as exc:
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FileNotFoundError as exc:
+        print(f"error: file not found: {exc.filename}. Check the path.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
