@@ -484,10 +484,10 @@ def _check_shape(rows: int, columns: int) -> None:
 
 def _read_text(text: str, options: LoadOptions, log: _Log) -> pd.DataFrame:
     """Cells of a delimited text file as strings, without preamble and footer lines."""
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     if len(lines) > MAX_ROWS + 100:
         _check_shape(len(lines), 1)
-    sample = _sample_lines(text)
+    sample = _sample_lines(lines)
     sep = options.sep or _sniff_sep(sample)
     if options.sep is None and sep != ",":
         log.note(f"Detected the separator {_SEP_NAMES[sep]}.")
@@ -497,7 +497,7 @@ def _read_text(text: str, options: LoadOptions, log: _Log) -> pd.DataFrame:
     rows = [_split(line, sep) for line in sample]
     start, has_header = _locate_table(rows, width, log)
     end = len(lines) - _count_footer(lines, sep, width, log)
-    body = "".join(lines[start + int(has_header):end])
+    body = "\n".join(lines[start + int(has_header):end])
     header = rows[start] if has_header else None
     return _frame_from_text(body, header, sep, width, log)
 
@@ -505,13 +505,20 @@ def _read_text(text: str, options: LoadOptions, log: _Log) -> pd.DataFrame:
 _SEP_NAMES = {",": "',' (comma)", ";": "';' (semicolon)", "\t": "tab", "|": "'|' (pipe)"}
 
 
-def _sample_lines(text: str) -> list[str]:
-    """The first lines of the text (at most SNIFF_LINES, within SNIFF_CHARS)."""
-    head = text[:SNIFF_CHARS]
-    lines = head.splitlines()
-    if len(head) < len(text) and len(lines) > 1:
-        lines = lines[:-1]  # the last one may be cut
-    return lines[:SNIFF_LINES]
+def _lines(text: str) -> list[str]:
+    """The text's lines, split only at \\n, \\r\\n and \\r as the CSV reader does."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _sample_lines(lines: list[str]) -> list[str]:
+    """The first lines (at most SNIFF_LINES, within SNIFF_CHARS; a longer line is cut)."""
+    sample, size = [], 0
+    for line in lines[:SNIFF_LINES]:
+        sample.append(line[: SNIFF_CHARS - size])
+        size += len(sample[-1]) + 1
+        if size >= SNIFF_CHARS:
+            break
+    return sample
 
 
 def _split(line: str, sep: str) -> list[str]:
@@ -593,14 +600,18 @@ def _frame_from_text(body: str, header: list[str] | None, sep: str, width: int,
                   skipinitialspace=True, quotechar='"', index_col=False, skip_blank_lines=True,
                   names=list(range(width)), nrows=MAX_ROWS + 1)
     try:
-        frame = pd.read_csv(io.StringIO(body), engine="c", **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # lines that lose fields
+            frame = pd.read_csv(io.StringIO(body), engine="c", **kwargs)
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame(columns=range(width), dtype=str)
-    except (pd.errors.ParserError, ValueError, csv.Error):
+    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError, csv.Error):
         bad: list[list[str]] = []
         try:
-            frame = pd.read_csv(io.StringIO(body), engine="python",
-                                on_bad_lines=lambda line: bad.append(line), **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                frame = pd.read_csv(io.StringIO(body), engine="python",
+                                    on_bad_lines=lambda line: bad.append(line), **kwargs)
         except (pd.errors.ParserError, ValueError, csv.Error) as exc:
             raise DataError(f"The file cannot be read as a table ({_first_line(exc)}). Check "
                             "the separator (option sep) and the quotes.") from None
@@ -828,7 +839,8 @@ def _is_counter(col: pd.Series, name: str) -> bool:
     if name.strip().lower() in _COUNTER_NAMES:
         return True
     values = col.to_numpy()
-    return len(values) > 2 and bool(np.all(np.diff(values) == 1)) and values[0] in (0.0, 1.0)
+    with np.errstate(invalid="ignore"):
+        return len(values) > 2 and bool(np.all(np.diff(values) == 1)) and values[0] in (0, 1)
 
 
 # --------------------------------------------------------------------------- dates
@@ -903,9 +915,15 @@ def _matches(sample: pd.Series, pattern: re.Pattern) -> bool:
 
 
 def _typed_dates(col: pd.Series) -> pd.Series:
-    if getattr(col.dt, "tz", None) is not None:
-        col = col.dt.tz_convert("UTC").dt.tz_localize(None)
-    return col.astype("datetime64[ns]")
+    return _naive_ns(col)
+
+
+def _naive_ns(dates: pd.Series) -> pd.Series:
+    """Timezone-free UTC timestamps in nanoseconds; dates pandas cannot hold become NaT."""
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
+    inside = (dates >= pd.Timestamp.min) & (dates <= pd.Timestamp.max)
+    return dates.where(inside).astype("datetime64[ns]")
 
 
 def _with_format(col: pd.Series, fmt: str) -> pd.Series:
@@ -917,7 +935,7 @@ def _with_format(col: pd.Series, fmt: str) -> pd.Series:
         except (ValueError, TypeError):
             raise DataError(f"The date format {fmt!r} is not valid. Write it with strftime "
                             "codes, for example '%d/%m/%Y' or '%Y-%m-%d %H:%M'.") from None
-    return parsed.dt.tz_localize(None).astype("datetime64[ns]")
+    return _naive_ns(parsed)
 
 
 def _quarter_rule(sample: pd.Series) -> _DateRule | None:
@@ -935,7 +953,7 @@ def _from_parts(year: pd.Series, month: pd.Series) -> pd.Series:
     ok = year.notna() & month.between(1, 12)
     table = pd.DataFrame({"year": year.where(ok, 2000), "month": month.where(ok, 1), "day": 1})
     dates = pd.to_datetime(table.astype("int64"), errors="coerce")
-    return dates.where(ok).astype("datetime64[ns]")
+    return _naive_ns(dates.where(ok))
 
 
 def _year_month_index_rule(sample: pd.Series) -> _DateRule | None:
@@ -1050,7 +1068,7 @@ def _numeric_date_rule(col: pd.Series, name: str) -> _DateRule | None:
 
 
 def _from_epoch(col: pd.Series, unit: str) -> pd.Series:
-    return pd.to_datetime(col, unit=unit, errors="coerce").astype("datetime64[ns]")
+    return _naive_ns(pd.to_datetime(col, unit=unit, errors="coerce"))
 
 
 def _parse_dates(col: pd.Series, name: str, options: LoadOptions, log: _Log) -> pd.Series:
@@ -1211,11 +1229,12 @@ def _choose_value_column(table: Table, options: LoadOptions) -> str:
             raise DataError(f"The column {options.value_col!r} holds no numbers. Numeric "
                             f"columns: {_names(table.value_candidates) or 'none'}.")
         return options.value_col
-    if not table.value_candidates:
+    candidates = [name for name in table.value_candidates if name != options.date_col]
+    if not candidates:
         raise DataError(f"No numeric column found (columns: {_names(frame.columns)}). The "
                         "series to forecast must be a column of numbers; check the separator "
                         "and decimal mark, or choose the value column.")
-    return table.value_candidates[0]
+    return candidates[0]
 
 
 def _choose_date_column(table: Table, options: LoadOptions, value_col: str) -> str | None:
@@ -1272,7 +1291,8 @@ def _drop_undated(data: pd.DataFrame, dates: pd.Series, raw: pd.Series, name: st
     if unread.size and not footer:
         examples = ", ".join(f"{text.iloc[i]!r} (row {i + 1})" for i in unread[:3])
         raise DataError(f"{unread.size} cell{_s(unread.size)} of the date column {name!r} "
-                        f"{'is' if unread.size == 1 else 'are'} not dates: {examples}. Give the "
+                        f"{'is not a date' if unread.size == 1 else 'are not dates'}: "
+                        f"{examples}. Give the "
                         "format with option date_format (--date-format), for example "
                         "'%d.%m.%Y', or fix those cells.")
     if unread.size:
