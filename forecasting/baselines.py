@@ -14,6 +14,7 @@ import numpy as np
 from forecasting.seasonality import seasonal_indices, seasonality_test
 
 Baseline = Callable[[np.ndarray, int, int], np.ndarray]
+_FIT_ERRORS = (ValueError, KeyError, np.linalg.LinAlgError, ZeroDivisionError, IndexError)
 
 
 def naive(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
@@ -68,27 +69,63 @@ def _statsmodels(fit_forecast: Callable[[np.ndarray], np.ndarray], history: np.n
         warnings.simplefilter("ignore")
         try:
             forecast = np.asarray(fit_forecast(np.asarray(history, dtype=float)), dtype=float)
-        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, IndexError):
+        except _FIT_ERRORS:
             return np.full(horizon, np.nan)
     return forecast if forecast.shape == (horizon,) else np.full(horizon, np.nan)
 
 
-def ets(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
-    """Holt-Winters exponential smoothing with a damped trend, seasonal when the data allows."""
+def _ets_seasonal(history: np.ndarray, period: int) -> str | None:
+    """"mul" / "add" when a season shows and the data covers two cycles, else None."""
+    if period > 1 and history.size >= 2 * period + 2 and seasonality_test(history, period):
+        return "mul" if np.all(history > 0) else "add"
+    return None
+
+
+def _holt_winters(history: np.ndarray, seasonal: str | None, period: int, **known):
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
+    return ExponentialSmoothing(history, trend="add", damped_trend=True, seasonal=seasonal,
+                                seasonal_periods=period if seasonal else None,
+                                initialization_method="known" if known else "estimated",
+                                **known)
+
+
+def ets(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
+    """Holt-Winters exponential smoothing with a damped trend, seasonal when the data allows."""
     history = np.asarray(history, dtype=float)
-    seasonal = None
-    if period > 1 and history.size >= 2 * period + 2 and seasonality_test(history, period):
-        seasonal = "mul" if np.all(history > 0) else "add"
+    seasonal = _ets_seasonal(history, period)
+    return _statsmodels(lambda y: _holt_winters(y, seasonal, period).fit().forecast(horizon),
+                        history, horizon)
 
-    def fit(y):
-        model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal=seasonal,
-                                     seasonal_periods=period if seasonal else None,
-                                     initialization_method="estimated")
-        return model.fit().forecast(horizon)
 
-    return _statsmodels(fit, history, horizon)
+def ets_from_origins(values: np.ndarray, origins: np.ndarray, horizon: int,
+                     period: int = 1) -> np.ndarray:
+    """ETS forecasts from many origins of one expanding window: parameters and initial states
+    are fitted once, at the first origin; later origins only run the smoothing over the newer
+    data (a refit per origin would take up to a second each)."""
+    values = np.asarray(values, dtype=float)
+    first = values[: origins[0]]
+    seasonal = _ets_seasonal(first, period)
+    failed = np.full((len(origins), horizon), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fitted = _holt_winters(first, seasonal, period).fit()
+            params = fitted.params
+            known = {"initial_level": params["initial_level"],
+                     "initial_trend": params["initial_trend"]}
+            smoothing = {k: params[k] for k in ("smoothing_level", "smoothing_trend",
+                                                "damping_trend")}
+            if seasonal:
+                known["initial_seasonal"] = params["initial_seasons"]
+                smoothing["smoothing_seasonal"] = params["smoothing_seasonal"]
+            rows = [fitted.forecast(horizon)] + [
+                _holt_winters(values[:origin], seasonal, period, **known)
+                .fit(optimized=False, **smoothing).forecast(horizon) for origin in origins[1:]]
+        except _FIT_ERRORS:
+            return failed
+    forecasts = np.asarray(rows, dtype=float)
+    return forecasts if forecasts.shape == failed.shape else failed
 
 
 def theta(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
@@ -123,3 +160,5 @@ BASELINE_NAMES = {
     "drift": "Drift", "moving_average": "Moving average", "ets": "ETS (Holt-Winters)",
     "theta": "Theta",
 }
+# Baselines with a faster way to forecast from many origins of one series.
+FROM_ORIGINS = {ets: ets_from_origins}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from forecasting.baselines import ALL_BASELINES, Baseline
+from forecasting.baselines import ALL_BASELINES, FROM_ORIGINS, Baseline
 
 MAX_EVAL_ORIGINS = 40
 METRICS = ("mae", "rmse", "mape", "smape", "mase")
@@ -60,8 +60,14 @@ def evaluation_origins(origins: np.ndarray, limit: int = MAX_EVAL_ORIGINS) -> np
 def baseline_forecasts(values: np.ndarray, origins: np.ndarray, horizon: int, period: int,
                        baselines: dict[str, Baseline]) -> dict[str, np.ndarray]:
     """Forecasts `(len(origins), horizon)` of each baseline, each from `values[:origin]`."""
-    return {name: np.array([method(values[:origin], horizon, period) for origin in origins])
-            for name, method in baselines.items()}
+    forecasts = {}
+    for name, method in baselines.items():
+        if method in FROM_ORIGINS:
+            forecasts[name] = FROM_ORIGINS[method](values, origins, horizon, period)
+        else:
+            forecasts[name] = np.array([method(values[:origin], horizon, period)
+                                        for origin in origins])
+    return forecasts
 
 
 @dataclass
