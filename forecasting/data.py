@@ -1110,6 +1110,7 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     """
     if len(index) < 2:
         return None
+    index = pd.DatetimeIndex(index).as_unit("ns")  # steps below are counted in nanoseconds
     if len(index) >= 3:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -1131,12 +1132,13 @@ def _frequency_guesses(index: pd.DatetimeIndex) -> list[str]:
     counts = pd.Series(np.diff(index.asi8)).value_counts()
     steps = dict.fromkeys([*counts.index[:3], counts.index.min()])  # commonest, then smallest
     return [alias for step in steps for alias in _aliases_for_step(pd.Timedelta(int(step)),
-                                                                     index[0])]
+                                                                     index)]
 
 
-def _aliases_for_step(step: pd.Timedelta, first: pd.Timestamp) -> list[str]:
-    """The frequency aliases whose step is about `step`, anchored like `first`."""
+def _aliases_for_step(step: pd.Timedelta, index: pd.DatetimeIndex) -> list[str]:
+    """The frequency aliases whose step is about `step`, anchored like the index."""
     days = step / pd.Timedelta(days=1)
+    first = index[0]
     month = first.strftime("%b").upper()
     if 27 <= days <= 31:
         return ["MS", "ME"]
@@ -1147,7 +1149,7 @@ def _aliases_for_step(step: pd.Timedelta, first: pd.Timestamp) -> list[str]:
     if days == 7:
         return [f"W-{first.strftime('%a').upper()}"]
     if days == 1:
-        return ["D", "B"]
+        return ["B", "D"] if (index.day_of_week < 5).all() else ["D"]
     for unit, size in (("D", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         seconds = step.total_seconds()
         if seconds >= size and seconds % size == 0:
