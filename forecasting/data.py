@@ -436,13 +436,21 @@ def _read_xlsx(data: bytes, sheet: str | None, log: _Log) -> pd.DataFrame:
     cells = cells.dropna(how="all").dropna(axis=1, how="all")
     if cells.empty:
         raise DataError(f"The sheet {chosen!r} is empty. Choose the sheet that holds the data.")
-    if cells.shape[0] > MAX_ROWS + 1 or cells.shape[1] > MAX_COLUMNS:
-        _check_shape(cells.shape[0] - 1, cells.shape[1])
+    _check_shape(cells.shape[0] - 1, cells.shape[1])
+    width = cells.shape[1]
     rows = cells.map(_cell_text).to_numpy().tolist()
-    start, has_header = _locate_table(rows, cells.shape[1], log)
-    body = rows[start + int(has_header):]
-    header = rows[start] if has_header else None
-    return _frame_from_rows(body, header, cells.shape[1], log)
+    start, has_header = _locate_table(rows, width, log)
+    end = len(rows) - _count_footer([_trim_row(row) for row in rows[-20:]], width, log)
+    frame = pd.DataFrame(rows[start + int(has_header):end], columns=range(width), dtype=str)
+    frame.columns = _column_names(rows[start] if has_header else None, width)
+    return frame
+
+
+def _trim_row(row: list[str]) -> list[str]:
+    """A spreadsheet row without its empty cells on the right (as a CSV line would be)."""
+    while row and not row[-1].strip():
+        row = row[:-1]
+    return row
 
 
 def _cell_text(value) -> str:
@@ -496,7 +504,7 @@ def _read_text(text: str, options: LoadOptions, log: _Log) -> pd.DataFrame:
     _check_shape(0, width)
     rows = [_split(line, sep) for line in sample]
     start, has_header = _locate_table(rows, width, log)
-    end = len(lines) - _count_footer(lines, sep, width, log)
+    end = len(lines) - _count_footer([_split(line, sep) for line in lines[-20:]], width, log)
     body = "\n".join(lines[start + int(has_header):end])
     header = rows[start] if has_header else None
     return _frame_from_text(body, header, sep, width, log)
@@ -575,18 +583,23 @@ def _locate_table(rows: list[list[str]], width: int, log: _Log) -> tuple[int, bo
     return start, has_header
 
 
-def _count_footer(lines: list[str], sep: str, width: int, log: _Log) -> int:
-    """Number of trailing lines that are not table rows (notes such as 'Source: ...')."""
+def _count_footer(tail: list[list[str]], width: int, log: _Log) -> int:
+    """Number of trailing rows that are not table rows (notes such as 'Source: ...').
+
+    Args:
+        tail: The last rows of the file, split into fields.
+        width: The table's number of fields.
+        log: Receives the repair note.
+    """
     count, texts = 0, []
-    for line in reversed(lines[-20:]):
-        if not line.strip():
+    for row in reversed(tail):
+        if not any(cell.strip() for cell in row):
             count += 1
-            continue
-        if width > 1 and _field_count(line, sep) < width:
+        elif width > 1 and len(row) < width:
             count += 1
-            texts.append(line.strip())
-            continue
-        break
+            texts.append(" ".join(cell.strip() for cell in row))
+        else:
+            break
     if texts:
         log.repair(f"Skipped {len(texts)} line{_s(len(texts))} after the table "
                    f"({_quote(texts[-1])}).")
@@ -619,20 +632,14 @@ def _frame_from_text(body: str, header: list[str] | None, sep: str, width: int,
             log.repair(f"Skipped {len(bad)} malformed line{_s(len(bad))} with more than "
                        f"{width} fields (first: {_quote(sep.join(bad[0]))}).")
     _check_shape(len(frame), width)
-    frame.columns = _clean_names(header if header is not None else
-                                 [f"column {i + 1}" for i in range(width)])
+    frame.columns = _column_names(header, width)
     return frame
 
 
-def _frame_from_rows(body: list[list[str]], header: list[str] | None, width: int,
-                     log: _Log) -> pd.DataFrame:
-    """A frame of strings from already split rows (spreadsheets)."""
-    frame = pd.DataFrame(body, columns=range(width), dtype=str)
-    while len(frame) and not frame.iloc[-1].str.strip().astype(bool).sum() >= min(2, width):
-        frame = frame.iloc[:-1]  # footer notes under the table
-    frame.columns = _clean_names(header if header is not None else
-                                 [f"column {i + 1}" for i in range(width)])
-    return frame.reset_index(drop=True)
+def _column_names(header: list[str] | None, width: int) -> list[str]:
+    """Names from the header row, or 'column 1', 'column 2', ... when there is none."""
+    return _clean_names(header if header is not None else
+                        [f"column {i + 1}" for i in range(width)])
 
 
 def _clean_names(names: Iterable) -> list[str]:

@@ -43,6 +43,8 @@ def xlsx_bytes() -> bytes:
         pd.DataFrame([["Sales report"], ["Exported 2021-06-30"]]).to_excel(
             writer, sheet_name="Report", header=False, index=False)
         frame.to_excel(writer, sheet_name="Report", startrow=3, index=False)
+        pd.DataFrame([["Source: warehouse"]]).to_excel(writer, sheet_name="Report", startrow=10,
+                                                       header=False, index=False)
     return buffer.getvalue()
 
 
@@ -107,7 +109,7 @@ ACCEPTED = [
     Case("footer-row-with-fields", text(*monthly(SERIES), "Total,22.5"), values=tuple(SERIES),
          repair="taken for a footer"),
     Case("xlsx-with-title-rows", xlsx_bytes(), values=(10, 12, 15, 11, 9), start="2021-01-01",
-         freq="MS", name="Units"),
+         freq="MS", name="Units", length=5, repair="'Source: warehouse'"),
     Case("parquet-typed-utc", parquet_bytes(), values=(5.0, 6.0, 7.5, 7.0, 6.5, 8.0),
          start="2022-03-01", freq="D", name="load"),
     Case("day-first", text("date,v", *[f"{d:02d}/01/2020,{d}" for d in range(1, 16)]),
