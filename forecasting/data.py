@@ -499,10 +499,9 @@ def _read_text(text: str, options: LoadOptions, log: _Log) -> pd.DataFrame:
     sep = options.sep or _sniff_sep(sample)
     if options.sep is None and sep != ",":
         log.note(f"Detected the separator {_SEP_NAMES[sep]}.")
-    counts = [_field_count(line, sep) for line in sample]
-    width = _modal_width(counts)
-    _check_shape(0, width)
     rows = [_split(line, sep) for line in sample]
+    width = _modal_width([len(row) for row in rows])
+    _check_shape(0, width)
     start, has_header = _locate_table(rows, width, log)
     end = len(lines) - _count_footer([_split(line, sep) for line in lines[-20:]], width, log)
     body = "\n".join(lines[start + int(has_header):end])
@@ -536,10 +535,6 @@ def _split(line: str, sep: str) -> list[str]:
         return [line]
 
 
-def _field_count(line: str, sep: str) -> int:
-    return len(_split(line, sep)) if line.strip() else 0
-
-
 def _modal_width(counts: list[int]) -> int:
     """The most common number of fields among lines with more than one (else 1)."""
     wide = [count for count in counts if count > 1]
@@ -553,7 +548,7 @@ def _sniff_sep(sample: list[str]) -> str:
     """The separator that splits most sample lines into the same number (> 1) of fields."""
     best, best_score = ",", 0
     for sep in SEPARATORS:
-        counts = [_field_count(line, sep) for line in sample]
+        counts = [len(_split(line, sep)) for line in sample]
         width = _modal_width(counts)
         score = sum(1 for count in counts if count == width) if width > 1 else 0
         if score > best_score:
@@ -686,8 +681,11 @@ def _build_table(raw: pd.DataFrame, options: LoadOptions, log: _Log) -> Table:
         if converted is not None and bad:
             bad_cells[name] = bad
     frame = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
-    frame, parts = _assemble_split_dates(frame, log)
+    parts = tuple(_date_parts(frame).values())
     dates = _date_candidates(frame, parts)
+    if parts and not dates:
+        frame = _assemble_dates(frame, _date_parts(frame), log)
+        dates = _date_candidates(frame, parts)
     values = _value_candidates(frame, dates, parts)
     return Table(frame, dates, values, tuple(log.notes), bad_cells)
 
@@ -702,7 +700,7 @@ def _drop_empty_columns(raw: pd.DataFrame, log: _Log) -> pd.DataFrame:
 
 
 def _text(col: pd.Series) -> pd.Series:
-    """A column as stripped strings ('' for missing)."""
+    """A column as strings ('' for missing)."""
     if _is_text(col):
         return col.fillna("").astype(str)
     return col.astype(str).where(col.notna(), "")
@@ -720,11 +718,9 @@ def _number_style(raw: pd.DataFrame, options: LoadOptions, log: _Log) -> tuple[s
                        if _is_text(raw[name])], ignore_index=True) if len(raw.columns) else None
     if cells is None or cells.empty:
         return ".", options.thousands
-    comma_dec = cells.str.fullmatch(r"[-+]?\d*,(\d{1,2}|\d{4,})") | cells.str.fullmatch(
-        r"[-+]?\d{1,3}(\.\d{3})+,\d+")
-    dot_dec = cells.str.fullmatch(r"[-+]?\d*\.(\d{1,2}|\d{4,})") | cells.str.fullmatch(
-        r"[-+]?\d{1,3}(,\d{3})+\.\d+")
-    comma_3 = cells.str.fullmatch(r"[-+]?\d{1,3}(,\d{3})+")
+    comma_dec = cells.str.fullmatch(r"[-+]?(\d*,(\d{1,2}|\d{4,})|0?,\d+|\d{1,3}(\.\d{3})+,\d+)")
+    dot_dec = cells.str.fullmatch(r"[-+]?(\d*\.(\d{1,2}|\d{4,})|0?\.\d+|\d{1,3}(,\d{3})+\.\d+)")
+    comma_3 = cells.str.fullmatch(r"[-+]?[1-9]\d{0,2}(,\d{3})+")  # 1,234: grouping
     if comma_dec.any() and not dot_dec.any():
         thousands = "." if cells.str.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?").any() else None
         log.note("Read ',' as the decimal mark" +
@@ -795,35 +791,38 @@ def _clean_numbers(text: pd.Series, decimal: str, thousands: str | None) -> pd.S
 # --------------------------------------------------------------------------- candidates
 
 
-def _assemble_split_dates(frame: pd.DataFrame, log: _Log) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Join year/month/day/hour columns into one 'date' column when there is no date column."""
-    parts = {}
+def _date_parts(frame: pd.DataFrame) -> dict[str, str]:
+    """Numeric columns named like parts of a date: {'year': 'Year', 'month': 'month', ...}."""
+    parts: dict[str, str] = {}
     for name in frame.columns:
         key = _DATE_PARTS.get(name.strip().lower())
         if key and key not in parts and pd.api.types.is_float_dtype(frame[name]):
             parts[key] = name
-    if "year" not in parts or not ({"month", "quarter"} & set(parts)):
-        return frame, ()
-    if any(_date_rule(frame[name]) for name in frame.columns if name not in parts.values()):
-        return frame, tuple(parts.values())  # a real date column exists; keep the parts aside
+    return parts if "year" in parts and {"month", "quarter"} & set(parts) else {}
+
+
+def _assemble_dates(frame: pd.DataFrame, parts: dict[str, str], log: _Log) -> pd.DataFrame:
+    """The frame with a 'date' column first, joined from year/month/day/hour columns.
+
+    The frame is returned unchanged when the parts do not form a valid date on every row.
+    """
     values = {key: frame[name] for key, name in parts.items()}
     if "month" not in values:
-        values["month"] = values.pop("quarter") * 3 - 2
+        values["month"] = values["quarter"] * 3 - 2
     values.pop("quarter", None)
     values.setdefault("day", pd.Series(1.0, index=frame.index))
     table = pd.DataFrame(values)
     if table.isna().any().any() or not np.all(np.mod(table.to_numpy(), 1) == 0):
-        return frame, ()
-    dates = pd.to_datetime(table.astype("int64"), errors="coerce")
+        return frame
+    dates = _naive_ns(pd.to_datetime(table.astype("int64"), errors="coerce"))
     if dates.isna().any():
-        return frame, ()
+        return frame
     name = "date" if "date" not in frame.columns else "date (assembled)"
-    used = [parts[key] for key in ("year", "quarter", "month", "day", "hour", "minute")
-            if key in parts]
-    log.note(f"Combined the columns {', '.join(map(repr, used))} into one date column {name!r}.")
+    log.note(f"Combined the columns {', '.join(map(repr, parts.values()))} into one date "
+             f"column {name!r}.")
     frame = frame.copy()
     frame.insert(0, name, dates)
-    return frame, tuple(used)
+    return frame
 
 
 def _date_candidates(frame: pd.DataFrame, parts: tuple[str, ...]) -> tuple[str, ...]:
@@ -1060,9 +1059,9 @@ def _numeric_date_rule(col: pd.Series, name: str) -> _DateRule | None:
         return None
     low, high = values.min(), values.max()
     hinted = bool(_DATE_HINT.search(name))
-    increasing = bool(values.is_monotonic_increasing)
     for unit, start, stop in _EPOCH_RANGES:
-        if start <= low and high <= stop and (hinted or increasing) and values.nunique() > 1:
+        if start <= low and high <= stop and (hinted or _round_steps(
+                values, 60 if unit == "s" else 60_000)) and values.nunique() > 1:
             word = "seconds" if unit == "s" else "milliseconds"
             return _DateRule(f"epoch {word}", lambda c, unit=unit: _from_epoch(c, unit),
                              f"Read {name!r} as Unix time in {word} (UTC).")
@@ -1072,6 +1071,12 @@ def _numeric_date_rule(col: pd.Series, name: str) -> _DateRule | None:
         return _DateRule("%Y%m%d", lambda c: _with_format(
             c.map(lambda v: "" if pd.isna(v) else str(int(v))), "%Y%m%d"))
     return None
+
+
+def _round_steps(values: pd.Series, unit: int) -> bool:
+    """Whether every step is a positive multiple of `unit` (a minute), as clock times are."""
+    steps = np.diff(values.to_numpy())
+    return bool(np.all(steps > 0) and np.all(np.mod(steps, unit) == 0))
 
 
 def _from_epoch(col: pd.Series, unit: str) -> pd.Series:

@@ -115,6 +115,14 @@ def test_ambiguous_dates_ask_the_user_and_dayfirst_resolves_them() -> None:
     assert load_series(raw, LoadOptions(dayfirst=False)).freq == "D"
 
 
+def test_epoch_numbers_without_a_date_name_are_read_as_times() -> None:
+    rows = [f"{1_700_000_000 + 900 * i},{i % 4}" for i in range(12)]
+    series = load_series(csv("t0,kw", *rows))
+    assert series.freq == "15min" and series.index[0] == pd.Timestamp(1_700_000_000, unit="s")
+    big_counts = [f"{100_000_000 + 7 * i ** 2},{i}" for i in range(12)]  # not clock times
+    assert load_series(csv("count,x", *big_counts)).freq is None
+
+
 def test_file_without_dates_uses_integer_steps() -> None:
     series = load_series(csv("value", "3", "NA", "5", "6"))
     assert isinstance(series.index, pd.RangeIndex) and series.freq is None
