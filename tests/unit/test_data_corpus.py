@@ -148,8 +148,8 @@ ACCEPTED = [
          start="2021-06-01 00:00", freq="h", values=(2, 3, 4), repair="UTC"),
     Case("split-date-columns",
          text("No,year,month,day,hour,pm2.5,TEMP,cbwd",
-              *[f"{i + 1},2010,1,{1 + i // 24},{i % 24},{'NA' if i == 3 else 100 + i},{-5 + i % 3},NW"
-                for i in range(48)]),
+              *[f"{i + 1},2010,1,{1 + i // 24},{i % 24},{'NA' if i == 3 else 100 + i},"
+                f"{-5 + i % 3},NW" for i in range(48)]),
          start="2010-01-01", freq="h", length=48, name="pm2.5",
          repair="Filled 1 missing value in 'pm2.5'"),
     Case("shampoo-year-index", text('"Month","Sales"', *[f'"{y}-{m:02d}",{100 + 12 * y + m}.0'
