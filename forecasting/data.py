@@ -200,6 +200,8 @@ class Table:
         value_candidates: Numeric columns that can be forecast, best first.
         notes: What the parser did, in plain sentences.
         bad_cells: Per numeric column, the (row number, text) of cells that were not numbers.
+        repairs: The notes that changed the data (skipped lines, ...), carried into the
+            series' repairs.
     """
 
     frame: pd.DataFrame
@@ -207,6 +209,7 @@ class Table:
     value_candidates: tuple[str, ...]
     notes: tuple[str, ...] = ()
     bad_cells: Mapping[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
+    repairs: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- public entry points
@@ -227,7 +230,17 @@ def read_table(source: bytes | str | os.PathLike, options: LoadOptions = LoadOpt
     Raises:
         DataError: The file is empty, binary, too large, or holds no table.
     """
-    return _parse(source, options, filename)[0]
+    data = _read_bytes(source)
+    label = filename or (Path(source).name if isinstance(source, str | os.PathLike) else "file")
+    log = _Log()
+    kind = _sniff_kind(data, label)
+    if kind == "xlsx":
+        raw = _read_xlsx(data, options.sheet, log)
+    elif kind == "parquet":
+        raw = _read_parquet(data)
+    else:
+        raw = _read_text(_decode(data, options.encoding, log), options, log)
+    return _build_table(raw, options, log)
 
 
 def load_series(source: bytes | str | os.PathLike, options: LoadOptions = LoadOptions(),
@@ -246,8 +259,7 @@ def load_series(source: bytes | str | os.PathLike, options: LoadOptions = LoadOp
         DataError: The file cannot give a usable series; the message says why and what to do.
         AmbiguousDatesError: The dates read both day-first and month-first.
     """
-    table, repairs = _parse(source, options, filename)
-    return _series_from_table(table, options, repairs)
+    return series_from_table(read_table(source, options, filename), options)
 
 
 def series_from_table(table: Table, options: LoadOptions = LoadOptions()) -> TimeSeries:
@@ -259,23 +271,32 @@ def series_from_table(table: Table, options: LoadOptions = LoadOptions()) -> Tim
 
     Returns:
         The series, as `load_series` would return it.
+
+    Raises:
+        DataError: The chosen columns cannot give a usable series.
     """
-    return _series_from_table(table, options, ())
-
-
-def _parse(source, options: LoadOptions, filename: str | None) -> tuple[Table, tuple[str, ...]]:
-    """Read the source into a Table, also returning the notes that changed the data."""
-    data = _read_bytes(source)
-    label = filename or (Path(source).name if isinstance(source, str | os.PathLike) else "file")
+    frame = table.frame
+    value_col = _choose_value_column(table, options)
+    date_col = _choose_date_column(table, options, value_col)
     log = _Log()
-    kind = _sniff_kind(data, label)
-    if kind == "xlsx":
-        raw = _read_xlsx(data, options.sheet, log)
-    elif kind == "parquet":
-        raw = _read_parquet(data)
+    log.repairs.extend(table.repairs)
+    extras = [name for name in table.value_candidates if name not in (value_col, date_col)
+              and not _is_counter(frame[name], name)]
+    data = frame[[value_col, *extras]].copy()
+    _refuse_infinite(data[value_col], value_col)
+    data = data.replace([np.inf, -np.inf], np.nan)
+    _report_bad_cells(table.bad_cells.get(value_col, ()), value_col, log)
+    if date_col is None:
+        data.index = pd.RangeIndex(len(data), name="step")
+        data = _trim_missing(data, value_col, log)
+        data.index = pd.RangeIndex(len(data), name="step")
+        freq, inserted = None, pd.Index([])
     else:
-        raw = _read_text(_decode(data, options.encoding, log), options, log)
-    return _build_table(raw, options, log), tuple(log.repairs)
+        data = _date_index(data, frame[date_col], date_col, options, log)
+        data, freq, inserted = _regularize(data, options, log)
+        data = _trim_missing(data, value_col, log)
+    data = _fill(data, value_col, freq, inserted, options, log)
+    return _finish(data, value_col, freq, log)
 
 
 class _Log:
@@ -687,7 +708,7 @@ def _build_table(raw: pd.DataFrame, options: LoadOptions, log: _Log) -> Table:
         frame = _assemble_dates(frame, _date_parts(frame), log)
         dates = _date_candidates(frame, parts)
     values = _value_candidates(frame, dates, parts)
-    return Table(frame, dates, values, tuple(log.notes), bad_cells)
+    return Table(frame, dates, values, tuple(log.notes), bad_cells, tuple(log.repairs))
 
 
 def _drop_empty_columns(raw: pd.DataFrame, log: _Log) -> pd.DataFrame:
@@ -1093,7 +1114,7 @@ def _parse_dates(col: pd.Series, name: str, options: LoadOptions, log: _Log) -> 
     rule = _date_rule(col, options.date_format, options.dayfirst, name, strict=True)
     if rule is None:
         examples = ", ".join(map(repr, _text(col).str.strip().head(3)))
-        raise DataError(f"The column {name!r} does not hold dates I can read (first cells: "
+        raise DataError(f"The column {name!r} does not hold readable dates (first cells: "
                         f"{examples}). Give the format with option date_format "
                         "(--date-format), for example '%d.%m.%Y', or choose another date column.")
     if rule.note:
@@ -1204,35 +1225,13 @@ def describe_frequency(freq: str | None) -> str:
 # --------------------------------------------------------------------------- the series
 
 
-def _series_from_table(table: Table, options: LoadOptions,
-                       parse_repairs: tuple[str, ...]) -> TimeSeries:
-    frame = table.frame
-    value_col = _choose_value_column(table, options)
-    date_col = _choose_date_column(table, options, value_col)
-    log = _Log()
-    log.repairs.extend(parse_repairs)
-    extras = [name for name in table.value_candidates if name not in (value_col, date_col)
-              and not _is_counter(frame[name], name)]
-    data = frame[[value_col, *extras]].copy()
-    _refuse_infinite(data[value_col], value_col)
-    data = data.replace([np.inf, -np.inf], np.nan)
-    bad = table.bad_cells.get(value_col, ())
+def _report_bad_cells(bad: tuple[tuple[int, str], ...], name: str, log: _Log) -> None:
+    """One repair sentence listing the first non-numeric cells of the value column."""
     if bad:
         cells = ", ".join(f"{row}: {_quote(text, 20)}" for row, text in bad[:5])
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-        log.repair(f"Read {len(bad)} non-numeric cell{_s(len(bad))} in {value_col!r} as "
-                   f"missing (rows {cells}{more}).")
-    if date_col is None:
-        data.index = pd.RangeIndex(len(data), name="step")
-        data = _trim_missing(data, value_col, log)
-        data.index = pd.RangeIndex(len(data), name="step")
-        freq, inserted = None, pd.Index([])
-    else:
-        data = _date_index(data, frame[date_col], date_col, options, log)
-        data, freq, inserted = _regularize(data, options, log)
-        data = _trim_missing(data, value_col, log)
-    data = _fill(data, value_col, freq, inserted, options, log)
-    return _finish(data, value_col, freq, log)
+        log.repair(f"Read {len(bad)} non-numeric cell{_s(len(bad))} in {name!r} as missing "
+                   f"(rows {cells}{more}).")
 
 
 def _choose_value_column(table: Table, options: LoadOptions) -> str:
