@@ -29,6 +29,9 @@ class _JsonMixin:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None):
+        if data is not None and not isinstance(data, dict):
+            raise ConfigError(f"The settings of {cls.__name__} must be an object of settings. "
+                              f"Received: {type(data).__name__} {data!r:.40}")
         data = dict(data or {})
         names = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - set(names))
