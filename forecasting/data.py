@@ -883,13 +883,15 @@ class _DateRule:
 
 
 _QUARTER = re.compile(r"^(\d{4})\s*[-/ ]?\s*[qQ]([1-4])$|^[qQ]([1-4])\s*[-/ ]?\s*(\d{4})$")
+_MONTH_CODE = re.compile(r"^(\d{4})\s*[mM](\d{1,2})$")
+_ISO_WEEK = re.compile(r"^(\d{4})-?[wW](\d{2})$")
 _YEAR_MONTH_INDEX = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 _NUMERIC_DATE = re.compile(
     r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$")
 _ISO = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2}([ T]\d{1,2}(:\d{2}){0,2}(\.\d+)?)?)?\s*"
-                  r"(Z|[+-]\d{2}:?\d{2}|UTC)?$")
+                  r"(Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$")
 _SLASHED_ISO = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$")
-_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|UTC)$")
+_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)$")
 _NAMED_FORMATS = ("%b %Y", "%B %Y", "%b-%Y", "%B-%Y", "%b-%y", "%b %y", "%Y %b", "%Y-%b",
                   "%Y %B", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d, %Y",
                   "%B %d, %Y", "%b %d %Y", "%d %b %Y %H:%M", "%a, %d %b %Y %H:%M:%S")
@@ -909,7 +911,9 @@ def _date_rule(col: pd.Series, date_format: str | None = None, dayfirst: bool | 
         strict: Raise AmbiguousDatesError instead of accepting an ambiguous column.
     """
     if pd.api.types.is_datetime64_any_dtype(col):
-        return _DateRule("typed", _typed_dates)
+        zoned = getattr(col.dt, "tz", None) is not None
+        return _DateRule("typed", _naive_ns, "Converted time-zone-aware timestamps to UTC and "
+                         "dropped the zone." if zoned else None)
     if pd.api.types.is_float_dtype(col):
         return _numeric_date_rule(col, name or str(col.name))
     if not _is_text(col):
@@ -921,7 +925,7 @@ def _date_rule(col: pd.Series, date_format: str | None = None, dayfirst: bool | 
     if sample.empty:
         return None
     name = name or str(col.name)
-    rule = (_quarter_rule(sample) or _year_month_index_rule(sample) or _iso_rule(sample)
+    rule = (_period_code_rule(sample) or _year_month_index_rule(sample) or _iso_rule(sample)
             or _slashed_iso_rule(sample) or _day_month_rule(col, sample, dayfirst, name, strict)
             or _named_rule(sample))
     if rule is None or not _mostly(rule.parse(sample).notna(), bool(_DATE_HINT.search(name))):
@@ -939,10 +943,6 @@ def _mostly(ok: pd.Series, hinted: bool = False) -> bool:
 def _matches(sample: pd.Series, pattern: re.Pattern) -> bool:
     """Whether at least half the sample has the pattern (the parse is checked afterwards)."""
     return bool(sample.str.match(pattern).mean() >= 0.5)
-
-
-def _typed_dates(col: pd.Series) -> pd.Series:
-    return _naive_ns(col)
 
 
 def _naive_ns(dates: pd.Series) -> pd.Series:
@@ -965,8 +965,13 @@ def _with_format(col: pd.Series, fmt: str) -> pd.Series:
     return _naive_ns(parsed)
 
 
-def _quarter_rule(sample: pd.Series) -> _DateRule | None:
-    return _DateRule("quarters", _parse_quarters) if _matches(sample, _QUARTER) else None
+def _period_code_rule(sample: pd.Series) -> _DateRule | None:
+    """Statistical period codes: quarters (1956Q1, Q1 1956), months (1991M01), ISO weeks."""
+    for pattern, parse in ((_QUARTER, _parse_quarters), (_MONTH_CODE, _parse_month_codes),
+                           (_ISO_WEEK, _parse_iso_weeks)):
+        if _matches(sample, pattern):
+            return _DateRule(pattern.pattern, parse)
+    return None
 
 
 def _parse_quarters(col: pd.Series) -> pd.Series:
@@ -974,6 +979,16 @@ def _parse_quarters(col: pd.Series) -> pd.Series:
     year = parts[0].fillna(parts[3])
     quarter = parts[1].fillna(parts[2])
     return _from_parts(year, quarter * 3 - 2)
+
+
+def _parse_month_codes(col: pd.Series) -> pd.Series:
+    parts = _text(col).str.strip().str.extract(_MONTH_CODE).astype("float64")
+    return _from_parts(parts[0], parts[1])
+
+
+def _parse_iso_weeks(col: pd.Series) -> pd.Series:
+    parts = _text(col).str.strip().str.extract(_ISO_WEEK)
+    return _with_format(parts[0] + "-W" + parts[1] + "-1", "%G-W%V-%u")  # their Mondays
 
 
 def _from_parts(year: pd.Series, month: pd.Series) -> pd.Series:
@@ -1004,7 +1019,13 @@ def _iso_rule(sample: pd.Series) -> _DateRule | None:
         return None
     note = ("Converted dates with time-zone offsets to UTC and dropped the zone."
             if sample.str.contains(_TZ_SUFFIX).any() else None)
-    return _DateRule("ISO 8601", lambda c: _with_format(c, "ISO8601"), note)
+    return _DateRule("ISO 8601", _parse_iso, note)
+
+
+def _parse_iso(col: pd.Series) -> pd.Series:
+    """ISO 8601 dates; a trailing 'UTC' or 'GMT' word reads as the offset +00:00."""
+    text = _text(col).str.strip().str.replace(r"\s*(?:UTC|GMT)$", "+00:00", regex=True)
+    return _with_format(text, "ISO8601")
 
 
 def _slashed_iso_rule(sample: pd.Series) -> _DateRule | None:
