@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
 import math
 import os
@@ -477,8 +478,9 @@ def _trim_row(row: list[str]) -> list[str]:
 def _cell_text(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, pd.Timestamp | np.datetime64) or hasattr(value, "isoformat"):
-        return pd.Timestamp(value).isoformat(sep=" ")
+    if isinstance(value, datetime.datetime | datetime.date | np.datetime64):
+        stamp = pd.Timestamp(value)
+        return "" if pd.isna(stamp) else stamp.isoformat(sep=" ")
     return str(value)
 
 
