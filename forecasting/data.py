@@ -1107,14 +1107,20 @@ def _numeric_date_rule(col: pd.Series, name: str) -> _DateRule | None:
         if start <= low and high <= stop and (hinted or _round_steps(
                 values, 60 if unit == "s" else 60_000)) and values.nunique() > 1:
             word = "seconds" if unit == "s" else "milliseconds"
-            return _DateRule(f"epoch {word}", lambda c, unit=unit: _from_epoch(c, unit),
+            return _DateRule(f"epoch {word}", _finite_only(lambda c, u=unit: _from_epoch(c, u)),
                              f"Read {name!r} as Unix time in {word} (UTC).")
     if re.search(r"year|^yr$", name, re.IGNORECASE) and low >= 1000 and high <= 2999:
-        return _DateRule("year", lambda c: _from_parts(c, pd.Series(1.0, index=c.index)))
+        return _DateRule("year", _finite_only(
+            lambda c: _from_parts(c, pd.Series(1.0, index=c.index))))
     if hinted and low >= 10000101 and high <= 29991231:
-        return _DateRule("%Y%m%d", lambda c: _with_format(
-            c.map(lambda v: "" if pd.isna(v) else str(int(v))), "%Y%m%d"))
+        return _DateRule("%Y%m%d", _finite_only(lambda c: _with_format(
+            c.map(lambda v: "" if pd.isna(v) else f"{v:.0f}"), "%Y%m%d")))
     return None
+
+
+def _finite_only(parse: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+    """`parse` applied to the column with infinite numbers (and fractions) taken as missing."""
+    return lambda col: parse(col.where(np.isfinite(col) & (np.mod(col, 1) == 0)))
 
 
 def _round_steps(values: pd.Series, unit: int) -> bool:
@@ -1297,10 +1303,11 @@ def _names(names: Iterable[str], limit: int = 20) -> str:
 def _refuse_infinite(values: pd.Series, name: str) -> None:
     infinite = np.flatnonzero(np.isinf(values.to_numpy()))
     if infinite.size:
-        rows = ", ".join(str(i + 1) for i in infinite[:5])
-        raise DataError(f"The column {name!r} holds {infinite.size} infinite value"
-                        f"{_s(infinite.size)} (rows {rows}). Replace them with numbers, or "
-                        "leave the cells empty so they are filled.")
+        count = infinite.size
+        raise DataError(f"The column {name!r} holds {count} infinite value{_s(count)} "
+                        f"(row{_s(count)} {_list_rows(infinite)}). Replace "
+                        f"{'it' if count == 1 else 'them'} with numbers, or leave the cells "
+                        "empty so they are filled.")
 
 
 def _date_index(data: pd.DataFrame, dates_col: pd.Series, name: str, options: LoadOptions,
