@@ -1,0 +1,310 @@
+"""Data page: a built-in sample or an uploaded file, column choice, repairs, preview."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from forecasting.data import AGGREGATES, FILLS, RESAMPLE_HOWS, LoadOptions, summarize
+from forecasting.plots import series_figure
+from forecasting.samples import get_sample, list_samples
+from forecasting.ui_text import HELP
+from pages._common import (
+    DEFAULT_SAMPLE,
+    PAGES,
+    build_series,
+    digest,
+    options_json,
+    parse_table,
+    resolve_columns,
+    sample_bytes,
+    use_series,
+)
+
+SAMPLE, UPLOAD = "Built-in sample", "Your file"
+RESAMPLE_LABELS = {
+    None: "Keep the data's frequency",
+    "h": "Hourly",
+    "D": "Daily",
+    "W": "Weekly",
+    "MS": "Monthly",
+    "QS": "Quarterly",
+    "YS": "Yearly",
+}
+FILL_LABELS = {
+    "linear": "Linear interpolation",
+    "time": "Time-weighted interpolation",
+    "seasonal": "Same time last cycle",
+    "ffill": "Repeat the last value",
+    "none": "Don't fill (refuse gaps)",
+}
+PREVIEW_ROWS = 50
+
+state = st.session_state
+state.setdefault("p_source", SAMPLE)
+state.setdefault("p_sample", DEFAULT_SAMPLE)
+state.setdefault("p_fill", "linear")
+state.setdefault("p_aggregate", "mean")
+state.setdefault("p_resample", None)
+state.setdefault("p_resample_how", "mean")
+
+st.title("Data")
+st.caption(
+    "Pick a built-in sample or drop your own file. The studio detects the date and "
+    "value columns, repairs what it can, and tells you every change it made."
+)
+
+
+def show_current(note: str | None = None) -> None:
+    """The series in use (after an error, the one loaded before)."""
+    series = state.series
+    if note:
+        st.info(note, icon=":material/info:")
+    st.plotly_chart(
+        series_figure(series.index, series.values, series.name, title=f"{series.name} (in use)"),
+        key="current_chart",
+    )
+
+
+def offer_original(upload: dict) -> None:
+    st.download_button(
+        "Download your file as uploaded",
+        data=upload["bytes"],
+        file_name=upload["name"],
+        mime="application/octet-stream",
+        icon=":material/download:",
+        key="download_original",
+        help="The exact bytes you uploaded, unchanged.",
+        on_click="ignore",
+    )
+
+
+# ---------------------------------------------------------------------- source
+source_col, pick_col = st.columns([1, 2], gap="large")
+with source_col:
+    kind = st.radio(
+        "Source", [SAMPLE, UPLOAD], key="p_source", persist_state="session", help=HELP["source"]
+    )
+with pick_col:
+    if kind == SAMPLE:
+        name = st.selectbox(
+            "Sample", list_samples(), key="p_sample", persist_state="session", help=HELP["sample"]
+        )
+        sample = get_sample(name)
+        st.caption(sample.description)
+        data, filename, base = sample_bytes(name), sample.filename, sample.options
+        source = {"kind": "sample", "name": name, "filename": filename}
+        upload = None
+    else:
+        uploaded = st.file_uploader(
+            "Drop a file here or browse",
+            type=["csv", "tsv", "txt", "xlsx", "parquet"],
+            key="uploader",
+            help=HELP["upload"],
+        )
+        if uploaded is not None and state.get("upload", {}).get("file_id") != uploaded.file_id:
+            raw = uploaded.getvalue()
+            state.upload = {
+                "file_id": uploaded.file_id,
+                "name": uploaded.name,
+                "bytes": raw,
+                "digest": digest(raw),
+            }
+        upload = state.get("upload")
+        if upload is None:
+            st.info("No file yet. Until you upload one, the current series stays in use.")
+            show_current()
+            st.stop()
+        if uploaded is None:
+            st.caption(f"Using **{upload['name']}**, uploaded earlier in this session.")
+        data, filename, base = upload["bytes"], upload["name"], LoadOptions()
+        source = {"kind": "upload", "name": upload["name"], "filename": upload["name"]}
+
+key = upload["digest"] if upload else digest(data)
+table, error = parse_table(key, data, filename)
+if table is None:
+    st.error(error, icon=":material/error:")
+    if upload:
+        offer_original(upload)
+    show_current(
+        f"Nothing was lost: **{state.source.get('name')}** ({state.series.name}) stays loaded."
+    )
+    st.stop()
+
+# ---------------------------------------------------------------------- columns and repairs
+detected = resolve_columns(table, base)
+st.subheader("Columns and repairs")
+col_date, col_value, col_fill, col_aggregate = st.columns(4)
+with col_value:
+    value_options = list(table.value_candidates) or [detected.value_col]
+    value_key = f"p_value_{key[:16]}"
+    if state.get(value_key) not in value_options:
+        state[value_key] = (
+            detected.value_col if detected.value_col in value_options else value_options[0]
+        )
+    value_col = st.selectbox(
+        "Value column",
+        value_options,
+        key=value_key,
+        persist_state="session",
+        help=HELP["value_col"],
+    )
+with col_date:
+    date_options = [c for c in table.date_candidates if c != value_col]
+    date_key = f"p_date_{key[:16]}"
+    if date_options:
+        if state.get(date_key) not in date_options:
+            state[date_key] = (
+                detected.date_col if detected.date_col in date_options else date_options[0]
+            )
+        date_col = st.selectbox(
+            "Date column",
+            date_options,
+            key=date_key,
+            persist_state="session",
+            help=HELP["date_col"],
+        )
+    else:
+        date_col = None
+        st.selectbox(
+            "Date column",
+            ["(none: rows in file order)"],
+            disabled=True,
+            help="No column reads as dates, so the rows are taken as equally spaced "
+            "steps in file order.",
+        )
+with col_fill:
+    fill = st.selectbox(
+        "Fill gaps",
+        FILLS,
+        key="p_fill",
+        persist_state="session",
+        help=HELP["fill"],
+        format_func=FILL_LABELS.get,
+    )
+with col_aggregate:
+    aggregate = st.selectbox(
+        "Merge duplicate timestamps",
+        AGGREGATES,
+        key="p_aggregate",
+        persist_state="session",
+        help=HELP["aggregate"],
+    )
+
+with st.expander("Resample to a coarser frequency", expanded=state.p_resample is not None):
+    col_resample, col_how = st.columns(2)
+    with col_resample:
+        resample = st.selectbox(
+            "New frequency",
+            list(RESAMPLE_LABELS),
+            key="p_resample",
+            persist_state="session",
+            format_func=RESAMPLE_LABELS.get,
+            help=HELP["resample"],
+            disabled=date_col is None,
+        )
+    with col_how:
+        resample_how = st.selectbox(
+            "Combine values by",
+            RESAMPLE_HOWS,
+            key="p_resample_how",
+            persist_state="session",
+            help=HELP["resample_how"],
+            disabled=resample is None,
+        )
+
+dayfirst_key = f"p_dayfirst_{key[:16]}"
+options = dataclasses.replace(
+    base,
+    value_col=value_col,
+    date_col=date_col,
+    fill=fill,
+    aggregate=aggregate,
+    resample=resample if date_col else None,
+    resample_how=resample_how,
+    dayfirst=state.get(dayfirst_key),
+)
+series, error, ambiguous = build_series(key, options_json(options), table)
+if ambiguous or state.get(dayfirst_key) is not None:
+    if ambiguous:
+        st.info(error, icon=":material/help:")
+    st.radio(
+        "How should these dates be read?",
+        [True, False],
+        key=dayfirst_key,
+        persist_state="session",
+        index=None,
+        horizontal=True,
+        help=HELP["dayfirst"],
+        format_func=lambda v: "Day first (31/12/2020)" if v else "Month first (12/31/2020)",
+    )
+    if ambiguous:
+        st.stop()
+if series is None:
+    st.error(error, icon=":material/error:")
+    if upload:
+        offer_original(upload)
+    show_current(
+        f"Nothing was lost: **{state.source.get('name')}** ({state.series.name}) stays loaded."
+    )
+    st.stop()
+
+use_series(series, f"{key}:{options_json(options)}", options, source)
+
+# ---------------------------------------------------------------------- summary
+summary = summarize(series)
+st.subheader(f"{summary['name']}", anchor=False)
+m = st.columns(5)
+m[0].metric("Points", f"{summary['rows']:,}", help="Rows of the series after the repairs.")
+m[1].metric("Span", summary["span"], help=f"From {summary['start']} to {summary['end']}.")
+m[2].metric(
+    "Frequency",
+    summary["frequency"],
+    help=f"Seasonal period: {summary['season_length']} steps."
+    if summary["season_length"] > 1
+    else "No seasonal period from the frequency.",
+)
+m[3].metric(
+    "Missing values filled",
+    f"{summary['missing_filled']:,}",
+    help="Empty cells and absent timestamps that were filled.",
+)
+m[4].metric(
+    "Duplicates merged",
+    f"{summary['duplicates_merged']:,}",
+    help="Rows that shared a timestamp with another row.",
+)
+
+st.plotly_chart(
+    series_figure(series.index, series.values, series.name, title=f"{series.name} over time"),
+    key="series_chart",
+)
+if len(series) > 5000:
+    st.caption(
+        f"The chart shows about 5,000 of the {len(series):,} points (the highs and lows "
+        "of each stretch); training uses all of them."
+    )
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.markdown("**First rows of the file**")
+    st.dataframe(table.frame.head(PREVIEW_ROWS), height=300)
+with right:
+    st.markdown("**Repairs**")
+    if summary["repairs"]:
+        for sentence in summary["repairs"]:
+            st.markdown(f"- {sentence}")
+    else:
+        st.caption("None needed: the series was complete and regular.")
+    notes = [n for n in table.notes if n not in summary["repairs"]]
+    if notes:
+        with st.expander("How the file was read"):
+            for sentence in notes:
+                st.markdown(f"- {sentence}")
+    if summary["columns"]:
+        st.caption("Other numeric columns kept aside: " + ", ".join(summary["columns"]))
+    if upload:
+        offer_original(upload)
+
+st.page_link(PAGES["train"], label="Next: train a network", icon=":material/arrow_forward:")

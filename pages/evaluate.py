@@ -1,0 +1,136 @@
+"""Evaluate page: the network against the actual values and the baselines on the test part."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from forecasting.config import CELL_NAMES
+from forecasting.plots import (
+    by_lead_figure,
+    method_name,
+    metrics_table,
+    residuals_figure,
+    test_figure,
+)
+from forecasting.ui_text import HELP, skill_sentence
+from pages._common import PAGES, pick_run
+
+st.title("Evaluate")
+st.caption(
+    "How the network did on the test part (the end of the series it never saw), "
+    "beside simple baselines forecasting from the same points in time."
+)
+
+picked = pick_run("p_eval_run")
+if picked is None:
+    st.stop()
+job_id, result = picked
+metrics = result["metrics"]
+test = metrics["test"]
+cell = CELL_NAMES.get(result["config"]["model"]["cell"], "network")
+
+text, beats = skill_sentence(result)
+(st.success if beats else st.warning)(
+    text, icon=":material/emoji_events:" if beats else ":material/lightbulb:"
+)
+
+model_metrics = test.get("model", {})
+naive = test.get("seasonal_naive", {})
+
+
+def _fmt(value, digits: int = 2, suffix: str = "") -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}{suffix}"
+
+
+cols = st.columns(4)
+cols[0].metric(
+    "Test MASE",
+    _fmt(model_metrics.get("mase")),
+    delta=None
+    if model_metrics.get("mase") is None or naive.get("mase") is None
+    else f"{model_metrics['mase'] - naive['mase']:+.2f} vs seasonal naive",
+    delta_color="inverse",
+    help="Mean absolute error divided by the in-sample error of seasonal naive.",
+)
+cols[1].metric(
+    "Test MAE",
+    _fmt(model_metrics.get("mae"), 3),
+    help="Mean absolute error in the units of the series.",
+)
+cols[2].metric(
+    "Test sMAPE",
+    _fmt(model_metrics.get("smape"), 1, "%"),
+    help="Symmetric mean absolute percentage error.",
+)
+level = metrics.get("interval_level") or 0.0
+covered = metrics.get("interval_coverage_test")
+cols[3].metric(
+    f"Band coverage (nominal {level:.0%})",
+    "n/a" if covered is None else f"{covered:.0%}",
+    delta=None if covered is None else f"{100 * (covered - level):+.0f} points",
+    delta_color="off",
+    help="Share of the test values inside the prediction band. Close to the "
+    "nominal level means the band is honest.",
+)
+
+# ---------------------------------------------------------------------- charts
+baseline_names = list(result.get("baselines_test", {}))
+chosen = st.multiselect(
+    "Baselines on the chart",
+    baseline_names,
+    default=[b for b in ("seasonal_naive",) if b in baseline_names],
+    format_func=method_name,
+    key="p_eval_baselines",
+    persist_state="session",
+    help=HELP["baselines"],
+)
+st.plotly_chart(test_figure(result, chosen), key="test_chart")
+st.caption(
+    f"The solid blue line is the {cell}'s forecast of all {result['horizon']} steps "
+    "from the start of the test period, with its prediction band; the dashed orange line "
+    "predicts each point from the actual values just before it (one step ahead)."
+)
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.plotly_chart(residuals_figure(result["one_step"]), key="residuals_chart")
+with right:
+    by_lead = result.get("by_lead", {})
+    lead_methods = [m for m in by_lead if m != "model"]
+    lead_chosen = st.multiselect(
+        "Compare with",
+        lead_methods,
+        default=[m for m in ("seasonal_naive", "naive") if m in lead_methods],
+        format_func=method_name,
+        key="p_eval_lead",
+        persist_state="session",
+        help=HELP["lead_methods"],
+    )
+    st.plotly_chart(by_lead_figure(by_lead, ["model", *lead_chosen]), key="lead_chart")
+
+# ---------------------------------------------------------------------- table
+st.subheader("Test metrics", anchor=False)
+st.dataframe(metrics_table(result), hide_index=True)
+st.caption(
+    f"{metrics.get('test_origins', 0)} forecasts of {result['horizon']} steps from "
+    f"origins spread over the {metrics.get('test_points', 0)} test points; baselines "
+    "forecast from the same origins. n/a: the metric is undefined here (for example "
+    "MAPE when the series touches zero)."
+)
+if covered is not None:
+    st.markdown(
+        f"The {level:.0%} prediction band held **{covered:.0%}** of the test values "
+        + (
+            "— about as promised."
+            if abs(covered - level) <= 0.05
+            else "— narrower than it should be: treat the band as optimistic."
+            if covered < level
+            else "— wider than needed: the band is cautious."
+        )
+    )
+
+st.page_link(
+    PAGES["forecast"],
+    label="Next: forecast the future and download",
+    icon=":material/arrow_forward:",
+)

@@ -1,0 +1,114 @@
+"""Runs page: every training of the session, side by side."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from forecasting.plots import forecasts_overlay, loss_figure, loss_overlay, runs_table
+from forecasting.ui_text import HELP
+from pages._common import PAGES, STATE_WORDS, manager, result_of, run_label
+
+state = st.session_state
+
+st.title("Runs")
+st.caption(
+    "Every training of this session with its settings, test scores and loss curve. "
+    "Sort the table by a column; choose runs to draw them together."
+)
+
+jobs = list(reversed(state.get("jobs", [])))
+if not jobs:
+    st.info("No training yet in this session.")
+    st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
+    st.stop()
+
+results, labels, others = {}, {}, []
+for job_id in jobs:
+    result = result_of(job_id)
+    if result is None:
+        status = manager().status(job_id)
+        others.append((job_id, status))
+        continue
+    results[job_id] = result
+    labels[job_id] = run_label(result, job_id)
+
+if results:
+    table = runs_table({labels[j]: r for j, r in results.items()})
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "Test MASE": st.column_config.NumberColumn(format="%.3f", help="Lower is better."),
+            "Test sMAPE %": st.column_config.NumberColumn(format="%.2f"),
+            "Skill vs seasonal naive %": st.column_config.NumberColumn(
+                format="%+.1f",
+                help="How much lower the MASE is than seasonal naive's (negative: worse).",
+            ),
+            "Seconds/epoch": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+for job_id, status in others:
+    word = "unknown" if status is None else STATE_WORDS.get(status.state, status.state)
+    label = "" if status is None else status.label
+    st.caption(
+        f"{word}: {label or job_id}"
+        + (f" — {status.message}" if status is not None and status.message else "")
+    )
+
+if not results:
+    st.stop()
+
+# ---------------------------------------------------------------------- overlays
+finished = list(results)
+if [j for j in state.get("p_runs_chosen", []) if j not in finished]:
+    state.p_runs_chosen = [j for j in state.p_runs_chosen if j in finished]
+state.setdefault("p_runs_chosen", finished[:3])
+chosen = st.multiselect(
+    "Runs to compare",
+    finished,
+    key="p_runs_chosen",
+    persist_state="session",
+    format_func=labels.get,
+    help=HELP["runs"],
+)
+if chosen:
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.plotly_chart(
+            forecasts_overlay({labels[j]: results[j] for j in chosen}), key="runs_forecasts"
+        )
+    with right:
+        st.plotly_chart(
+            loss_overlay({labels[j]: results[j]["history"] for j in chosen}), key="runs_losses"
+        )
+    frequencies = {results[j]["series"]["freq"] for j in chosen}
+    names = {results[j]["series"]["name"] for j in chosen}
+    if len(frequencies) > 1 or len(names) > 1:
+        st.caption(
+            "The chosen runs were trained on different series; the history shown is "
+            "the first run's."
+        )
+
+# ---------------------------------------------------------------------- one run in detail
+st.subheader("Details", anchor=False)
+detail = st.selectbox(
+    "Run",
+    finished,
+    format_func=labels.get,
+    key="p_runs_detail",
+    persist_state="session",
+    help=HELP["run"],
+)
+result = results[detail]
+left, right = st.columns([3, 2], gap="large")
+with left:
+    history = result["history"]
+    st.plotly_chart(
+        loss_figure(history["loss"], history["val_loss"], history["best_epoch"]), key="detail_loss"
+    )
+with right:
+    tab_config, tab_metrics = st.tabs(["Configuration", "Metrics"])
+    with tab_config:
+        st.json(result["config"], expanded=2)
+    with tab_metrics:
+        st.json({k: v for k, v in result["metrics"].items() if k != "test"}, expanded=1)

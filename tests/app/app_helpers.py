@@ -1,0 +1,45 @@
+"""Helpers shared by the AppTest modules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+TIMEOUT = 120  # the first training imports TensorFlow
+TINY = {"epochs": 2, "units": 4}
+SAMPLE = "Monthly sales (seasonal)"
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def open_page(page: str, **session) -> AppTest:
+    """The app after a first run, with `session` values set, switched to `pages/<page>.py`."""
+    at = new_app()
+    at.run()
+    for key, value in session.items():
+        at.session_state[key] = value
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def with_job(page: str, job: str) -> AppTest:
+    """A page of a session whose (only) training is `job`."""
+    return open_page(page, jobs=[job], job=job)
+
+
+def texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def download_content(at: AppTest, key: str, seen: dict) -> bytes:
+    button = at.get("download_button")
+    url = next(b.proto.url for b in button if b.key == key)
+    assert url, f"download {key} has no content"
+    return seen[os.path.splitext(url.rsplit("/", 1)[-1])[0]]

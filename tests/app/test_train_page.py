@@ -1,0 +1,101 @@
+"""Train page: settings don't train, a tiny training finishes, too-short settings explain."""
+
+from __future__ import annotations
+
+from app_helpers import TINY, open_page, texts
+
+from forecasting import jobs
+
+
+def job_dirs(jobs_dir) -> set[str]:
+    return {p.name for p in jobs_dir.iterdir() if p.is_dir()}
+
+
+def test_defaults_and_automatic_choices_are_shown(jobs_dir) -> None:
+    at = open_page("train")
+    assert at.title[0].value == "Train"
+    assert at.slider(key="p_units").value == 32 and at.slider(key="p_epochs").value == 100
+    window = at.slider(key="p_window")
+    assert window.value == 24 and window.disabled  # automatic: resolved and explained
+    assert at.slider(key="p_horizon").value == 12
+    plan = " ".join(texts(at.markdown))
+    assert "Window 24 = two seasonal cycles of 12" in plan
+    assert not at.button(key="train_button").disabled
+    for widget in [*at.slider, *at.radio, *at.toggle, *at.select_slider, *at.number_input]:
+        assert widget.help, widget.label
+
+
+def test_moving_sliders_does_not_train(jobs_dir) -> None:
+    before = job_dirs(jobs_dir)
+    at = open_page("train")
+    at.slider(key="p_units").set_value(8).run()
+    at.slider(key="p_layers").set_value(2).run()
+    at.radio(key="p_cell").set_value("lstm").run()
+    at.toggle(key="p_auto_window").set_value(False).run()
+    at.slider(key="p_window").set_value(12).run()
+    assert not at.exception
+    assert job_dirs(jobs_dir) == before
+    assert "job" not in at.session_state or at.session_state["job"] is None
+    # the values survive a visit to another page
+    at.switch_page("pages/data.py").run()
+    at.switch_page("pages/train.py").run()
+    assert at.slider(key="p_units").value == 8
+    assert at.slider(key="p_window").value == 12 and not at.slider(key="p_window").disabled
+
+
+def test_too_short_settings_show_the_minimum_and_disable_train() -> None:
+    at = open_page("train")
+    at.toggle(key="p_auto_window").set_value(False).run()
+    at.slider(key="p_window").set_value(200).run()
+    assert at.error, "the plan's message is shown"
+    message = at.error[0].value
+    assert "at least" in message and "window" in message
+    assert at.button(key="train_button").disabled
+
+
+def test_a_tiny_training_completes_and_shows_the_summary(jobs_dir) -> None:
+    at = open_page("train")
+    at.slider(key="p_units").set_value(TINY["units"]).run()
+    at.slider(key="p_epochs").set_value(TINY["epochs"]).run()
+    at.button(key="train_button").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["job"]
+    assert at.query_params.get("job") in (job, [job])
+    assert at.session_state["jobs"] == [job]
+    status = jobs.get_manager().status(job)
+    assert status.state == jobs.DONE, status.message
+    assert len(status.events) == TINY["epochs"]
+    summary = " ".join(texts(at.success) + texts(at.warning))
+    assert "seasonal naive" in summary
+    labels = [m.label for m in at.metric]
+    assert "Test MASE" in labels and "Seasonal naive MASE" in labels
+    assert {link.proto.page for link in at.get("page_link")} >= {"evaluate", "forecast"}
+    # a later rerun (slider moved) neither restarts nor loses the training
+    at.slider(key="p_units").set_value(16).run()
+    assert at.session_state["job"] == job and at.session_state["jobs"] == [job]
+    assert "Test MASE" in [m.label for m in at.metric]
+
+
+def test_a_reload_finds_the_training_from_the_url(trained_job) -> None:
+    from app_helpers import new_app
+
+    at = new_app()
+    at.query_params["job"] = trained_job
+    at.run()
+    assert at.session_state["job"] == trained_job
+    at.switch_page("pages/train.py").run()
+    assert "Test MASE" in [m.label for m in at.metric]
+
+
+def test_a_failed_training_shows_its_message(jobs_dir) -> None:
+    from forecasting.config import RunConfig
+    from forecasting.samples import load_sample
+
+    # a window too long for the series: the worker fails with the plan's message
+    manager = jobs.JobManager(jobs_dir, runner="inline")
+    series = load_sample("Monthly sales (seasonal)")
+    job = manager.submit(series, RunConfig().with_settings(window=150, epochs=1))
+    assert manager.status(job).state == jobs.FAILED
+    at = open_page("train", jobs=[job], job=job)
+    assert at.error and "failed" in at.error[0].value.lower()
+    assert "at least" in at.error[0].value
