@@ -1,0 +1,174 @@
+"""One training run end to end: plan, forecast frame and dates, metrics, test frames."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting import pipeline
+from forecasting.baselines import QUICK_BASELINES
+from forecasting.config import RunConfig
+from forecasting.errors import DataError
+from forecasting.evaluation import METRICS, conformal_widths
+from forecasting.series import TimeSeries, future_index
+from forecasting.windows import minimum_length
+
+
+def test_forecast_frame_columns_dates_and_order(monthly_run, monthly_series):
+    frame = monthly_run.forecast
+    horizon = monthly_run.config.horizon
+    assert list(frame.columns) == ["date", "forecast", "lower", "upper"]
+    assert len(frame) == horizon == 6
+    dates = pd.DatetimeIndex(frame["date"])
+    assert dates[0] == monthly_series.last + pd.DateOffset(months=1)
+    expected = pd.date_range(monthly_series.last, periods=horizon + 1, freq="MS")[1:]
+    assert list(dates) == list(expected)
+    assert monthly_series.last == pd.Timestamp("2012-06-01")
+    assert dates[-1] == pd.Timestamp("2012-12-01")
+    values = frame[["forecast", "lower", "upper"]].to_numpy()
+    assert np.all(np.isfinite(values))
+    assert np.all(frame["lower"] <= frame["forecast"])
+    assert np.all(frame["forecast"] <= frame["upper"])
+    # The forecast is the fitted forecaster's forecast from the end of the series.
+    np.testing.assert_allclose(frame["forecast"],
+                               monthly_run.forecaster.forecast(monthly_series.values))
+    np.testing.assert_allclose(frame["upper"] - frame["forecast"], monthly_run.widths)
+
+
+def test_intervals_are_calibrated_on_the_validation_part(monthly_run, monthly_series):
+    split, horizon = monthly_run.plan.split, monthly_run.config.horizon
+    values = monthly_series.values
+    origins = split.origins("val", horizon)
+    actual = values[origins[:, None] + np.arange(horizon)]
+    residuals = actual - monthly_run.forecaster.predict(values, origins)
+    np.testing.assert_array_equal(monthly_run.widths,
+                                  conformal_widths(residuals, monthly_run.config.level))
+    assert np.all(monthly_run.widths > 0)
+    assert 0.0 <= monthly_run.test_coverage <= 1.0
+
+
+def test_metrics_dict(monthly_run):
+    metrics = monthly_run.metrics_dict()
+    json.dumps(metrics)  # JSON-ready
+    assert metrics["epochs_run"] == 3
+    assert metrics["train_seconds"] > 0
+    assert metrics["seconds_per_epoch"] == pytest.approx(metrics["train_seconds"] / 3)
+    assert metrics["total_seconds"] >= metrics["train_seconds"]
+    assert (metrics["window"], metrics["horizon"], metrics["period"]) == (12, 6, 12)
+    assert metrics["test_points"] == monthly_run.plan.split.n_test
+    for method in ("model", "naive", "seasonal_naive"):
+        assert set(metrics["test"][method]) == set(METRICS)
+        assert all(np.isfinite(metrics["test"][method][m]) for m in METRICS)
+    assert metrics["test"]["model"] == monthly_run.evaluation.metrics["model"]
+
+
+def test_evaluation_uses_the_test_part_only(monthly_run, monthly_series):
+    split, horizon = monthly_run.plan.split, monthly_run.config.horizon
+    origins = monthly_run.evaluation.origins
+    assert origins.min() == split.fit_end
+    assert origins.max() + horizon == len(monthly_series)
+    np.testing.assert_array_equal(
+        monthly_run.evaluation.forecasts["model"],
+        monthly_run.forecaster.predict(monthly_series.values, origins))
+    for name in ("naive", "seasonal_naive"):
+        assert monthly_run.evaluation.forecasts[name].shape == (origins.size, horizon)
+
+
+def test_one_step_and_test_forecast_frames(monthly_run, monthly_series):
+    split, horizon = monthly_run.plan.split, monthly_run.config.horizon
+    values, index = monthly_series.values, monthly_series.index
+    one_step = monthly_run.one_step
+    assert list(one_step.columns) == ["date", "actual", "predicted"]
+    assert len(one_step) == split.n_test
+    assert list(one_step["date"]) == list(index[split.fit_end:])
+    np.testing.assert_array_equal(one_step["actual"], values[split.fit_end:])
+    origins = np.arange(split.fit_end, len(values))
+    np.testing.assert_allclose(one_step["predicted"],
+                               monthly_run.forecaster.predict(values, origins)[:, 0])
+
+    test_forecast = monthly_run.test_forecast
+    assert list(test_forecast.columns) == ["date", "actual", "forecast", "lower", "upper"]
+    assert list(test_forecast["date"]) == list(index[split.fit_end:split.fit_end + horizon])
+    np.testing.assert_array_equal(test_forecast["actual"],
+                                  values[split.fit_end:split.fit_end + horizon])
+    np.testing.assert_allclose(test_forecast["forecast"],
+                               monthly_run.forecaster.predict(values, [split.fit_end])[0])
+    assert np.all(test_forecast["lower"] <= test_forecast["upper"])
+
+
+def test_automatic_window_is_two_seasons_and_explained(monthly_series):
+    plan = pipeline.plan_run(monthly_series, RunConfig())
+    assert plan.period == 12
+    assert plan.config.horizon == 12 and plan.config.model.window == 24
+    text = " ".join(plan.reasons)
+    assert "Window 24 = two seasonal cycles of 12." in plan.reasons
+    assert "Horizon 12 = one seasonal cycle of 12." in plan.reasons
+    assert "year of months" in text
+
+
+def test_automatic_window_falls_back_to_one_season_on_short_series(make_values):
+    config = RunConfig(horizon=6)
+    need_two = minimum_length(24, 6, config.test_size, config.train.validation_fraction, 6)
+    series = TimeSeries.from_values(make_values(need_two - 1), freq="MS")
+    plan = pipeline.plan_run(series, config)
+    assert plan.config.model.window == 12
+    assert any("one seasonal cycle" in reason for reason in plan.reasons)
+
+
+def test_explicit_window_is_kept(monthly_series):
+    plan = pipeline.plan_run(monthly_series, RunConfig().with_settings(window=5, horizon=3))
+    assert plan.config.model.window == 5 and plan.config.horizon == 3
+    assert not any(reason.startswith("Window") for reason in plan.reasons)
+
+
+def test_too_short_series_fails_before_training(make_values):
+    series = TimeSeries.from_values(make_values(30), freq="MS")
+    events = []
+    with pytest.raises(DataError, match="at least .* points"):
+        pipeline.train(series, RunConfig(horizon=12), on_epoch=events.append)
+    assert events == []
+
+
+def test_integer_step_series_continues_the_steps(make_values, tiny_config):
+    values = make_values(140, seed=5)
+    series = TimeSeries.from_values(values)  # no dates: integer steps 0 ... 139
+    assert series.freq is None
+    run = pipeline.train(series, tiny_config.with_settings(horizon=5, cell="rnn"),
+                         baselines=QUICK_BASELINES)
+    frame = run.forecast
+    assert list(frame["date"]) == [140, 141, 142, 143, 144]
+    assert np.all(np.isfinite(frame[["forecast", "lower", "upper"]].to_numpy()))
+    assert run.plan.period == 12  # found in the autocorrelation
+    assert "autocorrelation" in run.plan.reasons[0]
+    assert list(run.one_step["date"]) == list(range(run.plan.split.fit_end, 140))
+
+
+@pytest.mark.parametrize(("last", "freq", "expected"), [
+    ("2008-06-01", "MS", ["2008-07-01", "2008-08-01", "2008-09-01"]),
+    ("2020-01-31", "ME", ["2020-02-29", "2020-03-31", "2020-04-30"]),
+    ("2020-12-30", "D", ["2020-12-31", "2021-01-01", "2021-01-02"]),
+    ("2020-03-01 22:00", "h", ["2020-03-01 23:00", "2020-03-02 00:00", "2020-03-02 01:00"]),
+    ("2021-12-26", "W-SUN", ["2022-01-02", "2022-01-09", "2022-01-16"]),
+    ("2021-10-01", "QS-OCT", ["2022-01-01", "2022-04-01", "2022-07-01"]),
+    ("2024-02-28", "D", ["2024-02-29", "2024-03-01", "2024-03-02"]),
+])
+def test_future_dates_continue_the_frequency(last, freq, expected):
+    index = future_index(pd.Timestamp(last), 3, freq)
+    assert list(index) == [pd.Timestamp(e) for e in expected]
+
+
+def test_future_steps_without_dates():
+    assert list(future_index(99, 4, None)) == [100, 101, 102, 103]
+
+
+@pytest.mark.parametrize(("freq", "n", "step"), [("D", 60, pd.Timedelta(days=1)),
+                                                 ("h", 100, pd.Timedelta(hours=1))])
+def test_series_future_index_daily_and_hourly(freq, n, step):
+    series = TimeSeries.from_values(np.arange(n, dtype=float), freq=freq, start="2021-03-27")
+    future = series.future_index(5)
+    assert future[0] == series.last + step
+    assert all(later - earlier == step for earlier, later in zip(future, future[1:], strict=False))
+    assert len(future) == 5
