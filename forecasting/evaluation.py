@@ -147,12 +147,16 @@ def conformal_widths(residuals: np.ndarray, level: float) -> np.ndarray:
     residuals = np.abs(np.asarray(residuals, dtype=float))
     rows, horizon = residuals.shape
     if rows >= 10:
-        q = min(1.0, math.ceil((rows + 1) * level) / rows)
-        return np.quantile(residuals, q, axis=0, method="higher")
+        return np.sort(residuals, axis=0)[_conformal_rank(rows, level) - 1]
     roots = np.sqrt(np.arange(1, horizon + 1))
     pooled = (residuals / roots).ravel()
-    q = min(1.0, math.ceil((pooled.size + 1) * level) / pooled.size)
-    return float(np.quantile(pooled, q, method="higher")) * roots
+    return float(np.sort(pooled)[_conformal_rank(pooled.size, level) - 1]) * roots
+
+
+def _conformal_rank(n: int, level: float) -> int:
+    """Rank (1-based) of the split-conformal quantile among `n` sorted scores:
+    ceil((n + 1) * level), at most n. (The tiny slack keeps 10 * 0.9 at 9, not 10.)"""
+    return min(n, math.ceil((n + 1) * level - 1e-9))
 
 
 def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
