@@ -1,0 +1,283 @@
+"""Bundles: exact round trip, forecasting from newer data, and every refusal (with nothing
+inside the refused file run)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting import bundle as bundle_module
+from forecasting.bundle import MANIFEST, Bundle, load_bundle
+from forecasting.errors import BundleError, DataError
+from forecasting.series import TimeSeries
+
+
+@pytest.fixture(scope="module")
+def bundle_bytes(monthly_run) -> bytes:
+    return Bundle.from_run(monthly_run, {"date_col": "date"}).to_bytes()
+
+
+@pytest.fixture
+def load_spy(monkeypatch):
+    """Records every call of keras.saving.load_model (a refused bundle must never reach it)."""
+    calls = []
+    real = keras.saving.load_model
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(keras.saving, "load_model", spy)
+    return calls
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _rebuild(data: bytes, change_manifest=None, change_members=None, model: bytes | None = None,
+             rehash: bool = True) -> bytes:
+    """A copy of a bundle with its manifest / members / model file changed."""
+    members = _members(data)
+    manifest = json.loads(members[MANIFEST])
+    if model is not None:
+        members["model_1.keras"] = model
+        if rehash:
+            manifest["models"][0]["sha256"] = hashlib.sha256(model).hexdigest()
+    if change_manifest:
+        change_manifest(manifest)
+    members[MANIFEST] = json.dumps(manifest).encode()
+    if change_members:
+        change_members(members)
+    return _zip(members)
+
+
+def _keras_config_changed(keras_bytes: bytes, change) -> bytes:
+    inner = _members(keras_bytes)
+    config = json.loads(inner["config.json"])
+    change(config)
+    inner["config.json"] = json.dumps(config).encode()
+    return _zip(inner)
+
+
+def _dense_layer(config: dict) -> dict:
+    return next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
+
+
+# --------------------------------------------------------------- round trip
+def test_round_trip_forecast_equals_the_run(monthly_run, bundle_bytes, tmp_path, load_spy):
+    loaded = load_bundle(bundle_bytes)
+    assert len(load_spy) == 1 and load_spy[0][1]["safe_mode"] is True
+    pd.testing.assert_frame_equal(loaded.forecast(), monthly_run.forecast, check_exact=True)
+    assert loaded.config == monthly_run.config
+    assert loaded.period == monthly_run.plan.period
+    assert loaded.data_options == {"date_col": "date"}
+    assert loaded.metrics["test"]["model"] == pytest.approx(
+        monthly_run.metrics_dict()["test"]["model"])
+    np.testing.assert_array_equal(loaded.widths, monthly_run.widths)
+    # ...and from a file on disk.
+    path = Bundle.from_run(monthly_run).save(tmp_path / "model.zip")
+    pd.testing.assert_frame_equal(load_bundle(path).forecast(), monthly_run.forecast,
+                                  check_exact=True)
+    assert set(_members(bundle_bytes)) == {MANIFEST, "model_1.keras"}
+
+
+def test_forecast_from_newer_data(monthly_run, monthly_series, bundle_bytes):
+    loaded = load_bundle(bundle_bytes)
+    extra = np.array([131.0, 128.0, 125.0, 127.0, 133.0])
+    newer = TimeSeries.from_values(np.r_[monthly_series.values, extra], freq="MS")
+    frame = loaded.forecast(newer)
+    horizon = monthly_run.config.horizon
+    assert len(frame) == horizon
+    assert frame["date"].iloc[0] == newer.last + pd.DateOffset(months=1) \
+        == pd.Timestamp("2012-12-01")
+    assert list(frame["date"]) == list(newer.future_index(horizon))
+    # The newest window is used, with the right seasonal phase.
+    np.testing.assert_allclose(frame["forecast"],
+                               monthly_run.forecaster.forecast(newer.values), rtol=1e-12)
+    assert not np.allclose(frame["forecast"], monthly_run.forecast["forecast"])
+    # Only the recent stretch, dated: the same forecast (positions from the dates).
+    recent = TimeSeries.from_values(newer.values[-30:], freq="MS", start=newer.index[-30])
+    np.testing.assert_allclose(loaded.forecast(recent)["forecast"], frame["forecast"],
+                               rtol=1e-9)
+    np.testing.assert_allclose(loaded.forecast(recent)["upper"] - frame["forecast"],
+                               monthly_run.widths, rtol=1e-9)
+
+
+def test_newer_data_of_another_frequency_or_too_short(bundle_bytes, monthly_series):
+    loaded = load_bundle(bundle_bytes)
+    with pytest.raises(DataError, match="frequency"):
+        loaded.forecast(TimeSeries.from_values(monthly_series.values, freq="D"))
+    with pytest.raises(DataError, match="window of 12"):
+        loaded.forecast(TimeSeries.from_values(monthly_series.values[:5], freq="MS"))
+
+
+# ----------------------------------------------------------------- refusals
+def _del_key(key):
+    return lambda manifest: manifest.pop(key)
+
+
+def _set_key(key, value, part=None):
+    def change(manifest):
+        (manifest[part] if part else manifest)[key] = value
+    return change
+
+
+REFUSALS = {
+    "extra member": (dict(change_members=lambda m: m.update({"evil.py": b"import os"})),
+                     r"Member check failed.*'evil\.py'"),
+    "missing manifest": (dict(change_members=lambda m: m.pop(MANIFEST)),
+                         "Member check failed.*no bundle.json"),
+    "path member": (dict(change_members=lambda m: m.update({"../model_2.keras": b"x"})),
+                    "Member check failed"),
+    "format version": (dict(change_manifest=_set_key("format_version", 2)),
+                       "Version check failed.*version 2"),
+    "format name": (dict(change_manifest=_set_key("format", "other")), "Schema check failed"),
+    "missing key": (dict(change_manifest=_del_key("widths")),
+                    "Schema check failed: bundle.json lacks 'widths'"),
+    "wrong type": (dict(change_manifest=_set_key("period", "12")),
+                   r"Schema check failed: bundle.json\['period'\] has the wrong type"),
+    "bool for int": (dict(change_manifest=_set_key("last_position", True)),
+                     "Schema check failed.*last_position"),
+    "preprocessor type": (dict(change_manifest=_set_key("scale_", "big", "preprocessor")),
+                          r"Schema check failed: preprocessor\['scale_'\]"),
+    "config value": (dict(change_manifest=_set_key("config", {"horizon": -1})),
+                     "Schema check failed: the stored configuration is invalid"),
+    "config part": (dict(change_manifest=_set_key("config", {"model": "gru"})),
+                    "Schema check failed: the stored configuration is invalid"),
+    "no models": (dict(change_manifest=_set_key("models", [])), "Schema check failed"),
+    "model list": (dict(change_manifest=_set_key("models", [{"file": "../x.keras"}])),
+                   "Schema check failed: the model list is malformed"),
+    "window mismatch": (dict(change_manifest=_set_key("last_values", [1.0, 2.0])),
+                        "Schema check failed: the last window"),
+    "not json": (dict(change_members=lambda m: m.update({MANIFEST: b"{not json"})),
+                 "Schema check failed: bundle.json is not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_refusals_name_the_check(case, bundle_bytes, load_spy):
+    changes, pattern = REFUSALS[case]
+    data = _rebuild(bundle_bytes, **changes)
+    with pytest.raises(BundleError, match=pattern):
+        load_bundle(data)
+    if case not in {"config value", "config part", "window mismatch"}:
+        assert load_spy == []  # refused before Keras read anything
+
+
+@pytest.mark.parametrize(("data", "pattern"), [
+    (b"hello, this is not a zip", "not a valid .zip"),
+    (b"\x89HDF\r\n\x1a\n" + b"\0" * 100, r"legacy Keras \.h5"),
+    (b"", "not a valid .zip"),
+])
+def test_not_a_bundle(data, pattern, load_spy):
+    with pytest.raises(BundleError, match=pattern):
+        load_bundle(data)
+    assert load_spy == []
+
+
+def test_truncated_bundle(bundle_bytes, load_spy):
+    for cut in (len(bundle_bytes) // 2, len(bundle_bytes) - 10, 30):
+        with pytest.raises(BundleError, match="not a valid .zip; it may be truncated"):
+            load_bundle(bundle_bytes[:cut])
+    assert load_spy == []
+
+
+def test_oversized_member(bundle_bytes, monkeypatch, load_spy):
+    monkeypatch.setattr(bundle_module, "MAX_MEMBER_BYTES", 1000)
+    with pytest.raises(BundleError, match="Size check failed.*over the"):
+        load_bundle(bundle_bytes)
+    assert load_spy == []
+
+
+def test_oversized_bundle(bundle_bytes, monkeypatch, load_spy):
+    monkeypatch.setattr(bundle_module, "MAX_BUNDLE_BYTES", len(bundle_bytes) - 1)
+    with pytest.raises(BundleError, match="limit"):
+        load_bundle(bundle_bytes)
+    assert load_spy == []
+
+
+def test_modified_model_file_fails_the_hash_check(bundle_bytes, load_spy):
+    model = _members(bundle_bytes)["model_1.keras"]
+    tampered = _keras_config_changed(model, lambda c: _dense_layer(c)["config"].update(
+        {"activation": "relu"}))
+    with pytest.raises(BundleError, match="Hash check failed: model_1.keras"):
+        load_bundle(_rebuild(bundle_bytes, model=tampered, rehash=False))
+    flipped = bytearray(model)
+    flipped[len(flipped) // 2] ^= 0xFF
+    with pytest.raises(BundleError, match="Hash check failed"):
+        load_bundle(_rebuild(bundle_bytes, model=bytes(flipped), rehash=False))
+    assert load_spy == []
+
+
+@pytest.mark.parametrize(("change", "pattern"), [
+    (lambda c: _dense_layer(c).update({"module": "evil.layers"}),
+     r"Layer check failed.*'Dense' from 'evil\.layers'"),
+    (lambda c: _dense_layer(c).update({"registered_name": "evil>Dense"}),
+     "Layer check failed.*'Dense'"),
+    (lambda c: _dense_layer(c)["config"].update(
+        {"kernel_initializer": {"module": "evil", "class_name": "Backdoor", "config": {}}}),
+     r"Layer check failed.*'Backdoor'"),
+    (lambda c: _dense_layer(c).update({"class_name": "TFSMLayer"}),
+     r"Layer check failed.*'TFSMLayer' layer"),
+])
+def test_custom_classes_are_refused(change, pattern, bundle_bytes, load_spy):
+    model = _keras_config_changed(_members(bundle_bytes)["model_1.keras"], change)
+    with pytest.raises(BundleError, match=pattern):
+        load_bundle(_rebuild(bundle_bytes, model=model))
+    assert load_spy == []
+
+
+def test_unexpected_files_inside_the_keras_file(bundle_bytes, load_spy):
+    inner = _members(_members(bundle_bytes)["model_1.keras"])
+    inner["assets/evil.py"] = b"import os"
+    with pytest.raises(BundleError, match="Model check failed.*unexpected files"):
+        load_bundle(_rebuild(bundle_bytes, model=_zip(inner)))
+    assert load_spy == []
+
+
+def test_lambda_layer_is_refused_and_never_runs(bundle_bytes, monthly_run, tmp_path, load_spy):
+    marker = tmp_path / "pwned"
+    window, horizon = monthly_run.config.model.window, monthly_run.config.horizon
+
+    # A Python lambda (Keras stores its bytecode) that writes a file when the layer runs.
+    payload = eval(f"lambda t: (__import__('pathlib').Path({str(marker)!r})"  # noqa: S307
+                   f".write_text('pwned'), t)[1]")
+
+    inputs = keras.Input(shape=(window, 1), name="window")
+    x = keras.layers.Lambda(payload)(inputs)
+    x = keras.layers.GRU(2)(x)
+    outputs = keras.layers.Dense(horizon)(x)
+    evil = keras.Model(inputs, outputs)
+    path = tmp_path / "evil.keras"
+    evil.save(path)
+    marker.unlink(missing_ok=True)
+    evil_bytes = path.read_bytes()
+    config = json.loads(_members(evil_bytes)["config.json"])
+    assert any(layer["class_name"] == "Lambda" for layer in config["config"]["layers"])
+
+    data = _rebuild(bundle_bytes, model=evil_bytes)  # a correct SHA-256 of the evil model
+    with pytest.raises(BundleError, match="Layer check failed.*'Lambda' layer"):
+        load_bundle(data)
+    assert not marker.exists()
+    assert load_spy == []
+    # The payload is live: loading the same file without the checks and with safe_mode off
+    # runs it (so the assertions above really test something).
+    keras.saving.load_model(path, safe_mode=False)
+    assert marker.read_text() == "pwned"
