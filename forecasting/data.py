@@ -1060,12 +1060,15 @@ def _day_month_rule(col: pd.Series, sample: pd.Series, dayfirst: bool | None, na
             dayfirst = True
         elif second.max() > 12 >= first.max():
             dayfirst = False
-        elif first.max() <= 12 and second.max() <= 12:
-            if strict:
-                raise _ambiguous(name, sample.iloc[0])
-            dayfirst = True
-        else:
+        elif first.max() > 12 and second.max() > 12:
             return None
+        else:
+            both = (first.between(1, 12) & second.between(1, 12)).to_numpy()
+            if not both.any():
+                return None
+            if strict:
+                raise _ambiguous(name, str(_text(col)[both].iloc[0]).strip())
+            dayfirst = True
     sep = parts[1].dropna().iloc[0]
     year = "%Y" if parts[3].dropna().str.len().max() == 4 else "%y"
     order = f"%d{sep}%m" if dayfirst else f"%m{sep}%d"
