@@ -1,0 +1,65 @@
+"""Evaluate page: charts, metrics beside every baseline, the plain skill sentence."""
+
+from __future__ import annotations
+
+from app_helpers import open_page, texts, with_job
+
+from forecasting.baselines import BASELINE_NAMES
+from forecasting.evaluation import METRIC_NAMES
+
+
+def test_without_training_it_points_to_train() -> None:
+    at = open_page("evaluate")
+    assert any("No finished training" in text for text in texts(at.info))
+    assert [link.proto.page for link in at.get("page_link")] == ["train"]
+
+
+def test_results_of_a_training(trained_job) -> None:
+    at = with_job("evaluate", trained_job)
+    assert at.selectbox(key="p_eval_run").value == trained_job
+    sentence = " ".join(texts(at.success) + texts(at.warning))
+    assert "GRU" in sentence and "seasonal naive" in sentence
+    assert "MASE" in sentence and " vs " in sentence
+    labels = [m.label for m in at.metric]
+    assert "Test MASE" in labels and any(label.startswith("Band coverage") for label in labels)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # test period, residuals, error by lead time
+
+    table = at.dataframe[0].value
+    assert table["Method"].iloc[0] == "Network"
+    assert set(table["Method"]) >= {BASELINE_NAMES["seasonal_naive"], BASELINE_NAMES["naive"]}
+    assert list(table.columns[1:]) == list(METRIC_NAMES.values())
+    assert all(isinstance(v, str) for v in table["MASE"])
+
+
+def test_baselines_can_be_added_to_the_chart(trained_job) -> None:
+    at = with_job("evaluate", trained_job)
+    at.multiselect(key="p_eval_baselines").set_value(["seasonal_naive", "naive", "ets"]).run()
+    assert not at.exception
+    figure = at.get("plotly_chart")[0].proto.spec
+    assert "Naive, 12 steps ahead" in figure and "Seasonal naive, 12 steps ahead" in figure
+
+
+def test_undefined_metrics_show_as_na(trained_job, monkeypatch) -> None:
+    from pages import _common
+
+    original = _common.result_of
+
+    def without_mape(job_id):
+        result = original(job_id)
+        if result is not None:
+            result = {
+                **result,
+                "metrics": {
+                    **result["metrics"],
+                    "test": {
+                        name: {**values, "mape": None}
+                        for name, values in result["metrics"]["test"].items()
+                    },
+                },
+            }
+        return result
+
+    monkeypatch.setattr(_common, "result_of", without_mape)
+    at = with_job("evaluate", trained_job)
+    assert set(at.dataframe[0].value["MAPE %"]) == {"n/a"}
