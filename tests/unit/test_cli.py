@@ -1,0 +1,201 @@
+"""The `forecasting` command: the issue's acceptance run, bundles, run files, and bad input
+answered with exit code 2 and one `error:` line."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.baselines import ALL_BASELINES, QUICK_BASELINES
+from forecasting.bundle import load_bundle
+from forecasting.cli import main
+from forecasting.evaluation import METRICS
+
+EXPECTED_DATES = list(pd.date_range("2008-07-01", "2009-06-01", freq="MS").strftime("%Y-%m-%d"))
+SMALL = ["--units", "4", "--window", "12", "--batch-size", "32"]
+
+
+def _write_monthly(path, values) -> None:
+    dates = pd.date_range(end="2008-06-01", periods=len(values), freq="MS")
+    lines = ["date,value"] + [f"{d:%Y-%m-%d},{v:.4f}" for d, v in zip(dates, values,
+                                                                         strict=True)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, make_values):
+    root = tmp_path_factory.mktemp("cli")
+    monthly = root / "monthly.csv"
+    _write_monthly(monthly, make_values(200, seed=11))
+    run_file = root / "run.json"
+    run_file.write_text(json.dumps({
+        "horizon": 12,
+        "model": {"cell": "lstm", "window": 12, "units": 4},
+        "train": {"epochs": 5, "seed": 7, "batch_size": 32},
+    }), encoding="utf-8")
+    return {"root": root, "monthly": monthly, "run": run_file}
+
+
+def _check_forecast_csv(text: str, dates: list) -> pd.DataFrame:
+    frame = pd.read_csv(io.StringIO(text), dtype={"date": str})
+    assert list(frame.columns) == ["date", "forecast", "lower", "upper"]
+    assert list(frame["date"].astype(str)) == [str(d) for d in dates]
+    numbers = frame[["forecast", "lower", "upper"]].to_numpy(dtype=float)
+    assert np.all(np.isfinite(numbers))
+    assert np.all(frame["lower"] <= frame["forecast"]) and np.all(frame["forecast"] <= frame["upper"])
+    return frame
+
+
+def test_acceptance_forecast_to_stdout_in_a_real_process(files):
+    """`forecasting forecast CSV --horizon 12 --epochs 3` on monthly data ending 2008-06."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-m", "forecasting", "forecast", str(files["monthly"]),
+         "--horizon", "12", "--epochs", "3"],
+        capture_output=True, text=True, timeout=540, cwd=files["root"], env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    frame = _check_forecast_csv(done.stdout, EXPECTED_DATES)
+    assert len(frame) == 12
+    assert "epoch 3/" in done.stderr and "epoch 4/" not in done.stderr
+
+
+@pytest.fixture
+def quick_baselines(monkeypatch):
+    """Skip the slow statistical baselines in tests that are not about the evaluation."""
+    monkeypatch.setattr("forecasting.evaluation.ALL_BASELINES", QUICK_BASELINES)
+
+
+@pytest.fixture(scope="module")
+def trained(files):
+    """`train --config run.json --epochs 2 --bundle --metrics-json`, run once in-process."""
+    bundle, metrics = files["root"] / "out.zip", files["root"] / "m.json"
+    code = main(["train", str(files["monthly"]), "--config", str(files["run"]),
+                 "--epochs", "2", "--bundle", str(bundle), "--metrics-json", str(metrics)])
+    assert code == 0
+    return {"bundle": bundle, "metrics": metrics}
+
+
+def test_train_writes_bundle_and_metrics(trained):
+    assert trained["bundle"].stat().st_size > 0
+    metrics = json.loads(trained["metrics"].read_text(encoding="utf-8"))
+    assert metrics["epochs_run"] == 2
+    assert metrics["train_seconds"] > 0
+    assert metrics["seconds_per_epoch"] == pytest.approx(metrics["train_seconds"] / 2)
+    assert set(metrics["test"]) == {"model", *ALL_BASELINES}
+    for method in ("model", "naive", "seasonal_naive"):
+        assert set(metrics["test"][method]) == set(METRICS)
+        assert np.isfinite(metrics["test"][method]["mase"])
+    assert metrics["horizon"] == 12 and metrics["window"] == 12
+
+
+def test_config_file_is_honoured_and_options_override_it(trained):
+    bundle = load_bundle(trained["bundle"])
+    config = bundle.config
+    assert (config.model.cell, config.model.window, config.model.units) == ("lstm", 12, 4)
+    assert config.train.seed == 7 and config.horizon == 12
+    assert config.train.epochs == 2  # --epochs overrides the file's 5
+    stored = json.loads(trained["metrics"].read_text(encoding="utf-8"))["config"]
+    assert stored["model"]["cell"] == "lstm" and stored["train"]["epochs"] == 2
+
+
+def test_forecast_with_output_and_with_the_bundle(files, trained, capsys, quick_baselines):
+    trained_csv = files["root"] / "trained.csv"
+    code = main(["forecast", str(files["monthly"]), "--config", str(files["run"]),
+                 "--epochs", "2", "--horizon", "12", "--output", str(trained_csv)])
+    assert code == 0
+    assert capsys.readouterr().out == ""  # --output: nothing on stdout
+    trained_text = trained_csv.read_text(encoding="utf-8")
+    _check_forecast_csv(trained_text, EXPECTED_DATES)
+
+    # --model: no training (no epoch lines), and the same forecast as the training gave.
+    from_bundle = files["root"] / "bundle.csv"
+    code = main(["forecast", str(files["monthly"]), "--horizon", "12", "--model",
+                 str(trained["bundle"]), "--output", str(from_bundle)])
+    assert code == 0
+    assert "epoch" not in capsys.readouterr().err
+    assert from_bundle.read_text(encoding="utf-8") == trained_text
+
+    # A shorter horizon is the head of the bundle's forecast; a longer one is refused.
+    assert main(["forecast", str(files["monthly"]), "--horizon", "5", "--model",
+                 str(trained["bundle"])]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1:] == trained_text.splitlines()[1:6]
+    assert main(["forecast", str(files["monthly"]), "--horizon", "24", "--model",
+                 str(trained["bundle"])]) == 2
+    assert "--horizon 24" in capsys.readouterr().err
+
+
+def test_integer_step_csv_continues_the_steps(tmp_path, make_values, capsys, quick_baselines):
+    values = make_values(140, seed=4)
+    data = tmp_path / "steps.csv"
+    data.write_text("value\n" + "\n".join(f"{v:.4f}" for v in values) + "\n", encoding="utf-8")
+    code = main(["forecast", str(data), "--horizon", "4", "--epochs", "2", *SMALL])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    _check_forecast_csv(captured.out, ["140", "141", "142", "143"])
+
+
+# ------------------------------------------------------------------ errors
+@pytest.fixture(scope="module")
+def bad_files(files):
+    root = files["root"]
+    binary = root / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 40)
+    short = root / "short.csv"
+    _write_monthly(short, np.arange(20.0) + 10)
+    corrupt = root / "corrupt.zip"
+    corrupt.write_bytes(b"PK\x03\x04 this is not really a zip")
+    h5 = root / "model.h5"
+    h5.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
+    bad_json = root / "bad.json"
+    bad_json.write_text('{"model": {"cell": "transformer"}}', encoding="utf-8")
+    return {"binary": binary, "short": short, "corrupt": corrupt, "h5": h5, "bad_json": bad_json,
+            "monthly": files["monthly"], "missing": root / "nope.csv"}
+
+
+ERROR_CASES = {
+    "missing file": (["forecast", "{missing}", "--horizon", "3"], "nope.csv"),
+    "binary file": (["forecast", "{binary}", "--horizon", "3"], ""),
+    "too short": (["forecast", "{short}", "--horizon", "12", "--epochs", "1"], "at least"),
+    "dropout": (["forecast", "{monthly}", "--horizon", "12", "--dropout", "2"],
+                "Received: dropout=2"),
+    "horizon text": (["forecast", "{monthly}", "--horizon", "x"], "--horizon"),
+    "horizon zero": (["forecast", "{monthly}", "--horizon", "0"], "--horizon"),
+    "unknown cell": (["forecast", "{monthly}", "--horizon", "3", "--cell", "transformer"],
+                     "transformer"),
+    "corrupt bundle": (["forecast", "{monthly}", "--horizon", "3", "--model", "{corrupt}"],
+                       "not a valid .zip"),
+    "h5 model": (["forecast", "{monthly}", "--horizon", "3", "--model", "{h5}"], ".h5"),
+    "missing bundle": (["forecast", "{monthly}", "--horizon", "3", "--model", "{missing}"],
+                       "nope.csv"),
+    "missing config": (["train", "{monthly}", "--bundle", "x.zip", "--config", "{missing}"],
+                       "nope.csv"),
+    "bad config": (["train", "{monthly}", "--bundle", "x.zip", "--config", "{bad_json}"],
+                   "`cell`"),
+    "no command": ([], ""),
+    "no bundle option": (["train", "{monthly}"], "--bundle"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_bad_input_exits_2_with_one_error_line(case, bad_files, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv, fragment = ERROR_CASES[case]
+    code = main([arg.format(**bad_files) for arg in argv])
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("error: ")
+    assert fragment in lines[0]
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+    assert not (tmp_path / "x.zip").exists()
