@@ -49,7 +49,8 @@ def _check_forecast_csv(text: str, dates: list) -> pd.DataFrame:
     assert list(frame["date"].astype(str)) == [str(d) for d in dates]
     numbers = frame[["forecast", "lower", "upper"]].to_numpy(dtype=float)
     assert np.all(np.isfinite(numbers))
-    assert np.all(frame["lower"] <= frame["forecast"]) and np.all(frame["forecast"] <= frame["upper"])
+    assert np.all(frame["lower"] <= frame["forecast"])
+    assert np.all(frame["forecast"] <= frame["upper"])
     return frame
 
 
