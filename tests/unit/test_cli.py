@@ -144,6 +144,20 @@ def test_integer_step_csv_continues_the_steps(tmp_path, make_values, capsys, qui
     _check_forecast_csv(captured.out, ["140", "141", "142", "143"])
 
 
+def test_forecast_of_a_too_short_series_falls_back_and_says_so(tmp_path, capsys, make_values):
+    """40 months are too short for any window with horizon 12: the Theta fallback (with
+    intervals from its own rolling forecasts), announced on stderr."""
+    short = tmp_path / "short.csv"
+    _write_monthly(short, make_values(40))
+    code = main(["forecast", str(short), "--horizon", "12", "--epochs", "1"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    _check_forecast_csv(captured.out, EXPECTED_DATES)
+    notes = captured.err.splitlines()
+    assert notes and all(line.startswith("note: ") for line in notes)
+    assert any("at least" in line for line in notes)
+
+
 # ------------------------------------------------------------------ errors
 @pytest.fixture(scope="module")
 def bad_files(files):
@@ -165,7 +179,8 @@ def bad_files(files):
 ERROR_CASES = {
     "missing file": (["forecast", "{missing}", "--horizon", "3"], "nope.csv"),
     "binary file": (["forecast", "{binary}", "--horizon", "3"], ""),
-    "too short": (["forecast", "{short}", "--horizon", "12", "--epochs", "1"], "at least"),
+    "too short": (["train", "{short}", "--bundle", "x.zip", "--horizon", "12", "--epochs", "1"],
+                  "at least"),
     "dropout": (["forecast", "{monthly}", "--horizon", "12", "--dropout", "2"],
                 "Received: dropout=2"),
     "horizon text": (["forecast", "{monthly}", "--horizon", "x"], "--horizon"),
