@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(forecast, horizon_required=True)
     forecast.add_argument("--model", metavar="BUNDLE", help="use a trained bundle (no training)")
     forecast.add_argument("--output", metavar="FILE", help="CSV file (default: stdout)")
+
+    backtest = commands.add_parser("backtest", help="rolling-origin backtest against baselines")
+    _add_data_options(backtest)
+    _add_model_options(backtest, horizon_required=True)
+    backtest.add_argument("--folds", type=_positive_int, default=3, help="number of folds (K)")
+    backtest.add_argument("--json", metavar="FILE", help="write folds and errors by lead")
     return parser
 
 
@@ -232,11 +238,39 @@ def _forecast_or_fallback(args, config, data_options):
     return run.forecast
 
 
+def cmd_backtest(args) -> int:
+    from forecasting.backtest import backtest
+
+    config, data_options = _settings(args)
+    series = _load(args, data_options)
+    result = backtest(series, config, args.folds,
+                      on_fold=lambda k, n: print(f"fold {k}/{n}", file=sys.stderr))
+    with pd_options():
+        print(f"Rolling-origin backtest: {args.folds} folds, horizon {result.horizon}\n")
+        print(result.folds.pivot(index="fold", columns="method", values="mase")
+              .to_string(float_format=lambda v: f"{v:.3f}"))
+        print("\nMean over folds (MASE, sMAPE %, MAE):")
+        print(result.summary()[["mase", "smape", "mae"]]
+              .to_string(float_format=lambda v: f"{v:.3f}"))
+        print("\nMean absolute error by lead time:")
+        print(result.by_lead.to_string(float_format=lambda v: f"{v:.3g}"))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+    return 0
+
+
+def pd_options():
+    import pandas as pd
+
+    return pd.option_context("display.width", 160, "display.max_columns", 40)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
-        handler = {"train": cmd_train, "forecast": cmd_forecast}[args.command]
+        handler = {"train": cmd_train, "forecast": cmd_forecast,
+                   "backtest": cmd_backtest}[args.command]
         return handler(args)
     except (_UsageError, ForecastingError) as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)

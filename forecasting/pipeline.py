@@ -48,12 +48,13 @@ class Plan:
     reasons: tuple[str, ...] = ()
 
 
-def seasonal_period(series: TimeSeries) -> tuple[int, str]:
-    """The season of a series: from its frequency, else from its autocorrelation."""
+def seasonal_period(series: TimeSeries, upto: int | None = None) -> tuple[int, str]:
+    """The season of a series: from its frequency, else from the autocorrelation of
+    `series.values[:upto]` (the part before the test period)."""
     period = series.season_length
     if period > 1:
         return period, f"season of {period} steps (a {describe_season(period)})"
-    found = detect_period(series.values[: int(len(series) * 0.8)])
+    found = detect_period(series.values[:upto])
     if found > 1:
         return found, f"season of {found} steps, found in the autocorrelation"
     return 1, "no seasonal cycle found"
@@ -66,7 +67,7 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
     Raises:
         DataError: When the series is too short, naming the minimum and the slider to move.
     """
-    period, season_text = seasonal_period(series)
+    period, season_text = seasonal_period(series, int(len(series) * (1 - config.test_size)))
     reasons = [f"Seasonal period: {season_text}."]
     horizon = config.horizon
     if horizon == AUTO:

@@ -1,0 +1,99 @@
+"""Rolling-origin backtest: K folds on an expanding window, each forecasting H steps.
+
+Fold k trains a fresh network on the data before its origin only (its own training and
+validation parts come from that data) and forecasts the next H points, beside the baselines
+from the same origin. No fold sees data after its origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecasting.config import RunConfig
+from forecasting.errors import ConfigError, SeriesTooShortError
+from forecasting.evaluation import METRICS
+from forecasting.export import format_index
+from forecasting.pipeline import plan_run, train
+from forecasting.series import TimeSeries
+from forecasting.training import EpochEvent
+
+
+@dataclass
+class Backtest:
+    """Per-fold metrics and errors by lead time.
+
+    Attributes:
+        folds: One row per fold and method: fold, origin, method, and every metric.
+        by_lead: Mean absolute error per lead time (columns) for each method (rows).
+        horizon: Steps per forecast.
+    """
+
+    folds: pd.DataFrame
+    by_lead: pd.DataFrame
+    horizon: int
+
+    def summary(self) -> pd.DataFrame:
+        """Mean of each metric per method over the folds, best MASE first."""
+        table = self.folds.drop(columns=["fold", "origin"]).groupby("method").mean()
+        return table.sort_values("mase", na_position="last")
+
+    def to_dict(self) -> dict:
+        return {"horizon": self.horizon,
+                "folds": self.folds.replace({np.nan: None}).to_dict(orient="records"),
+                "by_lead": {method: [float(v) for v in row]
+                            for method, row in self.by_lead.iterrows()},
+                "summary": self.summary().replace({np.nan: None}).to_dict(orient="index")}
+
+
+def fold_origins(n: int, horizon: int, folds: int) -> list[int]:
+    """Origins of the K folds: the last fold's horizon ends at the last point, each earlier
+    fold starts one horizon before the next."""
+    return [n - (folds - k) * horizon for k in range(folds)]
+
+
+def backtest(series: TimeSeries, config: RunConfig, folds: int, *,
+             on_fold: Callable[[int, int], None] | None = None,
+             on_epoch: Callable[[EpochEvent], None] | None = None) -> Backtest:
+    """Run a rolling-origin backtest.
+
+    Args:
+        series: The whole series.
+        config: Run settings; `horizon` 0 derives it from the season.
+        folds: Number of folds (K >= 1).
+        on_fold: Called with (fold, folds) before each fold trains.
+        on_epoch: Receives each fold's epoch events.
+
+    Raises:
+        ConfigError: For fewer than one fold.
+        SeriesTooShortError: When the first fold leaves too little data to train on.
+    """
+    if folds < 1:
+        raise ConfigError(f"`folds` must be at least 1. Received: folds={folds}")
+    horizon = config.horizon or plan_run(series, config).config.horizon
+    rows, errors = [], {}
+    for k, origin in enumerate(fold_origins(len(series), horizon, folds), start=1):
+        if on_fold is not None:
+            on_fold(k, folds)
+        visible = series.head(origin + horizon)  # the fold's data and its future
+        fold_config = config.replace(horizon=horizon, test_size=horizon / len(visible))
+        try:
+            run = train(visible, fold_config, on_epoch=on_epoch)
+        except SeriesTooShortError as exc:
+            raise SeriesTooShortError(f"Fold {k} of {folds} has only {origin} points before "
+                                      f"its origin. {exc} Or use fewer folds.") from None
+        evaluation = run.evaluation
+        origin_label = format_index(series.index[origin:origin + 1])[0]
+        for method, values in evaluation.metrics.items():
+            rows.append({"fold": k, "origin": origin_label, "method": method,
+                         **{m: values[m] for m in METRICS}})
+            errors.setdefault(method, []).append(
+                np.abs(evaluation.actual[0] - evaluation.forecasts[method][0]))
+    folds_frame = pd.DataFrame(rows).astype({m: float for m in METRICS})
+    by_lead = pd.DataFrame({method: np.mean(e, axis=0) for method, e in errors.items()}).T
+    by_lead.columns = range(1, horizon + 1)
+    return Backtest(folds_frame, by_lead, horizon)
+
