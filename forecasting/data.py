@@ -268,7 +268,8 @@ def series_from_table(table: Table, options: LoadOptions = LoadOptions()) -> Tim
 
     Args:
         table: Output of `read_table`.
-        options: Column choices and repair policies (parsing fields are ignored).
+        options: Column choices, date reading (date_format, dayfirst) and repair policies;
+            sep, decimal, thousands, encoding and sheet act in `read_table` only.
 
     Returns:
         The series, as `load_series` would return it.
