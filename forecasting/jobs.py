@@ -215,6 +215,10 @@ class JobManager:
         if folder is not None:
             (folder / "cancel").touch()
             with self._lock:
+                if job_id in self._queue:  # not started yet: it never will
+                    self._queue.remove(job_id)
+                    _write_json(folder / "state.json", {
+                        "state": CANCELLED, "message": "Cancelled before it started."})
                 self._start_queued()
 
     def running_count(self) -> int:

@@ -73,33 +73,43 @@ def downsample(
     max_points = max(4, int(max_points))
     if n <= max_points:
         return x_arr, y_arr
-    buckets = max_points // 2
-    edges = np.linspace(0, n, buckets + 1).astype(int)
-    starts, ends = edges[:-1], edges[1:]
-    keep = []
-    for start, end in zip(starts, ends, strict=True):
-        if end <= start:
-            continue
-        segment = y_arr[start:end]
-        if np.all(np.isnan(segment)):
-            keep.append(start)
-            continue
-        low, high = start + int(np.nanargmin(segment)), start + int(np.nanargmax(segment))
-        keep.extend(sorted({low, high}))
-    index = np.asarray(keep, dtype=int)
+    size = -(-n // (max_points // 2))  # points per bucket, rounded up
+    buckets = -(-n // size)
+    padded = np.full(buckets * size, np.nan)
+    padded[:n] = y_arr
+    blocks = padded.reshape(buckets, size)
+    filled = np.where(np.isnan(blocks), np.inf, blocks)
+    low = np.argmin(filled, axis=1)
+    high = np.argmax(np.where(np.isnan(blocks), -np.inf, blocks), axis=1)
+    starts = np.arange(buckets) * size
+    index = np.unique(np.concatenate([starts + low, starts + high]))
+    index = index[index < n]
     return x_arr[index], y_arr[index]
 
 
 def _layout(
-    fig: go.Figure, title: str | None, x_title: str, y_title: str, height: int = 380
+    fig: go.Figure,
+    title: str | None,
+    x_title: str,
+    y_title: str,
+    height: int = 380,
+    legend_below: bool = False,
 ) -> go.Figure:
+    """The common look: white template, title top left, a horizontal legend above the plot
+    (below it for long run labels), unified hover."""
+    if legend_below:
+        legend = dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0)
+        margin = dict(l=10, r=10, t=50 if title else 20, b=10)
+    else:
+        legend = dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1)
+        margin = dict(l=10, r=10, t=80 if title else 40, b=10)
     fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left") if title else None,
+        title=dict(text=title, x=0, xanchor="left", y=0.98, yanchor="top") if title else None,
         template="plotly_white",
         height=height,
         hovermode="x unified",
-        margin=dict(l=10, r=10, t=60 if title else 30, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        margin=margin,
+        legend=legend,
         xaxis_title=x_title,
         yaxis_title=y_title,
     )
@@ -235,7 +245,7 @@ def loss_overlay(
                     legendgroup=label,
                 )
             )
-    return _layout(fig, title, "Epoch", "Loss (scaled units)", height=380)
+    return _layout(fig, title, "Epoch", "Loss (scaled units)", height=460, legend_below=True)
 
 
 def test_figure(
@@ -443,7 +453,7 @@ def forecasts_overlay(
     fig = go.Figure()
     items = list(results.items())
     if not items:
-        return _layout(fig, title, "Date", "value")
+        return _layout(fig, title, "Date", "value", legend_below=True)
     first = items[0][1]
     recent = frame_from_dict(first["recent"])
     longest = max(len(r["forecast"]["forecast"]) for _, r in items)
@@ -471,7 +481,9 @@ def forecasts_overlay(
             )
         )
     name = first.get("series", {}).get("name") or recent.columns[1]
-    return _layout(fig, title, _x_title(recent[recent.columns[0]]), name, height=440)
+    return _layout(
+        fig, title, _x_title(recent[recent.columns[0]]), name, height=460, legend_below=True
+    )
 
 
 # ---------------------------------------------------------------------- tables for display

@@ -15,7 +15,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import runpy
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -27,6 +29,7 @@ from forecasting.pipeline import plan_run
 from forecasting.samples import get_sample, sample_csv_bytes
 from forecasting.series import TimeSeries
 
+APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 DEFAULT_SAMPLE = "Monthly sales (seasonal)"
 PAGES = {
     "data": "pages/data.py",
@@ -43,6 +46,25 @@ STATE_WORDS = {
     "cancelled": "Cancelled",
 }
 _DEFAULT_OPTIONS = LoadOptions().to_dict()
+
+
+# ---------------------------------------------------------------------- frame
+def ensure_frame() -> None:
+    """Run the page inside the app frame, even when Streamlit runs the page file alone.
+
+    Streamlit treats an app with a `pages/` folder as an old-style multipage app until
+    `st.navigation` is first called in the process (and AppTest resets that before every
+    run). A deep link such as `/train?job=...` as the first request after a server start
+    would then run the page script alone: no session bootstrap, no sidebar. Every page calls
+    this first: in that case it runs `app.py` (which calls `st.navigation` and draws this
+    page inside the frame) and stops the bare run. Widget clicks of the run are kept.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        runpy.run_path(str(APP_PATH), run_name="__main__")
+        st.stop()
 
 
 # ---------------------------------------------------------------------- reading data

@@ -15,12 +15,15 @@ from pages._common import (
     PAGES,
     build_series,
     digest,
+    ensure_frame,
     options_json,
     parse_table,
     resolve_columns,
     sample_bytes,
     use_series,
 )
+
+ensure_frame()
 
 SAMPLE, UPLOAD = "Built-in sample", "Your file"
 RESAMPLE_LABELS = {

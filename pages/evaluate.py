@@ -13,7 +13,9 @@ from forecasting.plots import (
     test_figure,
 )
 from forecasting.ui_text import HELP, skill_sentence
-from pages._common import PAGES, pick_run
+from pages._common import PAGES, ensure_frame, pick_run
+
+ensure_frame()
 
 st.title("Evaluate")
 st.caption(

@@ -12,7 +12,9 @@ from forecasting.export import forecast_csv
 from forecasting.plots import forecast_figure
 from forecasting.results import frame_from_dict
 from forecasting.ui_text import HELP
-from pages._common import digest, manager, pick_run, run_label
+from pages._common import digest, ensure_frame, manager, pick_run, run_label
+
+ensure_frame()
 
 state = st.session_state
 

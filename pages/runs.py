@@ -6,7 +6,9 @@ import streamlit as st
 
 from forecasting.plots import forecasts_overlay, loss_figure, loss_overlay, runs_table
 from forecasting.ui_text import HELP
-from pages._common import PAGES, STATE_WORDS, manager, result_of, run_label
+from pages._common import PAGES, STATE_WORDS, ensure_frame, manager, result_of, run_label
+
+ensure_frame()
 
 state = st.session_state
 

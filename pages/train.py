@@ -14,12 +14,15 @@ from forecasting.plots import loss_figure
 from forecasting.ui_text import HELP, skill_sentence
 from pages._common import (
     PAGES,
+    ensure_frame,
     format_seconds,
     manager,
     plan_for,
     result_of,
     start_job,
 )
+
+ensure_frame()
 
 DEFAULTS = RunConfig()
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1]
@@ -276,6 +279,7 @@ if clicked and plan is not None:
     with st.spinner("Starting the training…"):
         job_id = manager().submit(series, config, state.get("data_options"), label)
     start_job(job_id)
+    st.rerun()  # draw the sidebar and the progress with the new job
 
 
 # ---------------------------------------------------------------------- the job, live
@@ -308,7 +312,13 @@ def progress_view(job_id: str, live: bool) -> None:
             if members > 1:
                 text += f" · network {member} of {members}"
             st.progress(min(1.0, done / total), text=text)
-            per_epoch = last["elapsed"] / max(1, last["epoch"])
+            same = [e for e in events if e.get("member", 1) == member]
+            # the first epoch also builds the graph: time the later ones when there are any
+            per_epoch = (
+                (same[-1]["elapsed"] - same[0]["elapsed"]) / (len(same) - 1)
+                if len(same) > 1
+                else last["elapsed"]
+            )
             c1, c2, c3 = st.columns(3)
             c1.metric("Elapsed", format_seconds(elapsed))
             c2.metric(
@@ -322,22 +332,35 @@ def progress_view(job_id: str, live: bool) -> None:
             )
         else:
             st.progress(0.0, text="Starting: loading TensorFlow and preparing the windows…")
-    current = [
-        e for e in events if e.get("member", 1) == (events[-1].get("member", 1) if events else 1)
-    ]
-    total_epochs = events[-1]["epochs"] if events else None
-    st.plotly_chart(
-        loss_figure(
-            [e["loss"] for e in current],
-            [e["val_loss"] for e in current],
-            total_epochs=total_epochs,
-            title="Loss per epoch (live)",
-        ),
-        key="live_loss",
-    )
-    if st.button("Cancel", icon=":material/stop:", help=HELP["cancel"], key="cancel_button"):
+    if events:  # the network being trained now (one of several in an ensemble)
+        member = events[-1].get("member", 1)
+        current = [e for e in events if e.get("member", 1) == member]
+        st.plotly_chart(
+            loss_figure(
+                [e["loss"] for e in current],
+                [e["val_loss"] for e in current],
+                total_epochs=events[-1]["epochs"],
+                title="Loss per epoch (live)",
+            ),
+            key="live_loss",
+        )
+    notice = st.empty()
+    requested = state.setdefault("cancel_requested", set())
+    if st.button(
+        "Cancel",
+        icon=":material/stop:",
+        help=HELP["cancel"],
+        key="cancel_button",
+        disabled=job_id in requested,
+    ):
         manager().cancel(job_id)
-        st.toast("Cancelling after the current batch; the best weights are kept.")
+        requested.add(job_id)
+    if job_id in requested:
+        notice.info(
+            "Cancelling: the training stops after the current batch, then the best weights "
+            "so far are evaluated and saved.",
+            icon=":material/hourglass_bottom:",
+        )
 
 
 def finished_view(job_id: str, status) -> None:

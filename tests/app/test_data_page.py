@@ -122,3 +122,13 @@ def test_uploads_survive_a_page_switch() -> None:
     assert at.radio(key="p_source").value == "Your file"
     assert at.session_state["series"].name == "units"
     assert any("uploaded earlier" in text for text in texts(at.caption))
+
+
+def test_every_page_is_drawn_inside_the_frame() -> None:
+    at = new_app().run()
+    for page in ("train", "evaluate", "forecast", "runs", "data"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+        sidebar = " ".join(texts(at.sidebar.markdown))
+        assert "Current data" in sidebar, page
+        assert at.title[0].value.lower() == page

@@ -99,3 +99,40 @@ def test_a_failed_training_shows_its_message(jobs_dir) -> None:
     at = open_page("train", jobs=[job], job=job)
     assert at.error and "failed" in at.error[0].value.lower()
     assert "at least" in at.error[0].value
+
+
+class _Busy:
+    """Stands for a worker process that is still training."""
+
+    returncode = None
+
+    def poll(self):
+        return None
+
+    def kill(self):
+        pass
+
+    def wait(self):
+        return 0
+
+
+def test_a_queued_training_shows_its_position_and_can_be_cancelled(jobs_dir, monkeypatch):
+    from forecasting.config import RunConfig
+    from forecasting.samples import load_sample
+
+    manager = jobs.JobManager(jobs_dir, max_running=1, runner="process")
+    manager._processes["busy"] = _Busy()  # the only slot is taken
+    monkeypatch.setattr(jobs, "_MANAGER", manager)
+    try:
+        job = manager.submit(load_sample("Monthly sales (seasonal)"), RunConfig())
+        at = open_page("train", jobs=[job], job=job)
+        assert any("Queued, position 1" in text for text in texts(at.info))
+        at.button(key="cancel_button").click().run()
+
+        assert not at.exception, at.exception
+        assert manager.status(job).state == jobs.CANCELLED
+        at.run()
+        assert any("before it started" in text for text in texts(at.warning))
+    finally:
+        manager._processes.clear()
+        manager._queue.clear()
