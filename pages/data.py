@@ -258,7 +258,7 @@ use_series(series, f"{key}:{options_json(options)}", options, source)
 # ---------------------------------------------------------------------- summary
 summary = summarize(series)
 st.subheader(f"{summary['name']}", anchor=False)
-m = st.columns(5)
+m = st.columns([1, 1.3, 2.4, 1.3, 1.3])
 m[0].metric("Points", f"{summary['rows']:,}", help="Rows of the series after the repairs.")
 m[1].metric("Span", summary["span"], help=f"From {summary['start']} to {summary['end']}.")
 m[2].metric(

@@ -1,0 +1,52 @@
+"""forecasting.plots: figures from a run result, display thinning, display tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from forecasting import jobs, plots
+
+
+def test_downsample_keeps_extremes_and_order() -> None:
+    y = np.random.default_rng(0).normal(size=100_000)
+    y[12_345], y[67_890] = 50.0, -50.0
+    x = pd.date_range("2000-01-01", periods=y.size, freq="min")
+    xs, ys = plots.downsample(x, y, 5000)
+    assert len(xs) <= 5000 and np.nanmax(ys) == 50.0 and np.nanmin(ys) == -50.0
+    assert (np.diff(xs.astype("int64")) > 0).all()
+    short_x, short_y = plots.downsample(x[:10], y[:10])
+    assert len(short_x) == 10 and (short_y == y[:10]).all()
+
+
+def test_figures_from_a_result(trained_job) -> None:
+    result = jobs.get_manager().result(trained_job)
+    figures = [
+        plots.test_figure(result, ["seasonal_naive", "naive"]),
+        plots.residuals_figure(result["one_step"]),
+        plots.by_lead_figure(result["by_lead"]),
+        plots.forecast_figure(result["recent"], result["forecast"], 0.9, "sales"),
+        plots.forecasts_overlay({"a": result, "b": result}),
+        plots.loss_figure(result["history"]["loss"], result["history"]["val_loss"], 1),
+        plots.loss_overlay({"a": result["history"]}),
+    ]
+    for figure in figures:
+        assert isinstance(figure, go.Figure) and figure.data
+        assert figure.layout.xaxis.title.text and figure.layout.yaxis.title.text
+    names = {trace.name for trace in figures[0].data}
+    assert {"Actual", "Network, one step ahead", "Seasonal naive, 12 steps ahead"} <= names
+
+
+def test_display_tables(trained_job) -> None:
+    result = jobs.get_manager().result(trained_job)
+    table = plots.metrics_table(result)
+    assert table["Method"].iloc[0] == "Network" and len(table) == len(result["metrics"]["test"])
+    runs = plots.runs_table({"one": result})
+    assert runs.loc[0, "Cell"] == "GRU" and runs.loc[0, "Window"] == 24
+    assert runs["Test MASE"].dtype.kind == "f"
+
+
+def test_series_figure_of_integer_steps() -> None:
+    figure = plots.series_figure(pd.RangeIndex(100), np.arange(100.0), "value")
+    assert figure.layout.xaxis.title.text == "Step"
