@@ -13,6 +13,7 @@ CELLS = ("rnn", "lstm", "gru")
 CELL_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 STRATEGIES = ("recursive", "direct")
 SCALINGS = ("window", "standard", "minmax")
+LOSSES = ("mse", "mae", "huber")
 AUTO = 0  # window / horizon value meaning "derive from the seasonal period"
 
 
@@ -126,6 +127,7 @@ class TrainConfig(_JsonMixin):
         seed: Seed of weights, shuffling and dropout; the same seed repeats a run.
         clipnorm: Gradient norm clipping (0 disables it).
         validation_fraction: Tail of the training part used to stop early and calibrate.
+        loss: "mse", "mae" (robust to spikes) or "huber" (in between).
     """
 
     epochs: int = 100
@@ -135,6 +137,7 @@ class TrainConfig(_JsonMixin):
     seed: int = 42
     clipnorm: float = 1.0
     validation_fraction: float = 0.15
+    loss: str = "mse"
 
     def __post_init__(self) -> None:
         _check(isinstance(self.epochs, int) and 1 <= self.epochs <= 10_000, "epochs",
@@ -150,6 +153,7 @@ class TrainConfig(_JsonMixin):
         _check(self.clipnorm >= 0, "clipnorm", "must be 0 or more", self.clipnorm)
         _check(0 < self.validation_fraction < 0.5, "validation_fraction",
                "must be in (0, 0.5)", self.validation_fraction)
+        _check(self.loss in LOSSES, "loss", f"must be one of {', '.join(LOSSES)}", self.loss)
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ def fit_network(model, x: np.ndarray, y: np.ndarray, validation: tuple | None,
 
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate,
                                       clipnorm=config.clipnorm or None)
-    model.compile(optimizer=optimizer, loss="mse", jit_compile=False)
+    model.compile(optimizer=optimizer, loss=config.loss, jit_compile=False)
     history = History()
     monitor = _make_callback(config, history, member, members, on_epoch, should_stop)
     if should_stop is not None and should_stop():
