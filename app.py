@@ -56,16 +56,23 @@ def _sidebar_job(job_id: str, live: bool) -> None:
             st.progress(min(1.0, done / (event["members"] * event["epochs"])))
 
 
-with st.sidebar:
-    st.markdown("### :material/timeline: RNN Forecasting Studio")
+def _sidebar_data(box) -> None:
+    """The current series, drawn into `box` (a placeholder the page run may redraw)."""
     summary = summarize(st.session_state.series)
     source = st.session_state.get("source", {})
-    st.markdown("**Current data**")
-    st.text(f"{source.get('name', '')}")
-    st.caption(
-        f"{summary['name']} · {summary['rows']:,} points · {summary['frequency']} · "
-        f"{summary['start']} to {summary['end']}"
-    )
+    with box.container():
+        st.markdown("**Current data**")
+        st.text(f"{source.get('name', '')}")
+        st.caption(
+            f"{summary['name']} · {summary['rows']:,} points · {summary['frequency']} · "
+            f"{summary['start']} to {summary['end']}"
+        )
+
+
+with st.sidebar:
+    st.markdown("### :material/timeline: RNN Forecasting Studio")
+    data_box = st.empty()
+    _sidebar_data(data_box)
     job = st.session_state.get("job")
     if job:
         st.markdown("**Training**")
@@ -74,4 +81,8 @@ with st.sidebar:
         # Live while a training runs; a finished job needs no polling.
         st.fragment(run_every=2 if running else None)(_sidebar_job)(job, running)
 
+shown_series = st.session_state.get("series_key")
 navigation.run()
+if st.session_state.get("series_key") != shown_series:
+    # The page loaded another series (the sidebar was drawn before it ran): show the new one.
+    _sidebar_data(data_box)
