@@ -117,12 +117,26 @@ def no_traceback(page: Page) -> None:
     assert page.get_by_test_id("stException").count() == 0
 
 
-def shot(page: Page, name: str, full_page: bool = False) -> Path:
-    """Screenshot into test-artifacts/ (the viewport, 1400x1000)."""
+def shot(page: Page, name: str, full_page: bool = True) -> Path:
+    """Screenshot into test-artifacts/ (1400 wide; the whole page unless `full_page` is
+    False), with the mouse parked where it opens no tooltip."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    page.mouse.move(1, 1)
     page.screenshot(path=path, full_page=full_page)
     return path
+
+
+def upload(page: Page, path: Path) -> None:
+    """Switch the Data page to "Your file" (if needed) and upload `path`."""
+    source = page.get_by_test_id("stRadio").filter(has_text="Source")
+    if not source.get_by_role("radio", name="Your file").is_checked():
+        source.get_by_text("Your file").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+
+
+def sidebar(page: Page):
+    return page.get_by_test_id("stSidebar")
 
 
 def monthly_csv(path: Path, rows: int = 120, start: str = "2010-01-01") -> pd.DataFrame:

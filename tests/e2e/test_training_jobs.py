@@ -1,0 +1,85 @@
+"""Trainings run in worker processes: cancel keeps the best weights, and a reload finds the
+running training again (job id in the URL) with its progress, not a fresh start."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from e2e_helpers import (
+    MAIN,
+    button,
+    click_train,
+    open_app,
+    set_slider,
+    shot,
+    sidebar,
+    wait_finished,
+    wait_progress,
+)
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+CANCEL_WITHIN_MS = 60_000
+
+
+def long_tiny_training(page) -> None:
+    """On the Train page: a tiny network, 500 epochs, no early stopping; click Train."""
+    set_slider(
+        page, "Units per layer", "Home", "ArrowRight", "ArrowRight", "ArrowRight", expected="4"
+    )
+    set_slider(page, "Epochs (at most)", "End", expected="500")
+    set_slider(page, "Early-stopping patience (epochs)", "Home", expected="0")
+    click_train(page)
+
+
+def cancel(page) -> float:
+    """Click Cancel; returns the seconds until the page showed the end of the training."""
+    button(page, "cancel_button").click()
+    start = time.monotonic()
+    wait_finished(page, timeout=CANCEL_WITHIN_MS)
+    return time.monotonic() - start
+
+
+def test_cancel_keeps_best_weights(page, app_url):
+    main = page.locator(MAIN)
+    open_app(page, app_url, "train", "Train")
+    long_tiny_training(page)
+    progress = wait_progress(page)
+    assert progress["epochs"] == 500
+    seconds = cancel(page)
+    assert seconds < CANCEL_WITHIN_MS / 1000
+    # done with the weights of the best epoch so far, or cancelled before any result
+    expect(main).to_contain_text(re.compile(r"Cancel"))
+    if main.locator(".st-key-final_loss").count():
+        expect(main).to_contain_text("Cancelled: the best weights so far were kept.")
+        epochs_run = main.get_by_test_id("stMetric").filter(has_text="Epochs run")
+        run = int(epochs_run.get_by_test_id("stMetricValue").inner_text())
+        assert progress["epoch"] <= run < 500
+        expect(sidebar(page)).to_contain_text("Done")
+    else:
+        expect(sidebar(page)).to_contain_text("Cancelled")
+    shot(page, "train-cancelled")
+
+
+def test_reload_resumes_progress(page, app_url):
+    main = page.locator(MAIN)
+    open_app(page, app_url, "train", "Train")
+    long_tiny_training(page)
+    before = wait_progress(page, epoch=1)  # at least two epochs, so a restart would show
+    expect(page).to_have_url(re.compile(r"[?&]job=[0-9A-Za-z-]+"))
+    job = re.search(r"[?&]job=([0-9A-Za-z-]+)", page.url).group(1)
+
+    page.reload()
+    expect(main.get_by_role("heading", name="Train", exact=True, level=1)).to_be_visible()
+    assert job in page.url
+    after = wait_progress(page)  # the first progress drawn after the reload
+    assert after["epoch"] >= before["epoch"], (before, after)
+    assert after["points"] >= before["points"], (before, after)  # the chart kept its history
+    later = wait_progress(page, after["epoch"], after["points"])  # and it goes on
+    assert later["epoch"] > after["epoch"]
+    expect(sidebar(page)).to_contain_text("Training: epoch")
+    shot(page, "train-after-reload")
+    cancel(page)  # free the worker slot for the next test
