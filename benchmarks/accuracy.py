@@ -92,7 +92,9 @@ def shared_cases() -> list[Case]:
              ("monthly-sunspots.csv", None, None, 12), ("shampoo.csv", None, None, 12),
              ("daily-min-temperatures.csv", None, None, 14),
              ("daily-min-temperatures.csv", None, "W", 13),
-             ("pollution.csv", "pm2.5", None, 48)]
+             ("pollution.csv", "pm2.5", None, 48), ("pollution.csv", "TEMP", None, 48),
+             ("pollution.csv", "DEWP", None, 48), ("pollution.csv", "PRES", None, 48),
+             ("pollution.csv", "pm2.5", "D", 14), ("pollution.csv", "TEMP", "D", 14)]
     cases = []
     for file, value_col, resample, horizon in specs:
         path = SHARED / file
@@ -102,7 +104,8 @@ def shared_cases() -> list[Case]:
         keep = min(len(series), 1000 + horizon)
         series = TimeSeries(series.values[-keep:], series.index[-keep:], series.freq,
                             series.name)
-        label = f"{file.removesuffix('.csv')}{' weekly' if resample else ''}"
+        label = file.removesuffix(".csv") + (f" {value_col}" if value_col else "") + \
+            (f" resampled {resample}" if resample else "")
         cases.append(Case(f"shared {series.freq}", label, series, horizon))
     return cases
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from forecasting.config import RunConfig
 from forecasting.errors import BundleError, ConfigError, ForecastingError
+from forecasting.evaluation import Intervals
 from forecasting.forecaster import RNNForecaster
 from forecasting.models import ALLOWED_LAYERS
 from forecasting.pipeline import TrainedRun, forecast_frame
@@ -46,7 +47,7 @@ _CONFIG_CLASSES = {"Functional", "DTypePolicy", "FloatDTypePolicy", "GlorotUnifo
                    "__numpy__", "KerasTensor", "Adam"}
 _SCHEMA = {"format": str, "format_version": int, "config": dict, "period": int,
            "preprocessor": dict, "series": dict, "last_values": list, "last_position": int,
-           "widths": list, "metrics": dict, "models": list, "history": dict, "versions": dict}
+           "intervals": dict, "metrics": dict, "models": list, "history": dict, "versions": dict}
 _PREPROCESSOR_SCHEMA = {"log": bool, "period": int, "deseasonalize": bool, "scaling": str,
                         "seasonal_": (list, type(None)), "multiplicative_": bool,
                         "relative_": bool, "center_": (int, float), "scale_": (int, float)}
@@ -88,7 +89,7 @@ class Bundle:
         series: name, freq, first and last timestamp, length of the training series.
         last_values: The last `window` values of the training series.
         last_position: Position of the last value counted from the first training point.
-        widths: Interval half-widths per lead time.
+        intervals: Prediction intervals per level.
         metrics: Test metrics and timings of the run.
         history: Loss curves of the first network.
         data_options: How the data file was read (for reproducing the run), or None.
@@ -100,7 +101,7 @@ class Bundle:
     series: dict
     last_values: np.ndarray
     last_position: int
-    widths: np.ndarray
+    intervals: Intervals
     metrics: dict
     history: dict
     data_options: dict | None = None
@@ -114,7 +115,7 @@ class Bundle:
                 "first": _timestamp_text(series.index[0]),
                 "last": _timestamp_text(series.last)}
         return cls(run.forecaster, run.config, run.plan.period, meta,
-                   np.asarray(series.values[-window:]), len(series) - 1, run.widths,
+                   np.asarray(series.values[-window:]), len(series) - 1, run.intervals,
                    run.metrics_dict(), run.forecaster.history_.to_dict(), data_options)
 
     def forecast(self, series: TimeSeries | None = None) -> pd.DataFrame:
@@ -145,7 +146,12 @@ class Bundle:
         start = end_position - (len(values) - 1)
         forecast = self.forecaster.forecast(np.asarray(values), start)
         index = future_index(_parse_last(last, freq), len(forecast), freq)
-        return forecast_frame(index, forecast, self.widths)
+        return forecast_frame(index, forecast, self.intervals, self.config.level)
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Half-widths at the configured level."""
+        return self.intervals.widths[self.config.level]
 
     # ----------------------------------------------------------------- writing
     def to_bytes(self) -> bytes:
@@ -165,7 +171,7 @@ class Bundle:
             "preprocessor": self.forecaster.preprocessor_.to_dict(), "series": self.series,
             "last_values": [float(v) for v in self.last_values],
             "last_position": int(self.last_position),
-            "widths": [float(w) for w in self.widths], "metrics": self.metrics,
+            "intervals": self.intervals.to_dict(), "metrics": self.metrics,
             "history": self.history, "data_options": self.data_options,
             "models": models, "versions": self.versions or _versions(),
         }
@@ -371,9 +377,13 @@ def _build(manifest: dict, files: list[bytes]) -> Bundle:
             raise BundleError("Model check failed: the network's input does not match the "
                               "stored window.")
     last_values = np.asarray(manifest["last_values"], dtype=float)
-    widths = np.asarray(manifest["widths"], dtype=float)
-    if last_values.shape != (window,) or widths.shape != (config.horizon,) \
-            or not np.all(np.isfinite(last_values)):
+    try:
+        intervals = Intervals.from_dict(manifest["intervals"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise BundleError("Schema check failed: the prediction intervals are malformed.") from None
+    if last_values.shape != (window,) or not np.all(np.isfinite(last_values)) \
+            or config.level not in intervals.widths \
+            or any(w.shape != (config.horizon,) for w in intervals.widths.values()):
         raise BundleError("Schema check failed: the last window or the interval widths do "
                           "not match the configuration.")
     forecaster = RNNForecaster(config.model, config.train, config.horizon, manifest["period"])
@@ -395,7 +405,7 @@ def _build(manifest: dict, files: list[bytes]) -> Bundle:
         raise BundleError("Schema check failed: the last timestamp or frequency is "
                           "invalid.") from None
     return Bundle(forecaster, config, manifest["period"], series, last_values,
-                  manifest["last_position"], widths, manifest["metrics"], manifest["history"],
+                  manifest["last_position"], intervals, manifest["metrics"], manifest["history"],
                   manifest.get("data_options"), manifest["versions"])
 
 

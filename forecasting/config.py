@@ -164,14 +164,15 @@ class RunConfig(_JsonMixin):
         horizon: Steps to forecast; 0 derives it from the season (one cycle).
         test_size: Fraction of the series held out at the end for testing (at least the
             horizon).
-        level: Coverage of the prediction interval (0.95 -> 95%).
+        level: Coverage of the prediction interval in forecast files (0.95 -> 95%); the
+            dashboard also shows 80% and 95% bands.
         model: The network settings.
         train: The training settings.
     """
 
     horizon: int = AUTO
     test_size: float = 0.2
-    level: float = 0.9
+    level: float = 0.95
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 

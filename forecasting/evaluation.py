@@ -163,3 +163,50 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     """Share of actual values inside their interval."""
     actual = np.asarray(actual, dtype=float)
     return float(np.mean((actual >= lower) & (actual <= upper)))
+
+
+INTERVAL_LEVELS = (0.8, 0.95)
+
+
+@dataclass
+class Intervals:
+    """Prediction intervals per level and lead time, calibrated on held-out residuals.
+
+    For positive series the residuals are relative (log of actual over forecast), so a band
+    grows with the level of the series and stays positive; otherwise they are absolute.
+
+    Attributes:
+        widths: Level (e.g. 0.95) -> `horizon` half-widths (log-ratios when `relative`).
+        relative: Whether widths are log-ratios.
+    """
+
+    widths: dict[float, np.ndarray]
+    relative: bool = False
+
+    @classmethod
+    def calibrate(cls, actual: np.ndarray, predicted: np.ndarray, levels, relative: bool
+                  ) -> Intervals:
+        """Split-conformal widths from forecasts `predicted` of `actual` (rows x horizon)."""
+        actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
+        relative = bool(relative and np.all(actual > 0) and np.all(predicted > 0))
+        residuals = np.log(actual / predicted) if relative else actual - predicted
+        return cls({float(level): conformal_widths(residuals, level)
+                    for level in sorted(set(levels))}, relative)
+
+    def bounds(self, forecast: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds around `forecast` (any shape ending in the horizon)."""
+        forecast, width = np.asarray(forecast, float), self.widths[float(level)]
+        if self.relative:
+            positive = np.maximum(forecast, 0.0)
+            return positive * np.exp(-width), positive * np.exp(width)
+        return forecast - width, forecast + width
+
+    def to_dict(self) -> dict:
+        return {"relative": self.relative,
+                "widths": {str(level): [float(w) for w in widths]
+                           for level, widths in self.widths.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Intervals:
+        return cls({float(level): np.asarray(widths, dtype=float)
+                    for level, widths in data["widths"].items()}, bool(data["relative"]))

@@ -15,8 +15,9 @@ import pandas as pd
 from forecasting.config import AUTO, RunConfig
 from forecasting.errors import DataError
 from forecasting.evaluation import (
+    INTERVAL_LEVELS,
     Evaluation,
-    conformal_widths,
+    Intervals,
     coverage,
     evaluate,
     evaluation_origins,
@@ -112,8 +113,8 @@ class TrainedRun:
         series: The series trained on.
         forecaster: The fitted forecaster.
         evaluation: Model and baselines on the test part.
-        widths: Interval half-widths per lead time, calibrated on the validation part.
-        val_coverage: Coverage of those intervals on the test part (honest check).
+        intervals: Prediction intervals per level, calibrated on the validation part.
+        test_coverage: Level -> share of test values inside the interval (honest check).
         forecast: Future forecast: columns date, forecast, lower, upper.
         one_step: Test part: columns date, actual, predicted (one step ahead).
         test_forecast: Full-horizon forecast from the first test origin: date, actual,
@@ -125,8 +126,8 @@ class TrainedRun:
     series: TimeSeries
     forecaster: RNNForecaster
     evaluation: Evaluation
-    widths: np.ndarray
-    test_coverage: float
+    intervals: Intervals
+    test_coverage: dict[float, float]
     forecast: pd.DataFrame
     one_step: pd.DataFrame
     test_forecast: pd.DataFrame
@@ -135,6 +136,11 @@ class TrainedRun:
     @property
     def config(self) -> RunConfig:
         return self.plan.config
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Half-widths at the configured level (log-ratios when intervals are relative)."""
+        return self.intervals.widths[self.config.level]
 
     def metrics_dict(self) -> dict:
         """The figures a user or a script wants, JSON-ready."""
@@ -149,7 +155,8 @@ class TrainedRun:
             "test_points": self.plan.split.n_test,
             "test_origins": len(self.evaluation.origins),
             "interval_level": self.config.level,
-            "interval_coverage_test": self.test_coverage,
+            "interval_coverage_test": self.test_coverage[self.config.level],
+            "interval_coverage_by_level": {str(k): v for k, v in self.test_coverage.items()},
             "skill_vs_seasonal_naive": self.evaluation.skill(),
             "test": self.evaluation.metrics,
         }
@@ -170,24 +177,25 @@ def fallback_forecast(series: TimeSeries, horizon: int = AUTO, level: float = 0.
     values, method_fn = series.values, ALL_BASELINES[method]
     first = max(3, len(values) // 2)
     origins = evaluation_origins(np.arange(first, len(values) - horizon + 1), 20)
-    widths = np.full(horizon, np.nan)
+    intervals = Intervals({level: np.full(horizon, np.nan)})
     if origins.size:
         actual = values[origins[:, None] + np.arange(horizon)]
         predicted = np.array([method_fn(values[:o], horizon, period) for o in origins])
         if np.all(np.isfinite(predicted)):
-            widths = conformal_widths(actual - predicted, level)
+            intervals = Intervals.calibrate(actual, predicted, [level], relative=True)
     forecast = method_fn(values, horizon, period)
     if not np.all(np.isfinite(forecast)):
         forecast = ALL_BASELINES["naive"](values, horizon, period)
     note = (f"The series ({len(series)} points) is too short for a network; this is the "
             f"{BASELINE_NAMES[method]} method's forecast instead.")
-    return forecast_frame(series.future_index(horizon), forecast, widths), note
+    return forecast_frame(series.future_index(horizon), forecast, intervals, level), note
 
 
-def forecast_frame(index: pd.Index, forecast: np.ndarray, widths: np.ndarray) -> pd.DataFrame:
-    """Columns date, forecast, lower, upper."""
-    return pd.DataFrame({"date": index, "forecast": forecast, "lower": forecast - widths,
-                         "upper": forecast + widths})
+def forecast_frame(index: pd.Index, forecast: np.ndarray, intervals: Intervals,
+                   level: float) -> pd.DataFrame:
+    """Columns date, forecast, lower, upper (the interval at `level`)."""
+    lower, upper = intervals.bounds(forecast, level)
+    return pd.DataFrame({"date": index, "forecast": forecast, "lower": lower, "upper": upper})
 
 
 def train(series: TimeSeries, config: RunConfig | None = None, *,
@@ -217,22 +225,27 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
 
     val_origins = split.origins("val", horizon)
     val_actual = values[val_origins[:, None] + np.arange(horizon)]
-    widths = conformal_widths(val_actual - forecaster.predict(values, val_origins), cfg.level)
+    intervals = Intervals.calibrate(val_actual, forecaster.predict(values, val_origins),
+                                    (*INTERVAL_LEVELS, cfg.level),
+                                    relative=bool(np.all(values[:split.fit_end] > 0)))
 
     test_origins = evaluation_origins(split.origins("test", horizon))
     evaluation = evaluate(forecaster.predict(values, test_origins), values, test_origins,
                           horizon, plan.period, split.fit_end, baselines)
     model_test = evaluation.forecasts["model"]
-    test_coverage = coverage(evaluation.actual, model_test - widths, model_test + widths)
+    test_coverage = {level: coverage(evaluation.actual, *intervals.bounds(model_test, level))
+                     for level in intervals.widths}
 
     one_step_origins = np.arange(split.fit_end, len(series))
     one_step = pd.DataFrame({"date": series.index[one_step_origins],
                              "actual": values[one_step_origins],
                              "predicted": forecaster.predict(values, one_step_origins)[:, 0]})
     first = split.fit_end
-    test_forecast = forecast_frame(series.index[first:first + horizon], model_test[0], widths)
+    test_forecast = forecast_frame(series.index[first:first + horizon], model_test[0],
+                                   intervals, cfg.level)
     test_forecast.insert(1, "actual", evaluation.actual[0])
-    future = forecast_frame(series.future_index(horizon), forecaster.forecast(values), widths)
+    future = forecast_frame(series.future_index(horizon), forecaster.forecast(values),
+                            intervals, cfg.level)
 
     histories = forecaster.histories_
     train_seconds = sum(h.train_seconds for h in histories)
@@ -240,5 +253,5 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
     timings = {"train_seconds": train_seconds, "epochs_run": epochs_run,
                "seconds_per_epoch": train_seconds / epochs_run if epochs_run else 0.0,
                "total_seconds": time.perf_counter() - started}
-    return TrainedRun(plan, series, forecaster, evaluation, widths, test_coverage, future,
+    return TrainedRun(plan, series, forecaster, evaluation, intervals, test_coverage, future,
                       one_step, test_forecast, timings)

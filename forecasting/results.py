@@ -52,4 +52,20 @@ def run_result(run: TrainedRun, data_options: dict | None = None, label: str = "
         "by_lead": {name: evaluation.by_lead(name) for name in evaluation.forecasts
                     if np.all(np.isfinite(evaluation.forecasts[name]))},
         "horizon": horizon,
+        "intervals": _bands(run),
     }
+
+
+def _bands(run: TrainedRun) -> dict[str, dict]:
+    """Per level ("80", "95", ...): future and test bands and the test coverage."""
+    future = run.forecast["forecast"].to_numpy()
+    test = run.test_forecast["forecast"].to_numpy()
+    bands = {}
+    for level in run.intervals.widths:
+        lower, upper = run.intervals.bounds(future, level)
+        test_lower, test_upper = run.intervals.bounds(test, level)
+        bands[f"{level * 100:g}"] = {
+            "level": level, "coverage_test": run.test_coverage[level],
+            "lower": lower.tolist(), "upper": upper.tolist(),
+            "test_lower": test_lower.tolist(), "test_upper": test_upper.tolist()}
+    return bands

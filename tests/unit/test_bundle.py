@@ -91,6 +91,9 @@ def test_round_trip_forecast_equals_the_run(monthly_run, bundle_bytes, tmp_path,
     assert loaded.metrics["test"]["model"] == pytest.approx(
         monthly_run.metrics_dict()["test"]["model"])
     np.testing.assert_array_equal(loaded.widths, monthly_run.widths)
+    assert loaded.intervals.relative == monthly_run.intervals.relative
+    for level, widths in monthly_run.intervals.widths.items():
+        np.testing.assert_array_equal(loaded.intervals.widths[level], widths)
     # ...and from a file on disk.
     path = Bundle.from_run(monthly_run).save(tmp_path / "model.zip")
     pd.testing.assert_frame_equal(load_bundle(path).forecast(), monthly_run.forecast,
@@ -116,8 +119,7 @@ def test_forecast_from_newer_data(monthly_run, monthly_series, bundle_bytes):
     recent = TimeSeries.from_values(newer.values[-30:], freq="MS", start=newer.index[-30])
     np.testing.assert_allclose(loaded.forecast(recent)["forecast"], frame["forecast"],
                                rtol=1e-9)
-    np.testing.assert_allclose(loaded.forecast(recent)["upper"] - frame["forecast"],
-                               monthly_run.widths, rtol=1e-9)
+    np.testing.assert_allclose(loaded.forecast(recent)["upper"], frame["upper"], rtol=1e-9)
 
 
 def test_newer_data_of_another_frequency_or_too_short(bundle_bytes, monthly_series):
@@ -149,8 +151,8 @@ REFUSALS = {
     "format version": (dict(change_manifest=_set_key("format_version", 2)),
                        "Version check failed.*version 2"),
     "format name": (dict(change_manifest=_set_key("format", "other")), "Schema check failed"),
-    "missing key": (dict(change_manifest=_del_key("widths")),
-                    "Schema check failed: bundle.json lacks 'widths'"),
+    "missing key": (dict(change_manifest=_del_key("intervals")),
+                    "Schema check failed: bundle.json lacks 'intervals'"),
     "wrong type": (dict(change_manifest=_set_key("period", "12")),
                    r"Schema check failed: bundle.json\['period'\] has the wrong type"),
     "bool for int": (dict(change_manifest=_set_key("last_position", True)),

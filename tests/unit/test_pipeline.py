@@ -35,7 +35,10 @@ def test_forecast_frame_columns_dates_and_order(monthly_run, monthly_series):
     # The forecast is the fitted forecaster's forecast from the end of the series.
     np.testing.assert_allclose(frame["forecast"],
                                monthly_run.forecaster.forecast(monthly_series.values))
-    np.testing.assert_allclose(frame["upper"] - frame["forecast"], monthly_run.widths)
+    # A positive series gets relative bands: forecast x exp(+-width).
+    assert monthly_run.intervals.relative
+    np.testing.assert_allclose(frame["upper"] / frame["forecast"], np.exp(monthly_run.widths))
+    np.testing.assert_allclose(frame["lower"] / frame["forecast"], np.exp(-monthly_run.widths))
 
 
 def test_intervals_are_calibrated_on_the_validation_part(monthly_run, monthly_series):
@@ -43,11 +46,13 @@ def test_intervals_are_calibrated_on_the_validation_part(monthly_run, monthly_se
     values = monthly_series.values
     origins = split.origins("val", horizon)
     actual = values[origins[:, None] + np.arange(horizon)]
-    residuals = actual - monthly_run.forecaster.predict(values, origins)
-    np.testing.assert_array_equal(monthly_run.widths,
-                                  conformal_widths(residuals, monthly_run.config.level))
+    residuals = np.log(actual / monthly_run.forecaster.predict(values, origins))
+    for level in (0.8, 0.95, monthly_run.config.level):
+        np.testing.assert_array_equal(monthly_run.intervals.widths[level],
+                                      conformal_widths(residuals, level))
+        assert 0.0 <= monthly_run.test_coverage[level] <= 1.0
     assert np.all(monthly_run.widths > 0)
-    assert 0.0 <= monthly_run.test_coverage <= 1.0
+    assert np.all(monthly_run.intervals.widths[0.95] >= monthly_run.intervals.widths[0.8])
 
 
 def test_metrics_dict(monthly_run):
