@@ -131,6 +131,18 @@ if covered is not None:
         )
     )
 
+by_level = metrics.get("interval_coverage_by_level") or {}
+if by_level:
+    st.caption("Coverage of the prediction bands on the test part, per nominal level "
+               "(calibrated on the validation part, which the test part never informs):")
+    st.dataframe(
+        [
+            {"Nominal level": f"{float(nominal):.0%}", "Test coverage": f"{share:.0%}"}
+            for nominal, share in sorted(by_level.items(), key=lambda item: float(item[0]))
+        ],
+        hide_index=True,
+    )
+
 st.page_link(
     PAGES["forecast"],
     label="Next: forecast the future and download",
