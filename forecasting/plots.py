@@ -542,3 +542,32 @@ def runs_table(runs: Mapping[str, Mapping]) -> pd.DataFrame:
 
 def _number(value) -> float:
     return np.nan if value is None else float(value)
+
+
+def ranking_table(runs: Mapping[str, Mapping]) -> pd.DataFrame | None:
+    """The runs ranked together with the baselines by test MASE, when they were scored on
+    the same test part (same series, horizon and test points); None otherwise.
+
+    Args:
+        runs: Run label -> run result.
+    """
+    def test_part(result: Mapping) -> tuple:
+        metrics = result["metrics"]
+        return (result["series"]["name"], result["series"]["length"], result["horizon"],
+                metrics.get("test_points"), metrics.get("test_origins"))
+
+    results = list(runs.values())
+    if not results or len({test_part(r) for r in results}) != 1:
+        return None
+    rows = [{"Method": label, "Kind": "network", **_scores(result["metrics"]["test"]["model"])}
+            for label, result in runs.items()]
+    rows += [{"Method": method_name(name), "Kind": "baseline", **_scores(values)}
+             for name, values in results[0]["metrics"]["test"].items() if name != "model"]
+    table = pd.DataFrame(rows).sort_values("Test MASE", na_position="last")
+    table.insert(0, "Rank", range(1, len(table) + 1))
+    return table
+
+
+def _scores(values: Mapping) -> dict[str, float]:
+    return {"Test MASE": _number(values.get("mase")), "Test sMAPE %": _number(values.get("smape")),
+            "Test MAE": _number(values.get("mae"))}

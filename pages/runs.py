@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from forecasting.plots import forecasts_overlay, loss_figure, loss_overlay, runs_table
+from forecasting.plots import (
+    forecasts_overlay,
+    loss_figure,
+    loss_overlay,
+    ranking_table,
+    runs_table,
+)
 from forecasting.ui_text import HELP
 from pages._common import PAGES, STATE_WORDS, ensure_frame, manager, result_of, run_label
 
@@ -49,6 +55,20 @@ if results:
             "Seconds/epoch": st.column_config.NumberColumn(format="%.2f"),
         },
     )
+    ranking = ranking_table({labels[j]: r for j, r in results.items()})
+    if ranking is not None and len(results) > 1:
+        st.subheader("Ranking with the baselines", anchor=False)
+        st.dataframe(
+            ranking,
+            hide_index=True,
+            column_config={
+                "Test MASE": st.column_config.NumberColumn(format="%.3f"),
+                "Test sMAPE %": st.column_config.NumberColumn(format="%.2f"),
+                "Test MAE": st.column_config.NumberColumn(format="%.4g"),
+            },
+        )
+        st.caption("Every run here was scored on the same test part, so the baselines "
+                   "(forecasting from the same origins) rank beside them.")
 for job_id, status in others:
     word = "unknown" if status is None else STATE_WORDS.get(status.state, status.state)
     label = "" if status is None else status.label

@@ -259,7 +259,8 @@ with st.container(border=True):
     current = state.get("job")
     current_status = manager().status(current) if current else None
     busy = current_status is not None and not current_status.finished
-    clicked = st.button(
+    train_col, compare_col = st.columns([1, 3])
+    clicked = train_col.button(
         "Train",
         type="primary",
         icon=":material/play_arrow:",
@@ -267,18 +268,33 @@ with st.container(border=True):
         help=HELP["train"],
         key="train_button",
     )
+    compare = compare_col.button(
+        "Compare SimpleRNN, LSTM and GRU",
+        icon=":material/compare_arrows:",
+        disabled=plan is None,
+        help="Train all three cells with these same settings, one after the other; the "
+        "Runs page ranks them with the baselines.",
+        key="compare_button",
+    )
     if busy:
         st.caption("A training is already running; a new one waits in the queue.")
 
-if clicked and plan is not None:
-    model = config.model
-    label = (
-        f"{CELL_NAMES[model.cell]} {model.units}×{model.layers}, window "
-        f"{plan.config.model.window} on {series.name}"
-    )
+if (clicked or compare) and plan is not None:
+    cells = ("rnn", "lstm", "gru") if compare else (config.model.cell,)
     with st.spinner("Starting the training…"):
-        job_id = manager().submit(series, config, state.get("data_options"), label)
-    start_job(job_id)
+        job_ids = []
+        for cell in cells:
+            cell_config = config.replace(model=config.model.replace(cell=cell))
+            model = cell_config.model
+            label = (
+                f"{CELL_NAMES[model.cell]} {model.units}×{model.layers}, window "
+                f"{plan.config.model.window} on {series.name}"
+            )
+            job_ids.append(
+                manager().submit(series, cell_config, state.get("data_options"), label)
+            )
+    for job_id in reversed(job_ids):  # the first one, which runs first, stays current
+        start_job(job_id)
     st.rerun()  # draw the sidebar and the progress with the new job
 
 

@@ -50,3 +50,17 @@ def test_display_tables(trained_job) -> None:
 def test_series_figure_of_integer_steps() -> None:
     figure = plots.series_figure(pd.RangeIndex(100), np.arange(100.0), "value")
     assert figure.layout.xaxis.title.text == "Step"
+
+
+def test_ranking_puts_runs_beside_the_baselines(trained_job) -> None:
+    result = jobs.get_manager().result(trained_job)
+    worse = {**result, "metrics": {**result["metrics"], "test": {
+        **result["metrics"]["test"], "model": {"mase": 99.0, "smape": 99.0, "mae": 99.0}}}}
+    table = plots.ranking_table({"good": result, "bad": worse})
+    assert list(table["Rank"]) == list(range(1, len(table) + 1))
+    assert table["Test MASE"].is_monotonic_increasing or table["Test MASE"].isna().any()
+    assert table.iloc[-1]["Method"] == "bad"
+    assert {"Seasonal naive", "Naive", "good"} <= set(table["Method"])
+    assert set(table["Kind"]) == {"network", "baseline"}
+    other_split = {**result, "horizon": result["horizon"] + 1}
+    assert plots.ranking_table({"a": result, "b": other_split}) is None

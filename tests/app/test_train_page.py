@@ -136,3 +136,20 @@ def test_a_queued_training_shows_its_position_and_can_be_cancelled(jobs_dir, mon
     finally:
         manager._processes.clear()
         manager._queue.clear()
+
+
+def test_compare_trains_all_three_cells_with_the_same_settings(jobs_dir) -> None:
+    before = job_dirs(jobs_dir)
+    at = open_page("train")
+    at.slider(key="p_units").set_value(TINY["units"]).run()
+    at.slider(key="p_epochs").set_value(TINY["epochs"]).run()
+    at.button(key="compare_button").click().run()
+    assert not at.exception
+    new = job_dirs(jobs_dir) - before
+    assert len(new) == 3
+    manager = jobs.get_manager()
+    results = [manager.result(job) for job in new]
+    assert sorted(r["config"]["model"]["cell"] for r in results) == ["gru", "lstm", "rnn"]
+    assert len({(r["config"]["model"]["units"], r["config"]["train"]["epochs"])
+                for r in results}) == 1
+    assert set(at.session_state["jobs"]) >= new
