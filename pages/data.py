@@ -261,12 +261,18 @@ st.subheader(f"{summary['name']}", anchor=False)
 m = st.columns([1, 1.3, 2.4, 1.3, 1.3])
 m[0].metric("Points", f"{summary['rows']:,}", help="Rows of the series after the repairs.")
 m[1].metric("Span", summary["span"], help=f"From {summary['start']} to {summary['end']}.")
+# "monthly (month starts)" does not fit the metric's large font: the words in brackets go
+# to the help text (and stay in the sidebar).
+frequency_short, _, frequency_detail = summary["frequency"].partition(" (")
 m[2].metric(
     "Frequency",
-    summary["frequency"],
-    help=f"Seasonal period: {summary['season_length']} steps."
-    if summary["season_length"] > 1
-    else "No seasonal period from the frequency.",
+    frequency_short,
+    help=(f"{summary['frequency'].capitalize()}. " if frequency_detail else "")
+    + (
+        f"Seasonal period: {summary['season_length']} steps."
+        if summary["season_length"] > 1
+        else "No seasonal period from the frequency."
+    ),
 )
 m[3].metric(
     "Missing values filled",

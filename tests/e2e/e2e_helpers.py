@@ -100,6 +100,7 @@ def button(page: Page, key: str):
 
 def click_train(page: Page) -> None:
     button(page, "train_button").click()
+    park_mouse(page)  # no tooltip over the progress in screenshots
 
 
 def wait_finished(page: Page, timeout: float = TRAINING_MS) -> None:
@@ -118,13 +119,29 @@ def no_traceback(page: Page) -> None:
 
 
 def shot(page: Page, name: str, full_page: bool = True) -> Path:
-    """Screenshot into test-artifacts/ (1400 wide; the whole page unless `full_page` is
-    False), with the mouse parked where it opens no tooltip."""
+    """Screenshot into test-artifacts/, 1400 wide, with the mouse parked where it opens no
+    tooltip. Streamlit scrolls its main area inside the window, so for the whole page the
+    window is made as tall as the content for the shot, then set back."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.mouse.move(1, 1)
-    page.screenshot(path=path, full_page=full_page)
+    park_mouse(page)
+    viewport = page.viewport_size
+    height = page.locator(MAIN).evaluate("e => e.scrollHeight") if full_page else 0
+    if height > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+        wait_idle(page)
+    try:
+        page.screenshot(path=path)
+    finally:
+        if height > viewport["height"]:
+            page.set_viewport_size(viewport)
     return path
+
+
+def park_mouse(page: Page) -> None:
+    """Move the mouse off every control and wait for any tooltip to close."""
+    page.mouse.move(700, 5)
+    expect(page.get_by_role("tooltip")).to_have_count(0)
 
 
 def upload(page: Page, path: Path) -> None:

@@ -1,0 +1,77 @@
+"""README screenshots from a real session: the built-in sample and a default training.
+
+Runs only on request, since a default training takes a while on a small machine:
+
+    SCREENSHOTS=1 .venv/bin/python -m pytest tests/e2e/test_readme_screenshots.py
+
+and writes docs/screenshots/{data,train,evaluate,forecast}.png (1400x900).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from e2e_helpers import (
+    MAIN,
+    ROOT,
+    chart,
+    click_train,
+    go_to,
+    no_traceback,
+    open_app,
+    park_mouse,
+    wait_finished,
+    wait_idle,
+)
+from playwright.sync_api import expect
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        os.environ.get("SCREENSHOTS") != "1", reason="README screenshots: set SCREENSHOTS=1"
+    ),
+]
+
+SIZE = {"width": 1400, "height": 900}
+OUT = ROOT / "docs" / "screenshots"
+DEFAULT_TRAINING_MS = 600_000
+
+
+def save(page, name: str, top=None) -> None:
+    """A 1400x900 screenshot; `top` (a locator) is scrolled to the top of the window."""
+    if top is not None:
+        top.evaluate("e => e.scrollIntoView({block: 'start'})")
+    park_mouse(page)
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=OUT / f"{name}.png")
+
+
+def test_readme_screenshots(page, app_url):
+    page.set_viewport_size(SIZE)
+    main = page.locator(MAIN)
+
+    open_app(page, app_url)
+    chart(page, "series_chart")
+    wait_idle(page)
+    no_traceback(page)
+    save(page, "data", main.get_by_role("heading", name="Columns and repairs"))
+
+    go_to(page, "Train")
+    click_train(page)  # every setting at its default
+    wait_finished(page, timeout=DEFAULT_TRAINING_MS)
+    chart(page, "final_loss")
+    no_traceback(page)
+    success = main.get_by_test_id("stAlertContentSuccess")
+    expect(success).to_contain_text("beats seasonal naive")  # the defaults should win
+    save(page, "train", main.get_by_role("heading", name="Training", exact=True, level=3).last)
+
+    go_to(page, "Evaluate")
+    chart(page, "test_chart")
+    no_traceback(page)
+    save(page, "evaluate")
+
+    go_to(page, "Forecast")
+    chart(page, "forecast_chart")
+    no_traceback(page)
+    save(page, "forecast")
