@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import RunConfig
-from forecasting.errors import ConfigError, SeriesTooShortError
+from forecasting.errors import ConfigError, SeriesTooShortError, TrainingError
 from forecasting.evaluation import METRICS
 from forecasting.export import format_index
 from forecasting.pipeline import plan_run, train
@@ -30,11 +30,13 @@ class Backtest:
         folds: One row per fold and method: fold, origin, method, and every metric.
         by_lead: Mean absolute error per lead time (columns) for each method (rows).
         horizon: Steps per forecast.
+        forecasts: One row per fold, method and lead: the forecast and the actual value.
     """
 
     folds: pd.DataFrame
     by_lead: pd.DataFrame
     horizon: int
+    forecasts: pd.DataFrame
 
     def summary(self) -> pd.DataFrame:
         """Mean of each metric per method over the folds, best MASE first."""
@@ -57,7 +59,8 @@ def fold_origins(n: int, horizon: int, folds: int) -> list[int]:
 
 def backtest(series: TimeSeries, config: RunConfig, folds: int, *,
              on_fold: Callable[[int, int], None] | None = None,
-             on_epoch: Callable[[EpochEvent], None] | None = None) -> Backtest:
+             on_epoch: Callable[[EpochEvent], None] | None = None,
+             should_stop: Callable[[], bool] | None = None) -> Backtest:
     """Run a rolling-origin backtest.
 
     Args:
@@ -66,22 +69,26 @@ def backtest(series: TimeSeries, config: RunConfig, folds: int, *,
         folds: Number of folds (K >= 1).
         on_fold: Called with (fold, folds) before each fold trains.
         on_epoch: Receives each fold's epoch events.
+        should_stop: Polled during training; True cancels the backtest.
 
     Raises:
         ConfigError: For fewer than one fold.
+        TrainingError: When cancelled.
         SeriesTooShortError: When the first fold leaves too little data to train on.
     """
     if folds < 1:
         raise ConfigError(f"`folds` must be at least 1. Received: folds={folds}")
     horizon = config.horizon or plan_run(series, config).config.horizon
-    rows, errors = [], {}
+    rows, errors, forecasts = [], {}, []
     for k, origin in enumerate(fold_origins(len(series), horizon, folds), start=1):
+        if should_stop is not None and should_stop():
+            raise TrainingError("The backtest was cancelled.")
         if on_fold is not None:
             on_fold(k, folds)
         visible = series.head(origin + horizon)  # the fold's data and its future
         fold_config = config.replace(horizon=horizon, test_size=horizon / len(visible))
         try:
-            run = train(visible, fold_config, on_epoch=on_epoch)
+            run = train(visible, fold_config, on_epoch=on_epoch, should_stop=should_stop)
         except SeriesTooShortError as exc:
             raise SeriesTooShortError(f"Fold {k} of {folds} has only {origin} points before "
                                       f"its origin. {exc} Or use fewer folds.") from None
@@ -90,10 +97,14 @@ def backtest(series: TimeSeries, config: RunConfig, folds: int, *,
         for method, values in evaluation.metrics.items():
             rows.append({"fold": k, "origin": origin_label, "method": method,
                          **{m: values[m] for m in METRICS}})
-            errors.setdefault(method, []).append(
-                np.abs(evaluation.actual[0] - evaluation.forecasts[method][0]))
+            forecast = evaluation.forecasts[method][0]
+            errors.setdefault(method, []).append(np.abs(evaluation.actual[0] - forecast))
+            forecasts.append(pd.DataFrame({"fold": k, "method": method,
+                                           "lead": np.arange(1, horizon + 1),
+                                           "forecast": forecast,
+                                           "actual": evaluation.actual[0]}))
     folds_frame = pd.DataFrame(rows).astype({m: float for m in METRICS})
     by_lead = pd.DataFrame({method: np.mean(e, axis=0) for method, e in errors.items()}).T
     by_lead.columns = range(1, horizon + 1)
-    return Backtest(folds_frame, by_lead, horizon)
+    return Backtest(folds_frame, by_lead, horizon, pd.concat(forecasts, ignore_index=True))
 

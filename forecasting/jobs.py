@@ -80,6 +80,8 @@ class JobStatus:
         queue_position: 1 for the next job to start, 0 when not queued.
         label: Short description given at submission.
         created: Submission time (epoch seconds).
+        fold: For a backtest, the fold running now (1-based; 0 before the first).
+        folds: For a backtest, the number of folds (0 for a training).
     """
 
     id: str
@@ -89,6 +91,8 @@ class JobStatus:
     queue_position: int = 0
     label: str = ""
     created: float = 0.0
+    fold: int = 0
+    folds: int = 0
 
     @property
     def finished(self) -> bool:
@@ -116,14 +120,16 @@ class JobManager:
 
     # ------------------------------------------------------------------ submit
     def submit(self, series: TimeSeries, config, data_options: dict | None = None,
-               label: str = "") -> str:
-        """Queue a training of `series` with `config` (a RunConfig); returns the job id."""
+               label: str = "", backtest_folds: int = 0) -> str:
+        """Queue a training of `series` with `config` (a RunConfig), or a rolling-origin
+        backtest with that many folds when `backtest_folds` > 0; returns the job id."""
         job_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
         folder = self.root / job_id
         folder.mkdir()
         _write_json(folder / "spec.json", {"series": series_to_dict(series),
                                            "config": config.to_dict(),
                                            "data_options": data_options, "label": label,
+                                           "backtest_folds": backtest_folds,
                                            "created": time.time()})
         _write_json(folder / "state.json", {"state": QUEUED, "message": ""})
         if self.runner == "inline":
@@ -195,9 +201,11 @@ class JobManager:
         state = _read_json(folder / "state.json", {"state": FAILED,
                                                     "message": "The job's state is unreadable."})
         spec = _read_json(folder / "spec.json", {})
+        fold = _read_json(folder / "fold.json", {})
         return JobStatus(job_id, state.get("state", FAILED), read_events(folder),
                          state.get("message", ""), position, spec.get("label", ""),
-                         spec.get("created", 0.0))
+                         spec.get("created", 0.0), fold.get("fold", 0),
+                         spec.get("backtest_folds", 0))
 
     def result(self, job_id: str) -> dict | None:
         """The finished job's result (metrics and plot data), or None."""
@@ -274,27 +282,22 @@ def read_events(folder: Path) -> list[dict]:
 
 # ---------------------------------------------------------------------- worker side
 def run_job(folder: str | Path) -> None:
-    """Train the job in `folder`: the worker process's whole life (also the inline runner)."""
-    from forecasting.bundle import Bundle
-    from forecasting.config import RunConfig
+    """Run the job in `folder`: the worker process's whole life (also the inline runner)."""
     from forecasting.errors import ForecastingError
-    from forecasting.pipeline import train
-    from forecasting.results import run_result
 
     folder = Path(folder)
     spec = _read_json(folder / "spec.json")
     _write_json(folder / "state.json", {"state": RUNNING, "message": "",
                                         "pid": os.getpid()})
     cancel_flag = folder / "cancel"
-
+    work = _backtest if spec.get("backtest_folds") else _training
     with open(folder / "events.jsonl", "a", encoding="utf-8") as events:
         def on_epoch(event) -> None:
             events.write(json.dumps(event.to_dict()) + "\n")
             events.flush()
 
         try:
-            run = train(series_from_dict(spec["series"]), RunConfig.from_dict(spec["config"]),
-                        on_epoch=on_epoch, should_stop=cancel_flag.exists)
+            result, message = work(folder, spec, on_epoch, cancel_flag.exists)
         except ForecastingError as exc:
             state = CANCELLED if cancel_flag.exists() else FAILED
             _write_json(folder / "state.json", {"state": state, "message": str(exc)})
@@ -306,13 +309,37 @@ def run_job(folder: str | Path) -> None:
                 f"({type(exc).__name__}). Try other settings, such as fewer units or a "
                 f"lower learning rate."})
             return
+    _write_json(folder / "result.json", result)
+    _write_json(folder / "state.json", {"state": DONE, "message": message})
+
+
+def _training(folder: Path, spec: dict, on_epoch, should_stop) -> tuple[dict, str]:
+    """Train, save the bundle; the result the pages draw."""
+    from forecasting.bundle import Bundle
+    from forecasting.config import RunConfig
+    from forecasting.pipeline import train
+    from forecasting.results import run_result
+
+    run = train(series_from_dict(spec["series"]), RunConfig.from_dict(spec["config"]),
+                on_epoch=on_epoch, should_stop=should_stop)
     Bundle.from_run(run, spec.get("data_options")).save(folder / "bundle.zip")
-    _write_json(folder / "result.json", run_result(run, spec.get("data_options"),
-                                                   spec.get("label", "")))
-    stopped = run.forecaster.history_.stopped_by
-    _write_json(folder / "state.json", {
-        "state": DONE, "message": "Cancelled: the best weights so far were kept."
-        if stopped == "cancel" else ""})
+    cancelled = run.forecaster.history_.stopped_by == "cancel"
+    return (run_result(run, spec.get("data_options"), spec.get("label", "")),
+            "Cancelled: the best weights so far were kept." if cancelled else "")
+
+
+def _backtest(folder: Path, spec: dict, on_epoch, should_stop) -> tuple[dict, str]:
+    """A rolling-origin backtest; progress lines say which fold runs."""
+    from forecasting.backtest import backtest
+    from forecasting.config import RunConfig
+
+    def on_fold(fold: int, folds: int) -> None:
+        _write_json(folder / "fold.json", {"fold": fold, "folds": folds})
+
+    result = backtest(series_from_dict(spec["series"]), RunConfig.from_dict(spec["config"]),
+                      spec["backtest_folds"], on_fold=on_fold, on_epoch=on_epoch,
+                      should_stop=should_stop)
+    return {"label": spec.get("label", ""), "backtest": result.to_dict()}, ""
 
 
 _MANAGER: JobManager | None = None

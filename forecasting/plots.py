@@ -571,3 +571,16 @@ def ranking_table(runs: Mapping[str, Mapping]) -> pd.DataFrame | None:
 def _scores(values: Mapping) -> dict[str, float]:
     return {"Test MASE": _number(values.get("mase")), "Test sMAPE %": _number(values.get("smape")),
             "Test MAE": _number(values.get("mae"))}
+
+
+def backtest_table(backtest: Mapping) -> pd.DataFrame:
+    """Mean test MASE and sMAPE over the folds per method, best first, with the MASE of
+    every fold (`Backtest.to_dict()` output)."""
+    folds = pd.DataFrame(backtest["folds"])
+    per_fold = folds.pivot(index="method", columns="fold", values="mase")
+    per_fold.columns = [f"MASE fold {fold}" for fold in per_fold.columns]
+    summary = folds.groupby("method")[["mase", "smape"]].mean()
+    table = summary.join(per_fold).sort_values("mase", na_position="last")
+    table.index = [method_name(name) for name in table.index]
+    table = table.rename(columns={"mase": "Mean MASE", "smape": "Mean sMAPE %"})
+    return table.rename_axis("Method").reset_index().round(3)

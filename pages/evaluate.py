@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from forecasting.config import CELL_NAMES
+from forecasting.config import CELL_NAMES, RunConfig
 from forecasting.plots import (
+    backtest_table,
     by_lead_figure,
     method_name,
     metrics_table,
@@ -13,7 +14,7 @@ from forecasting.plots import (
     test_figure,
 )
 from forecasting.ui_text import HELP, skill_sentence
-from pages._common import PAGES, ensure_frame, pick_run
+from pages._common import PAGES, ensure_frame, manager, pick_run, run_label
 
 ensure_frame()
 
@@ -142,6 +143,57 @@ if by_level:
         ],
         hide_index=True,
     )
+
+# ---------------------------------------------------------------------- backtest
+st.subheader("Rolling-origin backtest", anchor=False)
+st.caption(
+    "One test period can be lucky. A backtest retrains the network K times on an expanding "
+    "window, each fold forecasting the next horizon from a later origin, and scores it beside "
+    "the baselines from the same origins. No fold sees data after its origin."
+)
+folds_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+folds = folds_col.slider(
+    "Folds (K)", 2, 6, 3, key="p_bt_folds", persist_state="session",
+    help="How many origins to test. Each fold trains a network, so K folds take about K "
+    "times one training.",
+)
+if button_col.button("Run backtest", icon=":material/history:", key="backtest_button",
+                     help="Runs in the background like a training; you can leave the page."):
+    config = RunConfig.from_dict(result["config"])
+    st.session_state.backtest_job = manager().submit(
+        st.session_state.series, config, st.session_state.get("data_options"),
+        f"Backtest of {run_label(result, job_id)}", backtest_folds=folds)
+
+
+def backtest_view(backtest_id: str, live: bool) -> None:
+    """Progress of the backtest job, then its folds and errors by lead time."""
+    status = manager().status(backtest_id)
+    if status is None:
+        return
+    if status.finished and live:
+        st.rerun()  # once: stop polling and draw the results
+    if not status.finished:
+        epoch = status.events[-1]["epoch"] if status.events else 0
+        st.progress(max(status.fold - 1, 0) / max(status.folds, 1),
+                    text=f"Backtest: fold {max(status.fold, 1)} of {status.folds}, epoch {epoch}"
+                    if status.state == "running" else "Backtest queued…")
+        return
+    outcome = manager().result(backtest_id)
+    if status.state != "done" or outcome is None:
+        st.error(status.message or "The backtest did not finish.", icon=":material/error:")
+        return
+    backtest = outcome["backtest"]
+    st.dataframe(backtest_table(backtest), hide_index=True)
+    st.plotly_chart(by_lead_figure(backtest["by_lead"], ["model", "seasonal_naive", "naive2",
+                                                          "ets", "theta"],
+                                   title="Backtest: mean absolute error by lead time"),
+                    key="backtest_lead_chart")
+
+
+backtest_status = manager().status(st.session_state.get("backtest_job", ""))
+if backtest_status is not None:
+    live = not backtest_status.finished
+    st.fragment(run_every=1 if live else None)(backtest_view)(backtest_status.id, live)
 
 st.page_link(
     PAGES["forecast"],

@@ -63,3 +63,18 @@ def test_undefined_metrics_show_as_na(trained_job, monkeypatch) -> None:
     monkeypatch.setattr(_common, "result_of", without_mape)
     at = with_job("evaluate", trained_job)
     assert set(at.dataframe[0].value["MAPE %"]) == {"n/a"}
+
+
+def test_backtest_runs_folds_beside_the_baselines(trained_job) -> None:
+    at = with_job("evaluate", trained_job)
+    at.slider(key="p_bt_folds").set_value(2).run()
+    at.button(key="backtest_button").click().run()  # the inline runner finishes it here
+    at.run()
+    assert not at.exception
+    table = next(frame.value for frame in at.dataframe if "Mean MASE" in frame.value.columns)
+    assert {"MASE fold 1", "MASE fold 2"} <= set(table.columns)
+    assert {"Network", BASELINE_NAMES["seasonal_naive"], BASELINE_NAMES["theta"]} \
+        <= set(table["Method"])
+    assert table["Mean MASE"].dropna().is_monotonic_increasing
+    charts = at.get("plotly_chart")
+    assert len(charts) == 4  # the three charts and the backtest's error by lead time
