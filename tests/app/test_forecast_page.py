@@ -70,3 +70,25 @@ def test_a_tampered_bundle_is_refused_with_a_message(trained_job) -> None:
 def test_a_file_that_is_no_bundle_is_refused(trained_job) -> None:
     at = upload_bundle(with_job("forecast", trained_job), b"not a zip at all")
     assert at.error and not at.exception
+
+
+def test_the_downloaded_run_file_reproduces_the_run_from_the_cli(
+    trained_job, downloads, tmp_path
+) -> None:
+    """Dashboard export, then `forecasting train DATA --config run.json`: same metrics."""
+    from app_helpers import SAMPLE
+
+    from forecasting.cli import main
+    from forecasting.samples import sample_csv_bytes
+
+    at = with_job("forecast", trained_job)
+    (tmp_path / "run.json").write_bytes(download_content(at, "download_config", downloads))
+    (tmp_path / "data.csv").write_bytes(sample_csv_bytes(SAMPLE))
+    code = main(["train", str(tmp_path / "data.csv"), "--config", str(tmp_path / "run.json"),
+                 "--bundle", str(tmp_path / "again.zip"),
+                 "--metrics-json", str(tmp_path / "metrics.json")])
+    assert code == 0
+    again = json.loads((tmp_path / "metrics.json").read_text())
+    original = jobs.get_manager().result(trained_job)["metrics"]
+    assert again["test"] == original["test"]
+    assert again["epochs_run"] == original["epochs_run"]
