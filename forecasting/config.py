@@ -22,6 +22,18 @@ def _check(condition: bool, name: str, rule: str, value: Any) -> None:
         raise ConfigError(f"`{name}` {rule}. Received: {name}={value!r}")
 
 
+def _json_object(text: str) -> dict:
+    """Parse configuration text that must hold one JSON object."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"The configuration is not valid JSON ({exc.msg} at line "
+                          f"{exc.lineno}). Download it again from the dashboard.") from None
+    if not isinstance(data, dict):
+        raise ConfigError("The configuration must hold a JSON object of settings.")
+    return data
+
+
 class _JsonMixin:
     """`to_dict` / `from_dict` / `to_json` / `from_json` for (nested) frozen dataclasses."""
 
@@ -55,14 +67,7 @@ class _JsonMixin:
 
     @classmethod
     def from_json(cls, text: str):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"The configuration is not valid JSON ({exc.msg} at line "
-                              f"{exc.lineno}). Export it again from the dashboard.") from None
-        if not isinstance(data, dict):
-            raise ConfigError("The configuration JSON must be an object of settings.")
-        return cls.from_dict(data)
+        return cls.from_dict(_json_object(text))
 
     def replace(self, **changes):
         """A copy with some settings changed (validated again)."""
@@ -225,13 +230,7 @@ def read_run_file(text: str) -> tuple[RunConfig, dict | None]:
     Raises:
         ConfigError: Not JSON, not an object, or an unknown or invalid setting.
     """
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"The configuration file is not valid JSON ({exc.msg} at line "
-                          f"{exc.lineno}). Download it again from the dashboard.") from None
-    if not isinstance(data, dict):
-        raise ConfigError("The configuration file must hold a JSON object of settings.")
+    data = _json_object(text)
     data_options = data.pop("data", None)
     if data_options is not None and not isinstance(data_options, dict):
         raise ConfigError("The \"data\" part of the configuration file must be an object.")
