@@ -50,7 +50,7 @@ _SCHEMA = {"format": str, "format_version": int, "config": dict, "period": int,
            "intervals": dict, "metrics": dict, "models": list, "history": dict, "versions": dict}
 _PREPROCESSOR_SCHEMA = {"log": bool, "period": int, "deseasonalize": bool, "scaling": str,
                         "seasonal_": (list, type(None)), "multiplicative_": bool,
-                        "relative_": bool, "center_": (int, float), "scale_": (int, float)}
+                        "center_": (int, float), "scale_": (int, float)}
 
 
 def _sha256(data: bytes) -> str:

@@ -85,7 +85,8 @@ class ModelConfig(_JsonMixin):
         layers: Number of stacked recurrent layers.
         dropout: Dropout after each recurrent layer (0 disables it).
         strategy: "direct" (one output per lead time) or "recursive" (one step fed back).
-        scaling: "window" scales each input window by its own last value; "standard" and
+        scaling: "window" scales each input window as differences from its own last value
+            (so the network learns changes, not levels); "standard" and
             "minmax" fit one global scaler on the training part (the tutorial way).
         deseasonalize: Remove a seasonal pattern (fit on the training part) when one is found.
         log: Model the logarithm of positive series; forecasts are transformed back.

@@ -1,8 +1,8 @@
 """Transforms fit on the training part only: log, deseasonalization and scaling.
 
 The series goes `values -> level` (log, seasonal pattern removed) and windows of the level
-series are then scaled for the network: each window by its own last value ("window"), or all
-by one global scaler ("standard", "minmax").
+series are then scaled for the network: each window as differences from its own last value
+("window"), or all by one global scaler ("standard", "minmax").
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import numpy as np
 
 from forecasting.errors import DataError
 from forecasting.seasonality import seasonal_indices, seasonality_test
-
-_TINY = 1e-8
 
 
 @dataclass
@@ -32,7 +30,6 @@ class Preprocessor:
     # fitted
     seasonal_: list[float] | None = None
     multiplicative_: bool = False
-    relative_: bool = False
     center_: float = 0.0
     scale_: float = 1.0
 
@@ -45,10 +42,10 @@ class Preprocessor:
         if self.deseasonalize and seasonality_test(train, self.period):
             self.seasonal_ = seasonal_indices(train, self.period, self.multiplicative_).tolist()
         level = self.to_level(train, 0, logged=True)
-        self.relative_ = self.scaling == "window" and bool(np.all(level > 0))
         if self.scaling == "window":
-            steps = np.diff(np.log(level) if self.relative_ else level)
-            self.center_, self.scale_ = 0.0, float(np.std(steps)) or 1.0
+            # Differences from a window's last value, in units of the typical step: measured
+            # more robust than log-ratios on spiky or near-zero series (benchmarks/accuracy.py).
+            self.center_, self.scale_ = 0.0, float(np.std(np.diff(level))) or 1.0
         elif self.scaling == "standard":
             self.center_, self.scale_ = float(level.mean()), float(level.std()) or 1.0
         else:  # minmax to [-1, 1]
@@ -96,26 +93,19 @@ class Preprocessor:
         x = np.asarray(x, dtype=float)
         if self.scaling == "window":
             anchor = x[:, -1:]
-            zx = self._relative(x, anchor)
-            zy = None if y is None else self._relative(np.asarray(y, dtype=float), anchor)
+            zx = (x - anchor) / self.scale_
+            zy = None if y is None else (np.asarray(y, dtype=float) - anchor) / self.scale_
         else:
             anchor = None
             zx = (x - self.center_) / self.scale_
             zy = None if y is None else (np.asarray(y, dtype=float) - self.center_) / self.scale_
         return zx, zy, anchor
 
-    def _relative(self, values: np.ndarray, anchor: np.ndarray) -> np.ndarray:
-        if self.relative_:
-            return np.log(np.maximum(values, _TINY) / np.maximum(anchor, _TINY)) / self.scale_
-        return (values - anchor) / self.scale_
-
     def unscale(self, z: np.ndarray, anchor: np.ndarray | None) -> np.ndarray:
         """Network outputs back to level units."""
         z = np.asarray(z, dtype=float)
         if self.scaling != "window":
             return z * self.scale_ + self.center_
-        if self.relative_:
-            return np.maximum(anchor, _TINY) * np.exp(z * self.scale_)
         return anchor + z * self.scale_
 
     def to_dict(self) -> dict:

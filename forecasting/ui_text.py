@@ -54,7 +54,8 @@ HELP = {
     "baselines. It is never used for training.",
     "level": "Nominal coverage of the prediction band: 0.9 means 90% of future values should "
     "fall inside it.",
-    "scaling": "'window' scales each input window by its own last value (good with trends); "
+    "scaling": "'window' feeds each input window as changes from its own last value "
+    "(good with trends); "
     "'standard' and 'minmax' fit one scaler on the training part, as in the "
     "classic tutorials.",
     "deseasonalize": "Remove a seasonal pattern (learned on the training part) before "
