@@ -1,5 +1,16 @@
 """Fitting a Keras network with the callbacks a UI needs: epoch events, early stopping with
-the best weights restored, a cancel flag checked after every batch, seeds, clipping."""
+the best weights restored, a cancel flag checked every few batches, seeds, clipping.
+
+Speed on CPU (see `benchmarks/speed.py`):
+
+- `STEPS_PER_EXECUTION` batches run per call of the compiled train step; the batch callbacks,
+  and so the cancel check, run once per call. A cancel therefore takes effect within
+  `STEPS_PER_EXECUTION` batches (milliseconds on the networks this project builds).
+- XLA (`jit_compile`) is used on the JAX backend, where it is the only way to run fast, and not
+  on TensorFlow, where compiling an unrolled network on CPU takes minutes.
+- Validation runs in batches of up to `VALIDATION_BATCH` windows: one compiled shape instead of
+  a second one for a short last batch (JAX compiles every new shape).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +23,9 @@ import numpy as np
 
 from forecasting.config import TrainConfig
 from forecasting.errors import TrainingError
+
+STEPS_PER_EXECUTION = 8
+VALIDATION_BATCH = 4096
 
 
 @dataclass(frozen=True)
@@ -42,13 +56,20 @@ class EpochEvent:
 
 @dataclass
 class History:
-    """What a fit did: losses per epoch, the epoch whose weights were kept, why it stopped."""
+    """What a fit did: losses per epoch, the epoch whose weights were kept, why it stopped.
+
+    Attributes:
+        epoch_seconds: Wall time of every epoch (training, validation and callbacks). The
+            first one includes tracing and compiling the network.
+        train_seconds: Wall time of the whole `fit` call.
+    """
 
     loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     best_epoch: int = 0
     stopped_by: str = "epochs"  # "epochs" | "early_stopping" | "cancel"
     train_seconds: float = 0.0
+    epoch_seconds: list[float] = field(default_factory=list)
 
     @property
     def epochs_run(self) -> int:
@@ -56,11 +77,20 @@ class History:
 
     @property
     def seconds_per_epoch(self) -> float:
+        """What a user waits per epoch: `train_seconds / epochs_run`, compilation included."""
         return self.train_seconds / self.epochs_run if self.epochs_run else 0.0
+
+    @property
+    def steady_seconds_per_epoch(self) -> float:
+        """Mean epoch time without the first epoch (which compiles); the first epoch's time
+        when only one ran."""
+        rest = self.epoch_seconds[1:] or self.epoch_seconds
+        return sum(rest) / len(rest) if rest else 0.0
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data.update(epochs_run=self.epochs_run, seconds_per_epoch=self.seconds_per_epoch)
+        data.update(epochs_run=self.epochs_run, seconds_per_epoch=self.seconds_per_epoch,
+                    steady_seconds_per_epoch=self.steady_seconds_per_epoch)
         return data
 
 
@@ -85,7 +115,11 @@ def _make_callback(config: TrainConfig, history: History, member: int, members: 
             self.best_weights = None
             self.wait = 0
             self.started = time.perf_counter()
+            self.epoch_started = self.started
             self.nan = False
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
             if should_stop is not None and should_stop():
@@ -93,6 +127,7 @@ def _make_callback(config: TrainConfig, history: History, member: int, members: 
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):
+            history.epoch_seconds.append(time.perf_counter() - self.epoch_started)
             logs = logs or {}
             loss = float(logs.get("loss", math.nan))
             val = logs.get("val_loss")
@@ -143,7 +178,8 @@ def fit_network(model, x: np.ndarray, y: np.ndarray, validation: tuple | None,
         member: Index of this network in an ensemble (for events).
         members: Size of the ensemble.
         on_epoch: Called after every epoch with an `EpochEvent`.
-        should_stop: Polled after every batch; True stops training and keeps the best weights.
+        should_stop: Polled every `STEPS_PER_EXECUTION` batches and after every epoch; True
+            stops training and keeps the best weights.
 
     Raises:
         TrainingError: When the loss becomes NaN or infinite before any epoch succeeded.
@@ -152,7 +188,9 @@ def fit_network(model, x: np.ndarray, y: np.ndarray, validation: tuple | None,
 
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate,
                                       clipnorm=config.clipnorm or None)
-    model.compile(optimizer=optimizer, loss=config.loss, jit_compile=False)
+    model.compile(optimizer=optimizer, loss=config.loss,
+                  jit_compile=keras.backend.backend() == "jax",
+                  steps_per_execution=STEPS_PER_EXECUTION)
     history = History()
     monitor = _make_callback(config, history, member, members, on_epoch, should_stop)
     if should_stop is not None and should_stop():
@@ -161,6 +199,8 @@ def fit_network(model, x: np.ndarray, y: np.ndarray, validation: tuple | None,
     started = time.perf_counter()
     model.fit(x.astype("float32"), y.astype("float32"), epochs=config.epochs,
               batch_size=config.batch_size, shuffle=True, verbose=0, callbacks=[monitor],
+              validation_batch_size=None if validation is None else
+              max(config.batch_size, min(len(validation[0]), VALIDATION_BATCH)),
               validation_data=None if validation is None else
               tuple(part.astype("float32") for part in validation))
     history.train_seconds = time.perf_counter() - started

@@ -1,0 +1,243 @@
+"""Training throughput: the classic tutorial recipe against the project's training path.
+
+Both train the same network on the same windows with the same batch size, epochs and
+validation part (see `benchmarks.common.recipe_data`):
+
+- **recipe**: the tutorial written plainly in Keras on TensorFlow: `Sequential` of
+  LSTM(50, return_sequences) -> Dropout(0.2) -> LSTM(50) -> Dropout(0.2) -> Dense(25) ->
+  Dense(1), `compile(optimizer="adam", loss="mse")`, `fit(x, y, batch_size=32,
+  validation_split=0.1)`.
+- **project**: `forecasting.models.build_model(ModelConfig(cell="lstm", units=50, layers=2,
+  dropout=0.2), 50, 1, dense_units=25)` trained by `forecasting.training.fit_network` (Adam at
+  the recipe's learning rate 0.001, no clipping, no early stopping, a cancel callback polled
+  as in a job) on the project's Keras backend (`KERAS_BACKEND`, default below), and again on
+  TensorFlow (the other supported backend).
+
+Seconds per epoch are reported as the project's CLI reports them (`History.seconds_per_epoch`
+= fit seconds / epochs, first-epoch compilation included, "mean") and without the first epoch
+("steady"). The target: the project's mean at least 3x faster than the recipe's mean, with a
+final validation loss within 10% of the recipe's. Every run is its own process (a Keras
+backend is chosen once per process); with `--repeats`, recipe and project runs alternate so
+that other load on the machine falls on both, and the table shows the median and the spread.
+
+    python -m benchmarks.speed                 # 20 epochs, the full comparison
+    python -m benchmarks.speed --quick         # 2 epochs on a quarter of the data (smoke)
+    python -m benchmarks.speed --repeats 3 --json speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RATIO_TARGET = 3.0
+VAL_LOSS_TOLERANCE = 0.10
+PROJECT_BACKEND = "jax"  # what the project runs on when KERAS_BACKEND is unset
+
+
+def project_backend() -> str:
+    """The project's Keras backend: KERAS_BACKEND when set, else JAX when it is installed,
+    else TensorFlow."""
+    import importlib.util
+
+    chosen = os.environ.get("KERAS_BACKEND")
+    if chosen:
+        return chosen
+    return PROJECT_BACKEND if importlib.util.find_spec("jax") else "tensorflow"
+
+
+# ---------------------------------------------------------------- one run (a subprocess)
+
+def _run_recipe(data, epochs: int, seed: int) -> dict:
+    import keras
+
+    from benchmarks.common import epoch_timer
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input(shape=(data.x_fit.shape[1], 1)),
+        keras.layers.LSTM(50, return_sequences=True),
+        keras.layers.Dropout(0.2),
+        keras.layers.LSTM(50),
+        keras.layers.Dropout(0.2),
+        keras.layers.Dense(25),
+        keras.layers.Dense(1),
+    ])
+    model.compile(optimizer="adam", loss="mse")
+    timer = epoch_timer()
+    started = time.perf_counter()
+    fitted = model.fit(data.x_train, data.y_train, batch_size=32, epochs=epochs,
+                       validation_split=0.1, verbose=0, callbacks=[timer])
+    seconds = time.perf_counter() - started
+    return {"epoch_seconds": timer.times, "train_seconds": seconds,
+            "loss": fitted.history["loss"], "val_loss": fitted.history["val_loss"],
+            "test_mse": float(model.evaluate(data.x_test, data.y_test, verbose=0))}
+
+
+def _run_project(data, epochs: int, seed: int) -> dict:
+    from forecasting.config import ModelConfig, TrainConfig
+    from forecasting.models import build_model
+    from forecasting.training import fit_network, set_seed
+
+    polls = []
+
+    def should_stop() -> bool:  # what a job does: look for a cancel flag
+        polls.append(1)
+        return False
+
+    set_seed(seed)
+    model = build_model(ModelConfig(cell="lstm", units=50, layers=2, dropout=0.2),
+                        data.x_fit.shape[1], 1, dense_units=25)
+    train = TrainConfig(epochs=epochs, batch_size=32, learning_rate=0.001, patience=0,
+                        clipnorm=0.0, seed=seed)
+    history = fit_network(model, data.x_fit, data.y_fit, (data.x_val, data.y_val), train,
+                          should_stop=should_stop)
+    # fit_network keeps the best epoch's weights; the figures below are the last epoch's,
+    # like the recipe's.
+    return {"epoch_seconds": history.epoch_seconds, "train_seconds": history.train_seconds,
+            "loss": history.loss, "val_loss": history.val_loss, "cancel_polls": len(polls),
+            "test_mse": float(model.evaluate(data.x_test, data.y_test, verbose=0))}
+
+
+def worker(path: str, epochs: int, seed: int, quick: bool) -> dict:
+    """Train one path in this process and return its figures."""
+    import keras
+
+    from benchmarks.common import recipe_data
+
+    data = recipe_data(points=2_500 if quick else 10_000)
+    run = _run_recipe if path == "recipe" else _run_project
+    figures = run(data, epochs, seed)
+    times = figures["epoch_seconds"]
+    figures.update(
+        path=path, backend=keras.backend.backend(), epochs=len(figures["loss"]),
+        seconds_per_epoch=figures["train_seconds"] / max(len(figures["loss"]), 1),
+        steady_seconds_per_epoch=(sum(times[1:]) / len(times[1:])) if len(times) > 1
+        else times[0], first_epoch_seconds=times[0], windows=len(data.x_fit))
+    return figures
+
+
+# ---------------------------------------------------------------- the comparison
+
+PATHS = (("recipe", "tensorflow"), ("project", None), ("project", "tensorflow"))
+
+
+def _spawn(path: str, backend: str, args) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "figures.json"
+        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+        command = [sys.executable, "-m", "benchmarks.speed", "--worker", path,
+                   "--epochs", str(args.epochs), "--seed", str(args.seed), "--out", str(out)]
+        if args.quick:
+            command.append("--quick")
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{path} on {backend} failed:\n{done.stderr[-3000:]}")
+        return json.loads(out.read_text())
+
+
+def _summary(runs: list[dict]) -> dict:
+    def med(key):
+        return statistics.median(run[key] for run in runs)
+
+    def spread(key):
+        values = [run[key] for run in runs]
+        return [min(values), max(values)]
+
+    return {"path": runs[0]["path"], "backend": runs[0]["backend"], "runs": len(runs),
+            "mean": med("seconds_per_epoch"), "mean_range": spread("seconds_per_epoch"),
+            "steady": med("steady_seconds_per_epoch"),
+            "steady_range": spread("steady_seconds_per_epoch"),
+            "first_epoch": med("first_epoch_seconds"),
+            "loss": med("final_loss"), "val_loss": med("final_val_loss"),
+            "test_mse": med("test_mse")}
+
+
+def compare(args) -> dict:
+    backend = project_backend()
+    paths = [(path, b or backend) for path, b in PATHS]
+    paths = list(dict.fromkeys(paths))  # project on TensorFlow twice when that is the default
+    runs: dict[tuple, list[dict]] = {key: [] for key in paths}
+    for repeat in range(args.repeats):
+        for path, b in paths:
+            print(f"[{repeat + 1}/{args.repeats}] {path} on {b} ...", file=sys.stderr,
+                  flush=True)
+            figures = _spawn(path, b, args)
+            figures.update(final_loss=figures["loss"][-1], final_val_loss=figures["val_loss"][-1])
+            runs[(path, b)].append(figures)
+    rows = [_summary(runs[key]) for key in paths]
+    recipe = rows[0]
+    for row in rows:
+        row["ratio_mean"] = recipe["mean"] / row["mean"]
+        row["ratio_steady"] = recipe["steady"] / row["steady"]
+        row["val_loss_change"] = row["val_loss"] / recipe["val_loss"] - 1
+        row["pass"] = (row["ratio_mean"] >= RATIO_TARGET
+                       and abs(row["val_loss_change"]) <= VAL_LOSS_TOLERANCE)
+    # Ratios of runs taken side by side (repeat i of each path), to show the spread.
+    for row, key in zip(rows, paths, strict=True):
+        row["ratio_mean_per_repeat"] = [r["seconds_per_epoch"] / p["seconds_per_epoch"]
+                                        for r, p in zip(runs[paths[0]], runs[key],
+                                                        strict=True)]
+    return {"epochs": args.epochs, "quick": args.quick, "repeats": args.repeats,
+            "batch_size": 32, "windows": runs[paths[0]][0]["windows"], "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(), "target": {"ratio_mean": RATIO_TARGET,
+                                                        "val_loss_within": VAL_LOSS_TOLERANCE},
+            "rows": rows, "runs": {f"{p}/{b}": runs[(p, b)] for p, b in paths}}
+
+
+def table(result: dict) -> str:
+    head = (f"{'path':<8} {'backend':<10} {'s/epoch mean':>13} {'steady':>7} {'1st':>6} "
+            f"{'loss':>8} {'val_loss':>9} {'x mean':>7} {'x steady':>8}  "
+            f"target (>= {RATIO_TARGET:g}x mean, val_loss within "
+            f"{VAL_LOSS_TOLERANCE:.0%})")
+    lines = [head, "-" * len(head)]
+    for i, row in enumerate(result["rows"]):
+        low, high = row["mean_range"]
+        spread = f" [{low:.2f}-{high:.2f}]" if row["runs"] > 1 else ""
+        verdict = ("(reference)" if i == 0 else
+                   f"{'PASS' if row['pass'] else 'FAIL'} (val_loss {row['val_loss_change']:+.1%})")
+        lines.append(
+            f"{row['path']:<8} {row['backend']:<10} {row['mean']:>13.2f} {row['steady']:>7.2f} "
+            f"{row['first_epoch']:>6.1f} {row['loss']:>8.5f} {row['val_loss']:>9.5f} "
+            f"{row['ratio_mean']:>6.2f}x {row['ratio_steady']:>7.2f}x  {verdict}{spread}")
+    lines.append(f"{result['epochs']} epochs, batch 32, {result['windows']} training windows, "
+                 f"{result['repeats']} run(s) each (median; [min-max] of the mean), "
+                 f"{result['cpus']} CPUs, load average at the end "
+                 f"{result['load_average'][0]:.1f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__
+                                     .split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=None, help="epochs (20; 2 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 2 epochs on a quarter of the data")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each path")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--worker", choices=["recipe", "project"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.epochs is None:
+        args.epochs = 2 if args.quick else 20
+    if args.worker:
+        args.out.write_text(json.dumps(worker(args.worker, args.epochs, args.seed, args.quick)))
+        return 0
+    result = compare(args)
+    print(table(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    failed = [row for row in result["rows"][1:2] if not row["pass"]]
+    return 1 if failed and not args.quick else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
