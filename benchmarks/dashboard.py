@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -873,6 +874,8 @@ def run(args) -> Report:
                 server.stop()
         finally:
             browser.close()
+            if not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
     return report
 
 
@@ -913,6 +916,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated subset of {','.join(PARTS)} (the TensorFlow check always runs)",
     )
     parser.add_argument("--json", metavar="FILE", help="write the figures and samples as JSON")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work folder (server logs, job folders)"
+    )
     parser.add_argument("--chromium", default=CHROMIUM, help="Chromium executable")
     args = parser.parse_args(argv)
     command = (
