@@ -379,6 +379,13 @@ def progress_view(job_id: str, live: bool) -> None:
         )
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def final_loss_figure(job_id: str):
+    """A finished job's loss chart, built once: slider moves then only redraw it."""
+    history = result_of(job_id)["history"]
+    return loss_figure(history["loss"], history["val_loss"], history["best_epoch"])
+
+
 def finished_view(job_id: str, status) -> None:
     """Summary of a finished job, or why it did not finish."""
     if status.state == "failed":
@@ -414,10 +421,7 @@ def finished_view(job_id: str, status) -> None:
         f"{metrics['stopped_by'].replace('_', ' ')}.",
     )
     c4.metric("Seconds per epoch", f"{metrics['seconds_per_epoch']:.2f}")
-    history = result["history"]
-    st.plotly_chart(
-        loss_figure(history["loss"], history["val_loss"], history["best_epoch"]), key="final_loss"
-    )
+    st.plotly_chart(final_loss_figure(job_id), key="final_loss")
     links = st.columns(3)
     links[0].page_link(
         PAGES["evaluate"], label="Evaluate on the test period", icon=":material/analytics:"
