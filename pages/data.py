@@ -136,37 +136,30 @@ if table is None:
     st.stop()
 
 # ---------------------------------------------------------------------- columns and repairs
+def column_choice(label: str, options: list[str], detected: str | None, key: str, help_text: str):
+    """A column selectbox, pre-set to the detected column (kept when the file changes)."""
+    if state.get(key) not in options:
+        state[key] = detected if detected in options else options[0]
+    return st.selectbox(label, options, key=key, persist_state="session", help=help_text)
+
+
 detected = resolve_columns(table, base)
 st.subheader("Columns and repairs")
 col_date, col_value, col_fill, col_aggregate = st.columns(4)
+
 with col_value:
-    value_options = list(table.value_candidates) or [detected.value_col]
-    value_key = f"p_value_{key[:16]}"
-    if state.get(value_key) not in value_options:
-        state[value_key] = (
-            detected.value_col if detected.value_col in value_options else value_options[0]
-        )
-    value_col = st.selectbox(
+    value_col = column_choice(
         "Value column",
-        value_options,
-        key=value_key,
-        persist_state="session",
-        help=HELP["value_col"],
+        list(table.value_candidates) or [detected.value_col],
+        detected.value_col,
+        f"p_value_{key[:16]}",
+        HELP["value_col"],
     )
 with col_date:
     date_options = [c for c in table.date_candidates if c != value_col]
-    date_key = f"p_date_{key[:16]}"
     if date_options:
-        if state.get(date_key) not in date_options:
-            state[date_key] = (
-                detected.date_col if detected.date_col in date_options else date_options[0]
-            )
-        date_col = st.selectbox(
-            "Date column",
-            date_options,
-            key=date_key,
-            persist_state="session",
-            help=HELP["date_col"],
+        date_col = column_choice(
+            "Date column", date_options, detected.date_col, f"p_date_{key[:16]}", HELP["date_col"]
         )
     else:
         date_col = None
