@@ -31,10 +31,16 @@ browser:
 
 test-deps: $(VENV)/.installed-test browser
 
-## test: install the test extras and Chromium, then run lint and the whole suite
+# Keras runs on JAX by default; these suites also run on TensorFlow, which stays supported.
+TF_SUITES := tests/unit/test_training.py tests/unit/test_forecaster_contract.py \
+             tests/unit/test_pipeline.py tests/unit/test_bundle.py tests/unit/test_cli.py
+
+## test: install the test extras and Chromium, then run lint and the whole suite (on JAX,
+## and the training, bundle and CLI suites again on TensorFlow)
 test: test-deps
 	$(VENV)/bin/ruff check forecasting app.py pages tests benchmarks
 	$(PY) -m pytest
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -q $(TF_SUITES)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check forecasting app.py pages tests benchmarks

@@ -141,5 +141,14 @@ class RNNForecaster:
 
     def _step(self, network, windows: np.ndarray) -> np.ndarray:
         zx, _, anchor = self.preprocessor_.scale_windows(windows)
-        z = np.asarray(network(zx[..., None].astype("float32"), training=False), dtype=float)
+        z = _call_padded(network, zx[..., None].astype("float32"))
         return self.preprocessor_.unscale(z, anchor)
+
+
+def _call_padded(network, x: np.ndarray) -> np.ndarray:
+    """`network(x)` with the batch padded to a power of two: JAX compiles the network once
+    per input shape, so a few shapes serve every number of forecast origins."""
+    n = len(x)
+    size = 1 << max(n - 1, 0).bit_length()
+    padded = np.concatenate([x, np.zeros((size - n, *x.shape[1:]), x.dtype)]) if size > n else x
+    return np.asarray(network(padded, training=False), dtype=float)[:n]

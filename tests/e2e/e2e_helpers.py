@@ -57,16 +57,18 @@ def slider(page: Page, label: str):
     return page.get_by_test_id("stSlider").filter(has_text=label)
 
 
-def set_slider(page: Page, label: str, *keys: str, expected: str) -> None:
+def set_slider(page: Page, label: str, *keys: str, expected: str, index: str | None = None
+               ) -> None:
     """Drive a slider with the keyboard (focus the thumb, press keys) and wait until the
-    thumb shows `expected` and the rerun it caused is over."""
+    thumb shows `expected` and the rerun it caused is over. A select slider's input holds
+    the option's `index` instead of its text."""
     box = slider(page, label)
     thumb = box.get_by_role("slider")
     thumb.focus()
     for key in keys:
         page.keyboard.press(key)
     expect(box.get_by_test_id("stSliderThumbValue")).to_have_text(expected)
-    expect(thumb).to_have_value(expected)
+    expect(thumb).to_have_value(expected if index is None else index)
     wait_idle(page)
 
 

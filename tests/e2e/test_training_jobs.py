@@ -25,11 +25,11 @@ pytestmark = pytest.mark.e2e
 CANCEL_WITHIN_MS = 60_000
 
 
-def long_tiny_training(page) -> None:
-    """On the Train page: a tiny network, 500 epochs, no early stopping; click Train."""
-    set_slider(
-        page, "Units per layer", "Home", "ArrowRight", "ArrowRight", "ArrowRight", expected="4"
-    )
+def long_training(page) -> None:
+    """On the Train page: the widest network, batches of 8, 500 epochs, no early stopping
+    (a minute or more of training); click Train."""
+    set_slider(page, "Units per layer", "End", expected="256")
+    set_slider(page, "Batch size", "Home", expected="8", index="0")
     set_slider(page, "Epochs (at most)", "End", expected="500")
     set_slider(page, "Early-stopping patience (epochs)", "Home", expected="0")
     click_train(page)
@@ -46,7 +46,7 @@ def cancel(page) -> float:
 def test_cancel_keeps_best_weights(page, app_url):
     main = page.locator(MAIN)
     open_app(page, app_url, "train", "Train")
-    long_tiny_training(page)
+    long_training(page)
     progress = wait_progress(page)
     assert progress["epochs"] == 500
     seconds = cancel(page)
@@ -67,7 +67,7 @@ def test_cancel_keeps_best_weights(page, app_url):
 def test_reload_resumes_progress(page, app_url):
     main = page.locator(MAIN)
     open_app(page, app_url, "train", "Train")
-    long_tiny_training(page)
+    long_training(page)
     before = wait_progress(page, epoch=1)  # at least two epochs, so a restart would show
     expect(page).to_have_url(re.compile(r"[?&]job=[0-9A-Za-z-]+"))
     job = re.search(r"[?&]job=([0-9A-Za-z-]+)", page.url).group(1)

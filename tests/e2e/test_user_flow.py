@@ -27,8 +27,9 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
-EPOCHS = 40
-UNITS = 4
+# Wide enough and with small enough batches that the training lasts several seconds on JAX,
+# so the live chart is seen growing.
+EPOCHS = 200
 
 
 def test_upload_train_evaluate_forecast(page, app_url, tmp_path):
@@ -62,11 +63,11 @@ def test_upload_train_evaluate_forecast(page, app_url, tmp_path):
     go_to(page, "Train")
     expect(main).to_contain_text("shop-sales.csv")
     expect(main).to_contain_text("(120 points)")
-    set_slider(page, "Units per layer", "Home", *["ArrowRight"] * (UNITS - 1), expected=str(UNITS))
-    set_slider(
-        page, "Epochs (at most)", "Home", *["ArrowRight"] * (EPOCHS - 1), expected=str(EPOCHS)
-    )
-    set_slider(page, "Early-stopping patience (epochs)", "End", expected="50")
+    set_slider(page, "Units per layer", "End", expected="256")
+    set_slider(page, "Batch size", "Home", expected="8", index="0")
+    set_slider(page, "Epochs (at most)", "End", *["ArrowLeft"] * (500 - EPOCHS),
+               expected=str(EPOCHS))
+    set_slider(page, "Early-stopping patience (epochs)", "Home", expected="0")
     shot(page, "train-settings")
     click_train(page)
     # the live chart gains points while the epoch count goes up

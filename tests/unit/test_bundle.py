@@ -4,8 +4,12 @@ inside the refused file run)."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
 
 import keras
@@ -99,6 +103,24 @@ def test_round_trip_forecast_equals_the_run(monthly_run, bundle_bytes, tmp_path,
     pd.testing.assert_frame_equal(load_bundle(path).forecast(), monthly_run.forecast,
                                   check_exact=True)
     assert set(_members(bundle_bytes)) == {MANIFEST, "model_1.keras"}
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_a_bundle_forecasts_the_same_on_either_backend(backend, monthly_run, tmp_path):
+    """A model trained on one Keras backend loads and forecasts the same on the other."""
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    path = Bundle.from_run(monthly_run).save(tmp_path / "model.zip")
+    script = ("import sys, keras; from forecasting.bundle import load_bundle; "
+              "print(keras.backend.backend()); "
+              "print(load_bundle(sys.argv[1]).forecast().to_json(date_format='iso'))")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, KERAS_BACKEND=backend))
+    assert done.returncode == 0, done.stderr[-2000:]
+    used, frame = done.stdout.strip().splitlines()[-2:]
+    assert used == backend
+    other = pd.read_json(io.StringIO(frame))
+    np.testing.assert_allclose(other["forecast"], monthly_run.forecast["forecast"], rtol=1e-4)
 
 
 def test_forecast_from_newer_data(monthly_run, monthly_series, bundle_bytes):

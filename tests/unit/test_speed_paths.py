@@ -129,3 +129,17 @@ def test_trains_and_cancels_on_each_backend(backend):
     assert all(np.isfinite(result["loss"]))
     assert result["stopped_by"] == "cancel"
     assert result["batches"] <= 2 * result["steps"]
+
+
+@pytest.mark.parametrize("chosen", [None, "tensorflow"])
+def test_jax_is_the_default_backend_and_an_explicit_choice_wins(chosen):
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    if chosen:
+        env["KERAS_BACKEND"] = chosen
+    done = subprocess.run(
+        [sys.executable, "-c", "import forecasting, keras; print(keras.backend.backend())"],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == (chosen or "jax")
