@@ -12,7 +12,9 @@ from forecasting.errors import ConfigError
 CELLS = ("rnn", "lstm", "gru")
 CELL_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 STRATEGIES = ("recursive", "direct")
-SCALINGS = ("window", "standard", "minmax")
+SCALINGS = ("auto", "window", "standard", "minmax")
+# What "auto" compares on the validation part (pipeline.train keeps the better one).
+AUTO_SCALINGS = ("window", "standard")
 LOSSES = ("mse", "mae", "huber")
 AUTO = 0  # window / horizon value meaning "derive from the seasonal period"
 
@@ -86,8 +88,10 @@ class ModelConfig(_JsonMixin):
         dropout: Dropout after each recurrent layer (0 disables it).
         strategy: "direct" (one output per lead time) or "recursive" (one step fed back).
         scaling: "window" scales each input window as differences from its own last value
-            (so the network learns changes, not levels); "standard" and
-            "minmax" fit one global scaler on the training part (the tutorial way).
+            (so the network learns changes, not levels: good with trends); "standard" and
+            "minmax" fit one global scaler on the training part (the tutorial way: good for
+            series that swing around a stable level); "auto" trains with "window" and with
+            "standard" and keeps the one with the lower error on the validation part.
         deseasonalize: Remove a seasonal pattern (fit on the training part) when one is found.
         log: Model the logarithm of positive series; forecasts are transformed back.
         ensemble: Number of networks trained with different seeds; forecasts take their median.
@@ -99,7 +103,7 @@ class ModelConfig(_JsonMixin):
     layers: int = 1
     dropout: float = 0.0
     strategy: str = "direct"
-    scaling: str = "window"
+    scaling: str = "auto"
     deseasonalize: bool = True
     log: bool = False
     ensemble: int = 1

@@ -6,16 +6,26 @@ fitting raises a clear error.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 
-from forecasting.config import ModelConfig, TrainConfig
+from forecasting.config import AUTO_SCALINGS, ModelConfig, TrainConfig
 from forecasting.errors import ForecastingError
 from forecasting.models import build_model
 from forecasting.preprocessing import Preprocessor
 from forecasting.training import EpochEvent, History, fit_network, set_seed
 from forecasting.windows import Split, sliding_windows, windows_ending_at
+
+# Validation forecasts needed before automatic scaling compares candidates: with fewer, the
+# comparison is noise and per-window scaling (the safer with trends) is used.
+MIN_ORIGINS_TO_CHOOSE = 50
+
+
+def can_choose_scaling(split: Split, horizon: int) -> bool:
+    """Whether the validation part holds enough forecasts to compare scalings."""
+    return len(split.origins("val", horizon)) >= MIN_ORIGINS_TO_CHOOSE
 
 
 class NotFittedError(ForecastingError, RuntimeError):
@@ -51,12 +61,22 @@ class RNNForecaster:
             should_stop: Callable[[], bool] | None = None) -> RNNForecaster:
         """Fit on `values[:split.train_end]`, stopping early on the validation part.
 
-        Nothing at or after `split.fit_end` (the test part) is read.
+        With `scaling="auto"` and at least `MIN_ORIGINS_TO_CHOOSE` forecasts in the validation
+        part, one forecaster per scaling of `AUTO_SCALINGS` is fitted and the one whose
+        forecasts of the validation part have the lower mean absolute error is kept
+        (`scaling_` names it, `scaling_errors_` holds every error); with fewer, per-window
+        scaling is used. Nothing at or after `split.fit_end` (the test part) is read.
         """
+        scaling = self.model.scaling
+        if scaling == "auto":
+            if can_choose_scaling(split, self.horizon):
+                return self._fit_best_scaling(values, split, on_epoch, should_stop)
+            scaling = "window"
+        self.scaling_, self.scaling_errors_ = scaling, {}
         values = np.asarray(values, dtype=float)[: split.fit_end]
         self.preprocessor_ = Preprocessor(log=self.model.log, period=self.period,
                                           deseasonalize=self.model.deseasonalize,
-                                          scaling=self.model.scaling)
+                                          scaling=scaling)
         self.preprocessor_.fit(values[: split.train_end])
         level = self.preprocessor_.to_level(values)
         x, y = self._training_windows(level[: split.train_end])
@@ -79,6 +99,38 @@ class RNNForecaster:
         if not self.models_:
             raise NotFittedError("Training was cancelled before the first epoch ended; "
                                  "there is no model to keep. Train again.")
+        self.all_histories_ = list(self.histories_)
+        return self
+
+    def _fit_best_scaling(self, values, split: Split, on_epoch, should_stop) -> RNNForecaster:
+        members = self.model.ensemble * len(AUTO_SCALINGS)
+        origins = split.origins("val", self.horizon)
+        actual = np.asarray(values, dtype=float)[origins[:, None] + np.arange(self.horizon)]
+        fitted, errors, histories = {}, {}, []
+        for rank, scaling in enumerate(AUTO_SCALINGS):
+            offset = rank * self.model.ensemble
+
+            def event(e: EpochEvent, offset=offset) -> None:
+                on_epoch(dataclasses.replace(e, member=offset + e.member, members=members))
+
+            candidate = RNNForecaster(self.model.replace(scaling=scaling), self.train,
+                                      self.horizon, self.period)
+            try:
+                candidate.fit(values, split, on_epoch=event if on_epoch else None,
+                              should_stop=should_stop)
+            except NotFittedError:  # cancelled before its first epoch: keep what was fitted
+                if not fitted:
+                    raise
+                break
+            histories += candidate.histories_
+            error = float(np.mean(np.abs(candidate.predict(values, origins) - actual)))
+            fitted[scaling], errors[scaling] = candidate, error if np.isfinite(error) else np.inf
+            if candidate.histories_[-1].stopped_by == "cancel":
+                break
+        best = fitted[min(errors, key=errors.get)]
+        self.preprocessor_, self.models_, self.histories_ = (
+            best.preprocessor_, best.models_, best.histories_)
+        self.scaling_, self.scaling_errors_, self.all_histories_ = best.scaling_, errors, histories
         return self
 
     def _training_windows(self, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

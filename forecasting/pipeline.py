@@ -5,6 +5,7 @@ This is the single path the dashboard, the job workers and the CLI all call.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from forecasting.evaluation import (
     evaluate,
     evaluation_origins,
 )
-from forecasting.forecaster import RNNForecaster
+from forecasting.forecaster import MIN_ORIGINS_TO_CHOOSE, RNNForecaster, can_choose_scaling
 from forecasting.seasonality import detect_period
 from forecasting.series import TimeSeries, default_horizon, describe_season
 from forecasting.training import EpochEvent
@@ -100,7 +101,19 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
                            f"for two).")
         else:
             reasons.append(f"Window {window} steps.")
-    resolved = config.replace(horizon=horizon, model=config.model.replace(window=window))
+    model = config.model.replace(window=window)
+    if model.scaling == "auto":
+        if can_choose_scaling(split, horizon):
+            reasons.append("Scaling: automatic. One network sees each window as changes from "
+                           "its last value, another sees the series on one global scale; the "
+                           "one with the lower error on the validation part is kept.")
+        else:
+            model = model.replace(scaling="window")
+            reasons.append(f"Scaling: per window (changes from the last value). The validation "
+                           f"part holds too few forecasts ({len(split.origins('val', horizon))}"
+                           f", {MIN_ORIGINS_TO_CHOOSE} needed) to compare it with one global "
+                           f"scale.")
+    resolved = config.replace(horizon=horizon, model=model)
     return Plan(resolved, period, split, tuple(reasons))
 
 
@@ -198,6 +211,22 @@ def forecast_frame(index: pd.Index, forecast: np.ndarray, intervals: Intervals,
     return pd.DataFrame({"date": index, "forecast": forecast, "lower": lower, "upper": upper})
 
 
+SCALING_NAMES = {"window": "per window", "standard": "global (standardized)",
+                 "minmax": "global (min-max)"}
+
+
+def _resolve_scaling(plan: Plan, forecaster: RNNForecaster) -> Plan:
+    """The plan with the scaling the forecaster kept, and why (when it chose one)."""
+    errors, kept = forecaster.scaling_errors_, forecaster.scaling_
+    config = plan.config.replace(model=plan.config.model.replace(scaling=kept))
+    reasons = plan.reasons
+    if len(errors) > 1:
+        others = ", ".join(f"{e:.4g} {SCALING_NAMES[s]}" for s, e in errors.items() if s != kept)
+        reasons += (f"Scaling kept: {SCALING_NAMES[kept]}, mean absolute error "
+                    f"{errors[kept]:.4g} on the validation part (against {others}).",)
+    return dataclasses.replace(plan, config=config, reasons=reasons)
+
+
 def train(series: TimeSeries, config: RunConfig | None = None, *,
           on_epoch: Callable[[EpochEvent], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
@@ -218,10 +247,12 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
     """
     started = time.perf_counter()
     plan = plan_run(series, config or RunConfig())
-    cfg, split, horizon = plan.config, plan.split, plan.config.horizon
     values = series.values
-    forecaster = RNNForecaster(cfg.model, cfg.train, horizon, plan.period)
-    forecaster.fit(values, split, on_epoch=on_epoch, should_stop=should_stop)
+    forecaster = RNNForecaster(plan.config.model, plan.config.train, plan.config.horizon,
+                               plan.period)
+    forecaster.fit(values, plan.split, on_epoch=on_epoch, should_stop=should_stop)
+    plan = _resolve_scaling(plan, forecaster)
+    cfg, split, horizon = plan.config, plan.split, plan.config.horizon
 
     val_origins = split.origins("val", horizon)
     val_actual = values[val_origins[:, None] + np.arange(horizon)]
@@ -247,7 +278,7 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
     future = forecast_frame(series.future_index(horizon), forecaster.forecast(values),
                             intervals, cfg.level)
 
-    histories = forecaster.histories_
+    histories = forecaster.all_histories_
     train_seconds = sum(h.train_seconds for h in histories)
     epochs_run = sum(h.epochs_run for h in histories)
     timings = {"train_seconds": train_seconds, "epochs_run": epochs_run,

@@ -54,10 +54,11 @@ HELP = {
     "baselines. It is never used for training.",
     "level": "Nominal coverage of the prediction band: 0.9 means 90% of future values should "
     "fall inside it.",
-    "scaling": "'window' feeds each input window as changes from its own last value "
-    "(good with trends); "
-    "'standard' and 'minmax' fit one scaler on the training part, as in the "
-    "classic tutorials.",
+    "scaling": "'Per window' feeds each input window as changes from its own last value "
+    "(good with trends); 'standardize' and 'min-max' fit one scaler on the training part, "
+    "as in the classic tutorials (good for series that swing around a stable level). "
+    "'Automatic' trains one network each way and keeps the one with the lower error on the "
+    "validation part.",
     "deseasonalize": "Remove a seasonal pattern (learned on the training part) before "
     "training, and add it back to the forecasts.",
     "log": "Model the logarithm of a positive series: useful when the swings grow with the level.",

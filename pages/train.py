@@ -32,6 +32,7 @@ STRATEGY_LABELS = {
     "recursive": "Recursive (one step, fed back)",
 }
 SCALING_LABELS = {
+    "auto": "Automatic (the better on validation)",
     "window": "Per window (last value)",
     "standard": "Standardize (z-score)",
     "minmax": "Min-max to [0, 1]",

@@ -90,6 +90,7 @@ def test_round_trip_forecast_equals_the_run(monthly_run, bundle_bytes, tmp_path,
     assert len(load_spy) == 1 and load_spy[0][1]["safe_mode"] is True
     pd.testing.assert_frame_equal(loaded.forecast(), monthly_run.forecast, check_exact=True)
     assert loaded.config == monthly_run.config
+    assert loaded.config.model.scaling == "window"  # resolved, never "auto"
     assert loaded.period == monthly_run.plan.period
     assert loaded.data_options == {"date_col": "date"}
     assert loaded.metrics["test"]["model"] == pytest.approx(

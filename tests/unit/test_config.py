@@ -69,7 +69,7 @@ def test_defaults_and_missing_keys():
     (ModelConfig, "dropout", 1.0, "must be in [0, 1)"),
     (ModelConfig, "dropout", 2, "must be in [0, 1)"),
     (ModelConfig, "strategy", "mimo", "must be one of recursive, direct"),
-    (ModelConfig, "scaling", "robust", "must be one of window, standard, minmax"),
+    (ModelConfig, "scaling", "robust", "must be one of auto, window, standard, minmax"),
     (ModelConfig, "ensemble", 11, "must be between 1 and 10"),
     (TrainConfig, "epochs", 0, "must be between 1 and 10000"),
     (TrainConfig, "batch_size", 0, "must be between 1 and 65536"),

@@ -177,3 +177,37 @@ def test_series_future_index_daily_and_hourly(freq, n, step):
     assert future[0] == series.last + step
     assert all(later - earlier == step for earlier, later in zip(future, future[1:], strict=False))
     assert len(future) == 5
+
+
+def test_automatic_scaling_is_per_window_on_short_series(monthly_run):
+    assert monthly_run.config.model.scaling == "window"
+    assert any(reason.startswith("Scaling: per window") and "50 needed" in reason
+               for reason in monthly_run.plan.reasons)
+
+
+def test_automatic_scaling_keeps_the_lower_validation_error(make_values, tiny_config):
+    """On a long series, 'auto' trains one network per candidate scaling and keeps the one
+    whose forecasts of the validation part are closer; the same seeds make the same networks
+    as asking for each scaling by name."""
+    monthly_series = TimeSeries.from_values(make_values(600), freq="MS")
+    events = []
+    run = pipeline.train(monthly_series, tiny_config, on_epoch=events.append,
+                         baselines=QUICK_BASELINES)
+    assert tiny_config.model.scaling == "auto"
+    assert {(e.member, e.members) for e in events} == {(1, 2), (2, 2)}
+    assert run.timings["epochs_run"] == 2 * tiny_config.train.epochs
+    values, split, horizon = monthly_series.values, run.plan.split, run.config.horizon
+    origins = split.origins("val", horizon)
+    actual = values[origins[:, None] + np.arange(horizon)]
+    errors = {}
+    for scaling in ("window", "standard"):
+        single = pipeline.train(monthly_series, tiny_config.with_settings(scaling=scaling),
+                                baselines=QUICK_BASELINES)
+        assert single.config.model.scaling == scaling
+        errors[scaling] = np.mean(np.abs(single.forecaster.predict(values, origins) - actual))
+        if scaling == run.config.model.scaling:
+            np.testing.assert_allclose(single.forecast["forecast"], run.forecast["forecast"])
+    assert run.config.model.scaling == min(errors, key=errors.get)
+    kept = run.plan.reasons[-1]
+    assert kept.startswith("Scaling kept: ") and "validation part" in kept
+    assert any(reason.startswith("Scaling: automatic") for reason in run.plan.reasons)
