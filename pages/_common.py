@@ -23,9 +23,9 @@ import streamlit as st
 
 from forecasting.config import CELL_NAMES, RunConfig
 from forecasting.data import AmbiguousDatesError, LoadOptions, read_table, series_from_table
-from forecasting.errors import DataError, ForecastingError
+from forecasting.errors import DataError, ForecastingError, SeriesTooShortError
 from forecasting.jobs import DONE, JobStatus, get_manager
-from forecasting.pipeline import plan_run
+from forecasting.pipeline import fallback_forecast, plan_run
 from forecasting.samples import get_sample, sample_csv_bytes
 from forecasting.series import TimeSeries
 
@@ -262,16 +262,23 @@ def status_line(status: JobStatus) -> str:
 
 
 def plan_for(series: TimeSeries, series_key: str, config: RunConfig):
-    """`(plan, None)` or `(None, message)`, cached by the series key and the settings."""
+    """`(plan, None, False)` or `(None, message, too_short)`, cached by the series key and
+    the settings."""
     return _plan(series_key, config.to_json(), series)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _plan(series_key: str, config_json: str, _series: TimeSeries):
     try:
-        return plan_run(_series, RunConfig.from_json(config_json)), None
+        return plan_run(_series, RunConfig.from_json(config_json)), None, False
     except ForecastingError as exc:
-        return None, str(exc)
+        return None, str(exc), isinstance(exc, SeriesTooShortError)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def fallback_for(series_key: str, horizon: int, level: float, _series: TimeSeries):
+    """The Theta method's forecast of a series too short for a network, and its note."""
+    return fallback_forecast(_series, horizon, level)
 
 
 def format_seconds(seconds: float) -> str:

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 import streamlit as st
 
 from forecasting.config import AUTO, CELL_NAMES, CELLS, SCALINGS, STRATEGIES, RunConfig
 from forecasting.errors import ForecastingError
-from forecasting.plots import loss_figure
+from forecasting.export import forecast_csv
+from forecasting.plots import forecast_figure, loss_figure
 from forecasting.ui_text import HELP, skill_sentence
 from pages._common import (
     PAGES,
     ensure_frame,
+    fallback_for,
     format_seconds,
     manager,
     plan_for,
@@ -91,11 +94,26 @@ def config_from_state() -> RunConfig:
     )
 
 
+def show_fallback(series, config: RunConfig) -> None:
+    """What a series too short for a network still gets: the Theta method's forecast, with
+    its band, to look at and download."""
+    frame, note = fallback_for(state.series_key, config.horizon, config.level, series)
+    st.info(note + " Add data or shorten the window and the horizon to train a network.",
+            icon=":material/info:")
+    recent = pd.DataFrame({"date": series.index, "actual": series.values})
+    st.plotly_chart(forecast_figure(recent, frame, config.level, series.name,
+                                    title=f"{series.name}: Theta forecast"),
+                    key="fallback_chart")
+    st.download_button("Theta forecast (CSV)", data=forecast_csv(frame),
+                       file_name="forecast-theta.csv", mime="text/csv",
+                       icon=":material/download:", key="download_fallback", on_click="ignore")
+
+
 try:
     config = config_from_state()
-    plan, plan_error = plan_for(series, state.series_key, config)
+    plan, plan_error, too_short = plan_for(series, state.series_key, config)
 except ForecastingError as exc:  # a setting out of range
-    config, plan, plan_error = None, None, str(exc)
+    config, plan, plan_error, too_short = None, None, str(exc), False
 if plan is not None:  # show the resolved automatic values on their (disabled) sliders
     if state.p_auto_window:
         state.p_window = plan.config.model.window
@@ -257,6 +275,8 @@ with st.container(border=True):
         )
     else:
         st.error(plan_error, icon=":material/error:")
+        if too_short:
+            show_fallback(series, config)
     current = state.get("job")
     current_status = manager().status(current) if current else None
     busy = current_status is not None and not current_status.finished

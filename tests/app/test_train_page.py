@@ -51,6 +51,12 @@ def test_too_short_settings_show_the_minimum_and_disable_train() -> None:
     message = at.error[0].value
     assert "at least" in message and "window" in message
     assert at.button(key="train_button").disabled
+    # the visible fallback: the Theta method's forecast, one season ahead, to download
+    assert "too short for a network" in at.info[0].value and "Theta" in at.info[0].value
+    chart = at.get("plotly_chart")[0]
+    assert "Theta forecast" in chart.proto.spec
+    button = at.get("download_button")[0]
+    assert button.proto.label == "Theta forecast (CSV)"
 
 
 def test_a_tiny_training_completes_and_shows_the_summary(jobs_dir) -> None:
