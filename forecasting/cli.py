@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from forecasting.config import CELLS, STRATEGIES, RunConfig, read_run_file, run_file_text
+from forecasting.config import CELLS, SCALINGS, STRATEGIES, RunConfig, read_run_file, run_file_text
 from forecasting.errors import ConfigError, DataError, ForecastingError
 
 EXIT_BAD_INPUT = 2
@@ -71,6 +71,8 @@ def _add_model_options(parser: argparse.ArgumentParser, horizon_required: bool =
                        help="steps to forecast (default: one seasonal cycle)")
     group.add_argument("--cell", choices=CELLS, help="rnn (SimpleRNN), lstm or gru")
     group.add_argument("--strategy", choices=STRATEGIES, help="multi-step strategy")
+    group.add_argument("--scaling", choices=SCALINGS,
+                       help="input scaling (default auto: the better on validation)")
     group.add_argument("--window", type=_positive_int, help="input length (default: 2 seasons)")
     group.add_argument("--units", type=_positive_int, help="units per recurrent layer")
     group.add_argument("--layers", type=_positive_int, help="stacked recurrent layers")
@@ -115,7 +117,7 @@ _DATA_KEYS = ("date_col", "value_col", "sep", "decimal", "thousands", "encoding"
               "dayfirst", "sheet", "aggregate", "fill", "resample", "resample_how")
 _MODEL_KEYS = ("horizon", "cell", "strategy", "window", "units", "layers", "dropout", "epochs",
                "batch_size", "learning_rate", "patience", "seed", "test_size", "level",
-               "ensemble", "log")
+               "ensemble", "log", "scaling")
 
 
 def _settings(args: argparse.Namespace) -> tuple[RunConfig, dict]:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting import cli
 from forecasting.baselines import ALL_BASELINES, QUICK_BASELINES
 from forecasting.bundle import load_bundle
 from forecasting.cli import main
@@ -215,3 +216,12 @@ def test_bad_input_exits_2_with_one_error_line(case, bad_files, capsys, tmp_path
     assert "Traceback" not in captured.err
     assert captured.out == ""
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_model_options_reach_the_configuration():
+    args = cli.build_parser().parse_args(
+        ["train", "x.csv", "--bundle", "b.zip", "--scaling", "standard", "--ensemble", "3"])
+    config, _ = cli._settings(args)
+    assert (config.model.scaling, config.model.ensemble) == ("standard", 3)
+    assert cli._settings(cli.build_parser().parse_args(
+        ["train", "x.csv", "--bundle", "b.zip"]))[0].model.scaling == "auto"
