@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 120  # the first training imports TensorFlow
-TINY = {"epochs": 2, "units": 4}
+TINY = {"epochs": 2, "units": 4, "ensemble": 1}
 SAMPLE = "Monthly sales (seasonal)"
 
 

@@ -1,5 +1,5 @@
-"""The server never imports TensorFlow: opening the app and drawing every page (results
-included) happens in a fresh interpreter that must end without TensorFlow or Keras loaded."""
+"""The server never imports TensorFlow, Keras or JAX: opening the app and drawing every page
+(results included) happens in a fresh interpreter that must end without any of them loaded."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ SCRIPT = (
         assert at.title[0].value.lower() == page, page
     at.switch_page("pages/train.py").run()
     at.slider(key="p_units").set_value(8).run()
-    heavy = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
+    heavy = sorted(m for m in ("tensorflow", "keras", "jax") if m in sys.modules)
     print("IMPORTED:", heavy)
     sys.exit(1 if heavy else 0)
 """)

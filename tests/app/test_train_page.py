@@ -63,6 +63,7 @@ def test_a_tiny_training_completes_and_shows_the_summary(jobs_dir) -> None:
     at = open_page("train")
     at.slider(key="p_units").set_value(TINY["units"]).run()
     at.slider(key="p_epochs").set_value(TINY["epochs"]).run()
+    at.slider(key="p_ensemble").set_value(TINY["ensemble"]).run()
     at.button(key="train_button").click().run()
     assert not at.exception, at.exception
     job = at.session_state["job"]
@@ -149,6 +150,7 @@ def test_compare_trains_all_three_cells_with_the_same_settings(jobs_dir) -> None
     at = open_page("train")
     at.slider(key="p_units").set_value(TINY["units"]).run()
     at.slider(key="p_epochs").set_value(TINY["epochs"]).run()
+    at.slider(key="p_ensemble").set_value(TINY["ensemble"]).run()
     at.button(key="compare_button").click().run()
     assert not at.exception
     new = job_dirs(jobs_dir) - before

@@ -14,7 +14,7 @@ from forecasting.config import RunConfig
 from forecasting.series import TimeSeries
 
 # The settings of every quick training in the unit tests.
-TINY = {"units": 4, "epochs": 3, "batch_size": 32, "window": 12, "patience": 0}
+TINY = {"units": 4, "epochs": 3, "batch_size": 32, "window": 12, "patience": 0, "ensemble": 1}
 
 
 def seasonal_values(n: int = 150, period: int = 12, seed: int = 0, level: float = 100.0,

@@ -38,7 +38,7 @@ def files(tmp_path_factory, make_values):
     run_file = root / "run.json"
     run_file.write_text(json.dumps({
         "horizon": 12,
-        "model": {"cell": "lstm", "window": 12, "units": 4},
+        "model": {"cell": "lstm", "window": 12, "units": 4, "ensemble": 1},
         "train": {"epochs": 5, "seed": 7, "batch_size": 32},
     }), encoding="utf-8")
     return {"root": root, "monthly": monthly, "run": run_file}

@@ -15,7 +15,7 @@ WINDOW, HORIZON, PERIOD = 6, 4, 12
 
 
 def _forecaster(cell: str, strategy: str) -> RNNForecaster:
-    model = ModelConfig(cell=cell, strategy=strategy, window=WINDOW, units=4)
+    model = ModelConfig(cell=cell, strategy=strategy, window=WINDOW, units=4, ensemble=1)
     train = TrainConfig(epochs=2, batch_size=32, patience=0, seed=3)
     return RNNForecaster(model, train, HORIZON, period=PERIOD)
 
