@@ -16,6 +16,7 @@ Speed on CPU (see `benchmarks/speed.py`):
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -96,10 +97,26 @@ class History:
 
 
 def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and the Keras backend so that a run repeats."""
+    """Seed Python, NumPy and Keras so that a run repeats.
+
+    `keras.utils.set_random_seed` also imports TensorFlow to seed it (seconds and hundreds of
+    MB in every job); off TensorFlow the same seeding is done without it.
+    """
     import keras
 
-    keras.utils.set_random_seed(seed)
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:  # another Keras layout: the public way
+        global_state = None
+    if keras.backend.backend() == "tensorflow" or global_state is None:
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
 
 
 def _make_callback(config: TrainConfig, history: History, member: int, members: int,

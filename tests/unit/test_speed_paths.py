@@ -143,3 +143,26 @@ def test_jax_is_the_default_backend_and_an_explicit_choice_wins(chosen):
         env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-1] == (chosen or "jax")
+
+
+def test_seeding_off_tensorflow_repeats_weights_without_importing_tensorflow():
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed")
+    script = textwrap.dedent("""
+        import sys
+        import numpy as np
+        from forecasting.config import ModelConfig
+        from forecasting.models import build_model
+        from forecasting.training import set_seed
+        weights = []
+        for seed in (5, 5, 6):
+            set_seed(seed)
+            weights.append(build_model(ModelConfig(units=3), 4, 1).get_weights()[0])
+        assert np.array_equal(weights[0], weights[1])
+        assert not np.array_equal(weights[0], weights[2])
+        print("tensorflow" in sys.modules)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ, KERAS_BACKEND="jax"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "False"
