@@ -103,33 +103,47 @@ class RNNForecaster:
         return self
 
     def _fit_best_scaling(self, values, split: Split, on_epoch, should_stop) -> RNNForecaster:
-        members = self.model.ensemble * len(AUTO_SCALINGS)
+        """One network per candidate scaling (the ensemble's first seed); the rest of the
+        ensemble is trained with the scaling whose network forecast the validation part
+        better."""
+        ensemble, members = self.model.ensemble, len(AUTO_SCALINGS) + self.model.ensemble - 1
         origins = split.origins("val", self.horizon)
         actual = np.asarray(values, dtype=float)[origins[:, None] + np.arange(self.horizon)]
         fitted, errors, histories = {}, {}, []
-        for rank, scaling in enumerate(AUTO_SCALINGS):
-            offset = rank * self.model.ensemble
 
-            def event(e: EpochEvent, offset=offset) -> None:
+        def fit(scaling: str, networks: int, seed: int, offset: int) -> RNNForecaster | None:
+            def event(e: EpochEvent) -> None:
                 on_epoch(dataclasses.replace(e, member=offset + e.member, members=members))
 
-            candidate = RNNForecaster(self.model.replace(scaling=scaling), self.train,
-                                      self.horizon, self.period)
+            part = RNNForecaster(self.model.replace(scaling=scaling, ensemble=networks),
+                                 self.train.replace(seed=seed), self.horizon, self.period)
             try:
-                candidate.fit(values, split, on_epoch=event if on_epoch else None,
-                              should_stop=should_stop)
+                part.fit(values, split, on_epoch=event if on_epoch else None,
+                         should_stop=should_stop)
             except NotFittedError:  # cancelled before its first epoch: keep what was fitted
                 if not fitted:
                     raise
+                return None
+            histories.extend(part.histories_)
+            return part
+
+        for rank, scaling in enumerate(AUTO_SCALINGS):
+            candidate = fit(scaling, 1, self.train.seed, rank)
+            if candidate is None:
                 break
-            histories += candidate.histories_
             error = float(np.mean(np.abs(candidate.predict(values, origins) - actual)))
             fitted[scaling], errors[scaling] = candidate, error if np.isfinite(error) else np.inf
             if candidate.histories_[-1].stopped_by == "cancel":
                 break
         best = fitted[min(errors, key=errors.get)]
         self.preprocessor_, self.models_, self.histories_ = (
-            best.preprocessor_, best.models_, best.histories_)
+            best.preprocessor_, list(best.models_), list(best.histories_))
+        cancelled = histories[-1].stopped_by == "cancel"
+        if ensemble > 1 and not cancelled:
+            rest = fit(best.scaling_, ensemble - 1, self.train.seed + 1, len(AUTO_SCALINGS))
+            if rest is not None:
+                self.models_ += rest.models_
+                self.histories_ += rest.histories_
         self.scaling_, self.scaling_errors_, self.all_histories_ = best.scaling_, errors, histories
         return self
 

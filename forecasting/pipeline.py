@@ -106,7 +106,8 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
         if can_choose_scaling(split, horizon):
             reasons.append("Scaling: automatic. One network sees each window as changes from "
                            "its last value, another sees the series on one global scale; the "
-                           "one with the lower error on the validation part is kept.")
+                           "scaling with the lower error on the validation part is kept (and "
+                           "used by the rest of the ensemble).")
         else:
             model = model.replace(scaling="window")
             reasons.append(f"Scaling: per window (changes from the last value). The validation "

@@ -186,28 +186,29 @@ def test_automatic_scaling_is_per_window_on_short_series(monthly_run):
 
 
 def test_automatic_scaling_keeps_the_lower_validation_error(make_values, tiny_config):
-    """On a long series, 'auto' trains one network per candidate scaling and keeps the one
-    whose forecasts of the validation part are closer; the same seeds make the same networks
-    as asking for each scaling by name."""
-    monthly_series = TimeSeries.from_values(make_values(600), freq="MS")
+    """On a long series, 'auto' trains one network per candidate scaling, keeps the scaling
+    whose network forecast the validation part better, and trains the rest of the ensemble
+    with it: the same networks as asking for that scaling by name."""
+    series = TimeSeries.from_values(make_values(600), freq="MS")
+    config = tiny_config.with_settings(ensemble=2)
     events = []
-    run = pipeline.train(monthly_series, tiny_config, on_epoch=events.append,
-                         baselines=QUICK_BASELINES)
-    assert tiny_config.model.scaling == "auto"
-    assert {(e.member, e.members) for e in events} == {(1, 2), (2, 2)}
-    assert run.timings["epochs_run"] == 2 * tiny_config.train.epochs
-    values, split, horizon = monthly_series.values, run.plan.split, run.config.horizon
+    run = pipeline.train(series, config, on_epoch=events.append, baselines=QUICK_BASELINES)
+    assert config.model.scaling == "auto"
+    assert {(e.member, e.members) for e in events} == {(1, 3), (2, 3), (3, 3)}
+    assert run.timings["epochs_run"] == 3 * config.train.epochs
+    values, split, horizon = series.values, run.plan.split, run.config.horizon
     origins = split.origins("val", horizon)
     actual = values[origins[:, None] + np.arange(horizon)]
     errors = {}
     for scaling in ("window", "standard"):
-        single = pipeline.train(monthly_series, tiny_config.with_settings(scaling=scaling),
+        single = pipeline.train(series, config.with_settings(scaling=scaling, ensemble=1),
                                 baselines=QUICK_BASELINES)
-        assert single.config.model.scaling == scaling
         errors[scaling] = np.mean(np.abs(single.forecaster.predict(values, origins) - actual))
-        if scaling == run.config.model.scaling:
-            np.testing.assert_allclose(single.forecast["forecast"], run.forecast["forecast"])
-    assert run.config.model.scaling == min(errors, key=errors.get)
-    kept = run.plan.reasons[-1]
-    assert kept.startswith("Scaling kept: ") and "validation part" in kept
+    kept = min(errors, key=errors.get)
+    assert run.config.model.scaling == kept and run.config.model.ensemble == 2
+    named = pipeline.train(series, config.with_settings(scaling=kept),
+                           baselines=QUICK_BASELINES)
+    np.testing.assert_allclose(named.forecast["forecast"], run.forecast["forecast"], rtol=1e-6)
+    reason = run.plan.reasons[-1]
+    assert reason.startswith("Scaling kept: ") and "validation part" in reason
     assert any(reason.startswith("Scaling: automatic") for reason in run.plan.reasons)
