@@ -108,8 +108,7 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
                            "its last value, another sees the series on one global scale; the "
                            "scaling with the lower error on the validation part is kept (and "
                            "used by the rest of the ensemble).")
-        else:
-            model = model.replace(scaling="window")
+        else:  # the forecaster falls back to per-window scaling itself
             reasons.append(f"Scaling: per window (changes from the last value). The validation "
                            f"part holds too few forecasts ({len(split.origins('val', horizon))}"
                            f", {MIN_ORIGINS_TO_CHOOSE} needed) to compare it with one global "

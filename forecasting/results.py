@@ -7,6 +7,7 @@ import pandas as pd
 
 from forecasting.export import format_index
 from forecasting.pipeline import TrainedRun
+from forecasting.series import TimeSeries
 
 HISTORY_POINTS = 600
 
@@ -26,11 +27,17 @@ def frame_from_dict(data: dict[str, list]) -> pd.DataFrame:
     return frame
 
 
+def recent_frame(series: TimeSeries, points: int = HISTORY_POINTS) -> pd.DataFrame:
+    """The last `points` values of a series: columns date, actual (what a forecast chart
+    draws before the forecast)."""
+    tail = max(0, len(series) - points)
+    return pd.DataFrame({"date": series.index[tail:], "actual": series.values[tail:]})
+
+
 def run_result(run: TrainedRun, data_options: dict | None = None, label: str = "") -> dict:
     """Everything the Evaluate, Forecast and Runs pages need, JSON-ready."""
     series, evaluation, horizon = run.series, run.evaluation, run.config.horizon
     first = run.plan.split.fit_end
-    tail = max(0, len(series) - HISTORY_POINTS)
     baselines_first = {name: forecasts[0].tolist()
                        for name, forecasts in evaluation.forecasts.items() if name != "model"}
     return {
@@ -42,8 +49,7 @@ def run_result(run: TrainedRun, data_options: dict | None = None, label: str = "
         "metrics": run.metrics_dict(),
         "history": run.forecaster.history_.to_dict(),
         "histories": [h.to_dict() for h in run.forecaster.histories_],
-        "recent": frame_to_dict(pd.DataFrame({"date": series.index[tail:],
-                                              "actual": series.values[tail:]})),
+        "recent": frame_to_dict(recent_frame(series)),
         "forecast": frame_to_dict(run.forecast),
         "one_step": frame_to_dict(run.one_step),
         "test_forecast": frame_to_dict(run.test_forecast),

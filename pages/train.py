@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import time
 
-import pandas as pd
 import streamlit as st
 
 from forecasting.config import AUTO, CELL_NAMES, CELLS, SCALINGS, STRATEGIES, RunConfig
 from forecasting.errors import ForecastingError
 from forecasting.export import forecast_csv
 from forecasting.plots import forecast_figure, loss_figure
+from forecasting.results import recent_frame
 from forecasting.ui_text import HELP, skill_sentence
 from pages._common import (
     PAGES,
@@ -100,8 +100,7 @@ def show_fallback(series, config: RunConfig) -> None:
     frame, note = fallback_for(state.series_key, config.horizon, config.level, series)
     st.info(note + " Add data or shorten the window and the horizon to train a network.",
             icon=":material/info:")
-    recent = pd.DataFrame({"date": series.index, "actual": series.values})
-    st.plotly_chart(forecast_figure(recent, frame, config.level, series.name,
+    st.plotly_chart(forecast_figure(recent_frame(series), frame, config.level, series.name,
                                     title=f"{series.name}: Theta forecast"),
                     key="fallback_chart")
     st.download_button("Theta forecast (CSV)", data=forecast_csv(frame),
