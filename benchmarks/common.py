@@ -7,6 +7,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Debian's Chromium, as the browser tests and the dashboard benchmark launch it (headless,
+# no GPU, no background traffic).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
 RECIPE_WINDOW = 50
 RECIPE_SEED = 0
 

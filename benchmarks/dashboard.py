@@ -51,17 +51,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.common import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PAGE_TITLES = ("Data", "Train", "Evaluate", "Forecast", "Runs")
 TF_MARKERS = ("tensorflow", "_pywrap_tensorflow")
 

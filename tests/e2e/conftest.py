@@ -22,16 +22,8 @@ import urllib.request
 import pytest
 from e2e_helpers import ARTIFACTS, PAGE_MS, ROOT
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+from benchmarks.common import CHROMIUM, CHROMIUM_ARGS
+
 VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_S = 120
 
