@@ -802,9 +802,14 @@ def _mostly_numbers(numbers: pd.Series, missing: pd.Series) -> bool:
 
 
 def _clean_numbers(text: pd.Series, decimal: str, thousands: str | None) -> pd.Series:
-    """Text of numbers in Python notation: no grouping marks, '.' as the decimal mark."""
+    """Text of numbers in Python notation: no grouping marks, '.' as the decimal mark. A
+    grouping mark is only read as one between groups of three digits ("1.234,5"); a cell
+    with it anywhere else ("01.02.2020", "12.5") is not a number."""
     if thousands:
-        text = text.str.replace(thousands, "", regex=False)
+        sep, dec = re.escape(thousands), re.escape(decimal)
+        grouped = text.str.fullmatch(rf"[-+]?\d{{1,3}}({sep}\d{{3}})+({dec}\d*)?")
+        misplaced = text.str.contains(thousands, regex=False) & ~grouped
+        text = text.where(~misplaced, "not a number").str.replace(thousands, "", regex=False)
     if text.str.contains(r"[\s\u00a0\u202f']", regex=True).any():
         text = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
     if decimal == ",":

@@ -93,6 +93,19 @@ def test_separator_and_decimal_comma_are_reported_in_notes() -> None:
     np.testing.assert_allclose(table.frame["value"], [1.5, 2.5, 3.25])
 
 
+def test_dotted_dates_beside_grouped_decimal_comma_numbers_stay_dates() -> None:
+    """'.' as the thousands separator only groups three digits: '01.02.2020' is a date,
+    not 1,022,020, and '1.2345,0' is an unreadable cell, not 12,345."""
+    raw = csv("Datum;Umsatz", "01.01.2020;1.234,5", "01.02.2020;1.310,0",
+              "01.03.2020;1.2345,0", "01.04.2020;1.402,25", "Quelle: Buchhaltung")
+    table = read_table(raw)
+    assert table.date_candidates[0] == "Datum" and table.value_candidates == ("Umsatz",)
+    assert table.bad_cells["Umsatz"] == ((3, "1.2345,0"),)
+    series = load_series(raw, LoadOptions(dayfirst=True))
+    assert series.index[0] == pd.Timestamp("2020-01-01") and series.freq == "MS"
+    np.testing.assert_allclose(series.values[[0, 1, 3]], [1234.5, 1310.0, 1402.25])
+
+
 def test_options_override_detection() -> None:
     raw = csv("date|value", "2020-01-01|1,5", "2020-01-02|2,5", "2020-01-03|4,0")
     series = load_series(raw, LoadOptions(sep="|", decimal=","))
