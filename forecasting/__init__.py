@@ -13,6 +13,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # An explicit KERAS_BACKEND wins; TensorFlow stays supported and tested.
 if importlib.util.find_spec("jax") is not None:
     os.environ.setdefault("KERAS_BACKEND", "jax")
+    # Compiled networks are kept on disk: every training job is its own process and every
+    # ensemble member a new model, so without the cache each one compiles again (seconds).
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "forecasting", "jax"))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(512 * 2**20))
 
 from forecasting.errors import BundleError, ConfigError, DataError, ForecastingError, TrainingError
 from forecasting.series import TimeSeries
