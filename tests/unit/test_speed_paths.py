@@ -166,3 +166,32 @@ def test_seeding_off_tensorflow_repeats_weights_without_importing_tensorflow():
                           timeout=120, env=dict(os.environ, KERAS_BACKEND="jax"))
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-1] == "False"
+
+
+def test_compiled_networks_are_cached_on_disk_and_train_the_same_from_the_cache(tmp_path):
+    """A second process trains from the on-disk compilation cache, to the same weights."""
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed")
+    script = textwrap.dedent("""
+        import numpy as np
+        from forecasting.config import ModelConfig, TrainConfig
+        from forecasting.models import build_model
+        from forecasting.training import fit_network, set_seed
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(64, 6, 1)), rng.normal(size=(64, 1))
+        set_seed(1)
+        model = build_model(ModelConfig(units=16), 6, 1)
+        fit_network(model, x, y, None, TrainConfig(epochs=2, batch_size=16, patience=0))
+        print(float(sum(np.abs(w).sum() for w in model.get_weights())))
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "KERAS_"))}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    cache = tmp_path / "forecasting" / "jax"
+    results = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=180, env=env)
+        assert done.returncode == 0, done.stderr[-2000:]
+        results.append(done.stdout.split()[-1])
+        assert any(cache.iterdir())  # the first process filled it
+    assert results[0] == results[1]
