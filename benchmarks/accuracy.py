@@ -9,6 +9,7 @@ network's wall time per series.
 
     python -m benchmarks.accuracy                 # the README table (about 20 minutes)
     python -m benchmarks.accuracy --per-group 3   # a quick look
+    python -m benchmarks.accuracy --per-group 0 --origins 4   # shared series, last 4 cycles
 """
 
 from __future__ import annotations
@@ -81,9 +82,11 @@ def competition_cases(per_group: int, seed: int) -> list[Case]:
     return cases
 
 
-def shared_cases() -> list[Case]:
+def shared_cases(origins: int = 1) -> list[Case]:
     """The real series in ../shared/datasets, last cycle held out (monthly 12, weekly 13,
-    daily 14, hourly 48 as in M4), each at most 1,000 points of history."""
+    daily 14, hourly 48 as in M4), each at most 1,000 points of history. With `origins` > 1,
+    each series is also scored with the cycles before the last held out, one at a time (the
+    data after the held-out cycle is dropped): one origin per series is a noisy measure."""
     if not SHARED.exists():
         return []
     from forecasting.data import LoadOptions, load_series
@@ -100,13 +103,18 @@ def shared_cases() -> list[Case]:
         path = SHARED / file
         if not path.exists():
             continue
-        series = load_series(path, LoadOptions(value_col=value_col, resample=resample))
-        keep = min(len(series), 1000 + horizon)
-        series = TimeSeries(series.values[-keep:], series.index[-keep:], series.freq,
-                            series.name)
+        full = load_series(path, LoadOptions(value_col=value_col, resample=resample))
         label = file.removesuffix(".csv") + (f" {value_col}" if value_col else "") + \
             (f" resampled {resample}" if resample else "")
-        cases.append(Case(f"shared {series.freq}", label, series, horizon))
+        for back in range(origins):
+            end = len(full) - back * horizon
+            start = max(0, end - 1000 - horizon)
+            if end - start <= 2 * horizon:
+                break
+            series = TimeSeries(full.values[start:end], full.index[start:end], full.freq,
+                                full.name)
+            cases.append(Case(f"shared {series.freq}", label + (f" -{back}" if back else ""),
+                              series, horizon))
     return cases
 
 
@@ -179,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="series sampled per competition data set and frequency")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--no-shared", action="store_true", help="skip ../shared/datasets")
+    parser.add_argument("--origins", type=int, default=1,
+                        help="score the shared series at their last N cycles, one at a time")
     parser.add_argument("--json", help="write every score to this file")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a default setting, e.g. --set cell=lstm")
@@ -186,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     config = RunConfig().with_settings(**dict(_parse_setting(s) for s in args.set))
     cases = competition_cases(args.per_group, args.seed)
     if not args.no_shared:
-        cases += shared_cases()
+        cases += shared_cases(args.origins)
     scores: dict[str, GroupScore] = {}
     for case in cases:
         print(score_case(case, config, scores.setdefault(case.group, GroupScore())),
