@@ -15,9 +15,15 @@ if importlib.util.find_spec("jax") is not None:
     os.environ.setdefault("KERAS_BACKEND", "jax")
     # Compiled networks are kept on disk: every training job is its own process and every
     # ensemble member a new model, so without the cache each one compiles again (seconds).
-    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "forecasting", "jax"))
+    # Where the folder cannot be made (read-only home), JAX simply compiles every time.
+    _cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                          os.path.join(os.path.expanduser("~"), ".cache"), "forecasting", "jax")
+    if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        try:
+            os.makedirs(_cache, exist_ok=True)
+            os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
+        except OSError:
+            pass
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
     os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(512 * 2**20))
 

@@ -195,3 +195,29 @@ def test_compiled_networks_are_cached_on_disk_and_train_the_same_from_the_cache(
         results.append(done.stdout.split()[-1])
         assert any(cache.iterdir())  # the first process filled it
     assert results[0] == results[1]
+
+
+def test_an_unusable_cache_folder_trains_without_warnings(tmp_path):
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    script = textwrap.dedent("""
+        import os
+        import numpy as np
+        from forecasting.config import ModelConfig, TrainConfig
+        from forecasting.models import build_model
+        from forecasting.training import fit_network
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(32, 4, 1)), rng.normal(size=(32, 1))
+        fit_network(build_model(ModelConfig(units=4), 4, 1), x, y, None,
+                    TrainConfig(epochs=1, batch_size=16, patience=0))
+        print(os.environ.get("JAX_COMPILATION_CACHE_DIR"))
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "KERAS_"))}
+    env["XDG_CACHE_HOME"] = str(blocker)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=180, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "None"
+    assert "compilation cache" not in done.stderr  # JAX warns on every compile otherwise
