@@ -106,7 +106,7 @@ class ModelConfig(_JsonMixin):
     scaling: str = "auto"
     deseasonalize: bool = True
     log: bool = False
-    ensemble: int = 3
+    ensemble: int = 5
 
     def __post_init__(self) -> None:
         _check(self.cell in CELLS, "cell", f"must be one of {', '.join(CELLS)}", self.cell)
