@@ -16,9 +16,9 @@ if importlib.util.find_spec("jax") is not None:
     # Compiled networks are kept on disk: every training job is its own process and every
     # ensemble member a new model, so without the cache each one compiles again (seconds).
     # Where the folder cannot be made (read-only home), JAX simply compiles every time.
-    _cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or
-                          os.path.join(os.path.expanduser("~"), ".cache"), "forecasting", "jax")
     if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        _cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                              os.path.expanduser("~/.cache"), "forecasting", "jax")
         try:
             os.makedirs(_cache, exist_ok=True)
             os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
