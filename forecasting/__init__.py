@@ -13,8 +13,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # An explicit KERAS_BACKEND wins; TensorFlow stays supported and tested.
 if importlib.util.find_spec("jax") is not None:
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    # Compiled networks are kept on disk: every training job is its own process and every
+    # Compiled programs are kept on disk: every training job is its own process and every
     # ensemble member a new model, so without the cache each one compiles again (seconds).
+    # All of them, the small ones too (initializers, optimizer set-up, forecast steps): each
+    # compiles in a fraction of a second, but there are over a hundred in a default run.
     # Where the folder cannot be made (read-only home), JAX simply compiles every time.
     if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
         _cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or
@@ -24,7 +26,7 @@ if importlib.util.find_spec("jax") is not None:
             os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
         except OSError:
             pass
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(512 * 2**20))
 
 from forecasting.errors import BundleError, ConfigError, DataError, ForecastingError, TrainingError

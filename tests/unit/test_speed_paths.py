@@ -169,7 +169,8 @@ def test_seeding_off_tensorflow_repeats_weights_without_importing_tensorflow():
 
 
 def test_compiled_networks_are_cached_on_disk_and_train_the_same_from_the_cache(tmp_path):
-    """A second process trains from the on-disk compilation cache, to the same weights."""
+    """A second process trains from the on-disk compilation cache, to the same weights,
+    without compiling anything: the small programs are cached too."""
     if importlib.util.find_spec("jax") is None:
         pytest.skip("jax is not installed")
     script = textwrap.dedent("""
@@ -177,12 +178,18 @@ def test_compiled_networks_are_cached_on_disk_and_train_the_same_from_the_cache(
         from forecasting.config import ModelConfig, TrainConfig
         from forecasting.models import build_model
         from forecasting.training import fit_network, set_seed
+        import jax
+        misses = []
+        jax.monitoring.register_event_listener(
+            lambda event, **_: misses.append(event)
+            if event == "/jax/compilation_cache/cache_misses" else None)
         rng = np.random.default_rng(0)
         x, y = rng.normal(size=(64, 6, 1)), rng.normal(size=(64, 1))
         set_seed(1)
         model = build_model(ModelConfig(units=16), 6, 1)
         fit_network(model, x, y, None, TrainConfig(epochs=2, batch_size=16, patience=0))
-        print(float(sum(np.abs(w).sum() for w in model.get_weights())))
+        model.predict(x[:4], verbose=0)
+        print(len(misses), float(sum(np.abs(w).sum() for w in model.get_weights())))
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "KERAS_"))}
     env["XDG_CACHE_HOME"] = str(tmp_path)
@@ -192,9 +199,11 @@ def test_compiled_networks_are_cached_on_disk_and_train_the_same_from_the_cache(
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                               timeout=180, env=env)
         assert done.returncode == 0, done.stderr[-2000:]
-        results.append(done.stdout.split()[-1])
+        results.append(done.stdout.split()[-2:])
         assert any(cache.iterdir())  # the first process filled it
-    assert results[0] == results[1]
+    assert int(results[0][0]) > 10  # every program went through the cache, the small ones too
+    assert int(results[1][0]) == 0  # compiled nothing
+    assert results[0][1] == results[1][1]
 
 
 def test_an_unusable_cache_folder_trains_without_warnings(tmp_path):
