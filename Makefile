@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install test-deps browser lint format bench clean
+.PHONY: run test install test-deps browser compiler lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,14 @@ browser:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test-deps: $(VENV)/.installed-test browser
+## compiler: a C++ compiler for the native LSTM kernels (built on first use; without one,
+## Keras' own slower loop runs)
+compiler:
+	@command -v c++ >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq g++ >/dev/null; }
+
+test-deps: $(VENV)/.installed-test browser compiler
 
 # Keras runs on JAX by default; these suites also run on TensorFlow, which stays supported.
 TF_SUITES := tests/unit/test_training.py tests/unit/test_forecaster_contract.py \

@@ -27,6 +27,7 @@ from forecasting.errors import BundleError, ConfigError, ForecastingError
 from forecasting.evaluation import Intervals
 from forecasting.forecaster import RNNForecaster
 from forecasting.models import ALLOWED_LAYERS
+from forecasting.native import install as install_native_kernels
 from forecasting.pipeline import TrainedRun, forecast_frame
 from forecasting.preprocessing import Preprocessor
 from forecasting.series import TimeSeries, future_index, periods_between
@@ -361,6 +362,7 @@ def _build(manifest: dict, files: list[bytes]) -> Bundle:
     except (ConfigError, TypeError) as exc:
         raise BundleError(f"Schema check failed: the stored configuration is invalid "
                           f"({exc}).") from None
+    install_native_kernels()
     networks = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, data in enumerate(files, start=1):

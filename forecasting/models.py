@@ -29,6 +29,9 @@ def build_model(config: ModelConfig, window: int, outputs: int, *, dense_units: 
     """
     import keras
 
+    from forecasting.native import install
+
+    install()
     cell = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
             "gru": keras.layers.GRU}[config.cell]
     inputs = keras.Input(shape=(window, 1), name="window")

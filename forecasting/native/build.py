@@ -1,0 +1,74 @@
+"""Compile `lstm.cc` once per machine into a shared library kept with the JAX cache.
+
+The library is built with the machine's C++ compiler (`$CXX`, else `c++`) for its own CPU
+(`-march=native`) against the XLA FFI headers that jaxlib ships, and named by a hash of
+everything that shapes it (source, jaxlib, compiler, CPU), so a changed input builds anew
+and a folder shared by different machines never hands one another's build. Without a
+compiler, `library()` returns None and Keras' own recurrence runs: slower, same results.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("lstm.cc")
+FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
+log = logging.getLogger(__name__)
+
+
+def cache_folder() -> Path:
+    """Where built libraries are kept: beside the JAX compilation cache."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "forecasting" / "native"
+
+
+def _cpu() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor()
+    lines = [line for line in text.splitlines() if line.startswith(("model name", "flags"))]
+    return "\n".join(sorted(set(lines)))
+
+
+@functools.cache
+def library() -> Path | None:
+    """Path of the built library, building it on first use; None where it cannot be built."""
+    import jax
+    import jaxlib
+
+    compiler = shutil.which(os.environ.get("CXX", "c++"))
+    if compiler is None:
+        log.info("No C++ compiler: the LSTM runs on Keras' own (slower) recurrence.")
+        return None
+    try:
+        version = subprocess.run([compiler, "--version"], capture_output=True, text=True,
+                                 timeout=30).stdout
+        key = hashlib.sha256("\0".join([SOURCE.read_text(), jaxlib.__version__, version,
+                                        _cpu(), " ".join(FLAGS)]).encode()).hexdigest()[:16]
+        target = cache_folder() / f"lstm-{key}.so"
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+            built = Path(scratch) / target.name
+            done = subprocess.run([compiler, *FLAGS, f"-I{jax.ffi.include_dir()}", str(SOURCE),
+                                   "-o", str(built)], capture_output=True, text=True,
+                                  timeout=300)
+            if done.returncode:
+                log.warning("Building the fast LSTM failed; Keras' own recurrence runs:\n%s",
+                            done.stderr[-2000:])
+                return None
+            os.replace(built, target)  # atomic: concurrent builders each leave a whole file
+        return target
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("Building the fast LSTM failed (%s); Keras' own recurrence runs.", exc)
+        return None
