@@ -1,8 +1,9 @@
-"""Native kernels that Keras' JAX backend runs in place of its own loops (CPU only).
+"""Native kernels that Keras' JAX backend runs in place of its own LSTM and GRU loops (CPU).
 
 `install()` is called wherever the project builds or loads a network. Models stay plain
-Keras models (saved, loaded and checked as before); only how their LSTM layers compute on
-JAX changes. `FORECASTING_NATIVE=0` turns the kernels off.
+Keras models (saved, loaded and checked as before); only how their LSTM and GRU layers
+compute on JAX changes, to float rounding. `FORECASTING_NATIVE=0` (set before the first
+network is built) keeps Keras' own loops.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 
 
 def install() -> bool:
-    """Route Keras' LSTM layers through the native kernels; True when they are in use."""
+    """Route Keras' LSTM and GRU layers through the native kernels; True when in use."""
     if os.environ.get("FORECASTING_NATIVE", "1") == "0":
         return False
     import keras
@@ -24,11 +25,12 @@ def install() -> bool:
         return False  # on a GPU Keras' cuDNN path is the fast one
     from keras.src import backend
 
-    from forecasting.native import lstm
+    from forecasting.native import rnn
 
-    if getattr(backend, "lstm", None) is lstm.lstm:
+    if backend.lstm is rnn.lstm:
         return True
-    if not lstm.register():
+    if not rnn.register():
         return False
-    backend.lstm = lstm.lstm
+    rnn.KERAS.update(lstm=backend.lstm, gru=backend.gru)
+    backend.lstm, backend.gru = rnn.lstm, rnn.gru
     return True

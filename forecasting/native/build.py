@@ -1,10 +1,10 @@
-"""Compile `lstm.cc` once per machine into a shared library kept with the JAX cache.
+"""Compile `kernels.cc` once per machine into a shared library kept with the JAX cache.
 
 The library is built with the machine's C++ compiler (`$CXX`, else `c++`) for its own CPU
 (`-march=native`) against the XLA FFI headers that jaxlib ships, and named by a hash of
 everything that shapes it (source, jaxlib, compiler, CPU), so a changed input builds anew
 and a folder shared by different machines never hands one another's build. Without a
-compiler, `library()` returns None and Keras' own recurrence runs: slower, same results.
+compiler, `library()` returns None and Keras' own loops run: slower, same results.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-SOURCE = Path(__file__).with_name("lstm.cc")
+SOURCE = Path(__file__).with_name("kernels.cc")
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,14 @@ def library() -> Path | None:
 
     compiler = shutil.which(os.environ.get("CXX", "c++"))
     if compiler is None:
-        log.info("No C++ compiler: the LSTM runs on Keras' own (slower) recurrence.")
+        log.info("No C++ compiler: LSTM and GRU layers run on Keras' own (slower) loops.")
         return None
     try:
         version = subprocess.run([compiler, "--version"], capture_output=True, text=True,
                                  timeout=30).stdout
         key = hashlib.sha256("\0".join([SOURCE.read_text(), jaxlib.__version__, version,
                                         _cpu(), " ".join(FLAGS)]).encode()).hexdigest()[:16]
-        target = cache_folder() / f"lstm-{key}.so"
+        target = cache_folder() / f"kernels-{key}.so"
         if target.exists():
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -64,11 +64,11 @@ def library() -> Path | None:
                                    "-o", str(built)], capture_output=True, text=True,
                                   timeout=300)
             if done.returncode:
-                log.warning("Building the fast LSTM failed; Keras' own recurrence runs:\n%s",
+                log.warning("Building the native RNN kernels failed; Keras' own loops run:\n%s",
                             done.stderr[-2000:])
                 return None
             os.replace(built, target)  # atomic: concurrent builders each leave a whole file
         return target
     except (OSError, subprocess.SubprocessError) as exc:
-        log.warning("Building the fast LSTM failed (%s); Keras' own recurrence runs.", exc)
+        log.warning("Building the native RNN kernels failed (%s); Keras' own loops run.", exc)
         return None

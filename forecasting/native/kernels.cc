@@ -1,13 +1,16 @@
-// LSTM recurrence kernels for XLA on CPU (JAX FFI), built on first use by build.py.
+// LSTM and GRU recurrence kernels for XLA on CPU (JAX FFI), built on first use by build.py.
 //
-// Keras' LSTM on JAX runs its recurrence as an XLA loop whose small per-step kernels
-// (a 32x50 by 50x200 product, then the gates) cost 30 us a step on a CPU; these kernels do a
-// step in a few: the product register-blocked in 16-float vectors, the gates in one pass.
-// Only the sequential part is here: the input projection (x @ W + b) and the weight
-// gradients are large matrix products, left to XLA (see lstm.py).
+// Keras on JAX runs a recurrence as an XLA loop whose small per-step kernels (for the
+// tutorial LSTM a 32x50 by 50x200 product, then the gates) cost about 30 us a step on a CPU;
+// these kernels do a step in a few: the product register-blocked in 16-float vectors, the
+// gates in one vectorized pass, the batch rows split over XLA's CPU threads. Only the
+// sequential part is here: the input projection (x @ W + b) and the weight gradients are
+// large matrix products, left to XLA (see rnn.py).
 //
-// Gate order and formulas are Keras' (i, f, g, o; sigmoid and tanh):
-//   z = zx[t] + h @ U;  c = f * c + i * g;  h = o * tanh(c)
+// Gate order and formulas are Keras' (sigmoid and tanh activations):
+//   LSTM (i, f, g, o):  z = zx[t] + h @ U;  c = f * c + i * g;  h = o * tanh(c)
+//   GRU (z, r, n; reset_after):  a = h @ U + b_rec;  z = sigmoid(zx_z + a_z);
+//     r = sigmoid(zx_r + a_r);  n = tanh(zx_n + r * a_n);  h = z * h + (1 - z) * n
 
 #include <algorithm>
 #include <atomic>
@@ -258,6 +261,124 @@ ffi::Error Backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> dhs,
   return ffi::Error::Success();
 }
 
+// GRU forward: zx[T, B, 3H] (x @ W + b_in), u[H, 3H], b_rec[3H], h0[B, H] -> hs[T, B, H];
+// for training also gates[T, B, 4P]: z, r, n and a_n (the recurrent part of n before r).
+ffi::Error RunGruForward(ffi::ThreadPool& pool, ffi::Buffer<ffi::F32>& zx,
+                         ffi::Buffer<ffi::F32>& u, ffi::Buffer<ffi::F32>& b_rec,
+                         ffi::Buffer<ffi::F32>& h0, float* hs, float* gates) {
+  const auto dims = zx.dimensions();
+  if (dims.size() != 3 || dims[2] % 3) return ffi::Error::InvalidArgument("zx: [T, B, 3H]");
+  const int64_t T = dims[0], B = dims[1], G = dims[2], H = G / 3, P = Padded(H), W = 4 * P;
+  const int64_t Z = Padded(2 * H + P);
+  if (u.element_count() != H * G || b_rec.element_count() != G || h0.element_count() != B * H)
+    return ffi::Error::InvalidArgument("u: [H, 3H], b_rec: [3H], h0: [B, H]");
+  std::vector<float> up(H * Z, 0.0f);  // U with rows padded to Z
+  CopyRows(up.data(), Z, u.typed_data(), G, H, G);
+  ForRowParts(pool, B, [&](int64_t first, int64_t end) {
+    const int64_t R = end - first;
+    std::vector<float> h(R * P, 0.0f), x(R * Z, 0.0f), a(R * Z, 0.0f);
+    CopyRows(h.data(), P, h0.typed_data() + first * H, H, R, H);
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t row = t * B + first;
+      CopyRows(x.data(), Z, zx.typed_data() + row * G, G, R, G);
+      for (int64_t b = 0; b < R; ++b) std::memcpy(&a[b * Z], b_rec.typed_data(), G * sizeof(float));
+      MatMulAdd(a.data(), h.data(), P, up.data(), R, H, Z);
+      for (int64_t b = 0; b < R; ++b) {
+        for (int64_t j = 0; j < P; j += kLanes) {
+          const float* xb = &x[b * Z + j];
+          const float* ab = &a[b * Z + j];
+          const Vec z = Sigmoid(Load(xb) + Load(ab)), r = Sigmoid(Load(xb + H) + Load(ab + H));
+          const Vec an = Load(ab + 2 * H);
+          const Vec n = Tanh(Load(xb + 2 * H) + r * an);
+          const Vec hn = z * Load(&h[b * P + j]) + (1.0f - z) * n;
+          Store(&h[b * P + j], hn);
+          if (gates) {
+            float* gb = gates + (row + b) * W + j;
+            Store(gb, z); Store(gb + P, r); Store(gb + 2 * P, n); Store(gb + 3 * P, an);
+          }
+        }
+      }
+      CopyRows(hs + row * H, H, h.data(), P, R, H);
+    }
+  });
+  return ffi::Error::Success();
+}
+
+ffi::Error GruForward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> zx, ffi::Buffer<ffi::F32> u,
+                      ffi::Buffer<ffi::F32> b_rec, ffi::Buffer<ffi::F32> h0,
+                      ffi::ResultBuffer<ffi::F32> hs) {
+  if (hs->element_count() * 3 != zx.element_count())
+    return ffi::Error::InvalidArgument("hs: [T, B, H]");
+  return RunGruForward(pool, zx, u, b_rec, h0, hs->typed_data(), nullptr);
+}
+
+ffi::Error GruForwardForTraining(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> zx,
+                                 ffi::Buffer<ffi::F32> u, ffi::Buffer<ffi::F32> b_rec,
+                                 ffi::Buffer<ffi::F32> h0, ffi::ResultBuffer<ffi::F32> hs,
+                                 ffi::ResultBuffer<ffi::F32> gates) {
+  const auto dims = zx.dimensions();
+  const int64_t steps_rows = dims.size() == 3 ? dims[0] * dims[1] : 0;
+  const int64_t P = dims.size() == 3 ? Padded(dims[2] / 3) : 0;
+  if (hs->element_count() * 3 != zx.element_count() ||
+      gates->element_count() != steps_rows * 4 * P)
+    return ffi::Error::InvalidArgument("hs: [T, B, H], gates: [T, B, 4P]");
+  return RunGruForward(pool, zx, u, b_rec, h0, hs->typed_data(), gates->typed_data());
+}
+
+// GRU backward: dhs[T, B, H] (gradient of every step's h), u, h0, the forward pass' hs and
+// gates -> dzx[T, B, 3H] (of x @ W + b_in), da[T, B, 3H] (of h @ U + b_rec) and dh0[B, H].
+ffi::Error GruBackward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> dhs, ffi::Buffer<ffi::F32> u,
+                       ffi::Buffer<ffi::F32> h0, ffi::Buffer<ffi::F32> hs,
+                       ffi::Buffer<ffi::F32> gates, ffi::ResultBuffer<ffi::F32> dzx,
+                       ffi::ResultBuffer<ffi::F32> da, ffi::ResultBuffer<ffi::F32> dh0) {
+  const auto dims = dzx->dimensions();
+  if (dims.size() != 3 || dims[2] % 3) return ffi::Error::InvalidArgument("dzx: [T, B, 3H]");
+  const int64_t T = dims[0], B = dims[1], G = dims[2], H = G / 3, P = Padded(H), W = 4 * P;
+  if (u.element_count() != H * G || dhs.element_count() != T * B * H ||
+      hs.element_count() != T * B * H || gates.element_count() != T * B * W ||
+      h0.element_count() != B * H || da->element_count() != T * B * G)
+    return ffi::Error::InvalidArgument("u: [H, 3H], dhs and hs: [T, B, H], gates: [T, B, 4P], "
+                                       "h0: [B, H], da: [T, B, 3H]");
+  std::vector<float> ut(3 * P * P, 0.0f);  // U transposed, gate rows padded: dh = da @ U^T
+  const float* U = u.typed_data();
+  for (int q = 0; q < 3; ++q)
+    for (int64_t j = 0; j < H; ++j)
+      for (int64_t k = 0; k < H; ++k) ut[(q * P + j) * P + k] = U[k * G + q * H + j];
+  ForRowParts(pool, B, [&](int64_t first, int64_t end) {
+    const int64_t R = end - first;
+    std::vector<float> dh_next(R * P, 0.0f), dh(R * P, 0.0f), hp(R * P, 0.0f);
+    std::vector<float> dx(R * 3 * P, 0.0f), dr(R * 3 * P, 0.0f);
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const int64_t row = t * B + first;
+      const float* g_t = gates.typed_data() + row * W;
+      CopyRows(dh.data(), P, dhs.typed_data() + row * H, H, R, H);
+      CopyRows(hp.data(), P, t ? hs.typed_data() + (row - B) * H : h0.typed_data() + first * H,
+               H, R, H);
+      for (int64_t b = 0; b < R; ++b) {
+        for (int64_t j = 0; j < P; j += kLanes) {
+          const float* gb = g_t + b * W + j;
+          const int64_t m = b * P + j, n3 = b * 3 * P + j;
+          const Vec z = Load(gb), r = Load(gb + P), n = Load(gb + 2 * P), an = Load(gb + 3 * P);
+          const Vec d = Load(&dh[m]) + Load(&dh_next[m]);
+          const Vec dn = d * (1.0f - z) * (1.0f - n * n);
+          const Vec dz = d * (Load(&hp[m]) - n) * z * (1.0f - z);
+          const Vec drr = dn * an * r * (1.0f - r);
+          Store(&dx[n3], dz); Store(&dx[n3 + P], drr); Store(&dx[n3 + 2 * P], dn);
+          Store(&dr[n3], dz); Store(&dr[n3 + P], drr); Store(&dr[n3 + 2 * P], dn * r);
+          Store(&dh_next[m], d * z);
+        }
+      }
+      for (int q = 0; q < 3; ++q) {
+        CopyRows(dzx->typed_data() + row * G + q * H, G, &dx[q * P], 3 * P, R, H);
+        CopyRows(da->typed_data() + row * G + q * H, G, &dr[q * P], 3 * P, R, H);
+        MatMulAdd(dh_next.data(), &dr[q * P], 3 * P, &ut[q * P * P], R, H, P);
+      }
+    }
+    CopyRows(dh0->typed_data() + first * H, H, dh_next.data(), P, R, H);
+  });
+  return ffi::Error::Success();
+}
+
 }  // namespace
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(ForecastingLstmForward, Forward,
@@ -285,6 +406,37 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(ForecastingLstmBackward, Backward,
                               ffi::Ffi::Bind()
                                   .Ctx<ffi::ThreadPool>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(ForecastingGruForward, GruForward,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(ForecastingGruForwardForTraining, GruForwardForTraining,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(ForecastingGruBackward, GruBackward,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
