@@ -11,7 +11,9 @@ validation part (see `benchmarks.common.recipe_data`):
   dropout=0.2), 50, 1, dense_units=25)` trained by `forecasting.training.fit_network` (Adam at
   the recipe's learning rate 0.001, no clipping, no early stopping, a cancel callback polled
   as in a job) on the Keras backend the project runs on (`KERAS_BACKEND`, else Keras'
-  default), and again on every other installed backend (TensorFlow, JAX).
+  default), and again on every other installed backend (TensorFlow, JAX). On JAX its LSTM
+  layers run in the native kernels (`forecasting.native`; "+native" in the table) when they
+  can be built; `FORECASTING_NATIVE=0` measures Keras' own loop.
 
 Seconds per epoch are reported as the project's CLI reports them (`History.seconds_per_epoch`
 = fit seconds / epochs, first-epoch compilation included, "mean") and without the first epoch
@@ -90,6 +92,7 @@ def _run_recipe(data, epochs: int, seed: int) -> dict:
 def _run_project(data, epochs: int, seed: int) -> dict:
     from forecasting.config import ModelConfig, TrainConfig
     from forecasting.models import build_model
+    from forecasting.native import install
     from forecasting.training import fit_network, set_seed
 
     polls = []
@@ -109,6 +112,7 @@ def _run_project(data, epochs: int, seed: int) -> dict:
     # like the recipe's.
     return {"epoch_seconds": history.epoch_seconds, "train_seconds": history.train_seconds,
             "loss": history.loss, "val_loss": history.val_loss, "cancel_polls": len(polls),
+            "native_kernels": install(),  # what build_model set up: True when they ran
             "test_mse": float(model.evaluate(data.x_test, data.y_test, verbose=0))}
 
 
@@ -159,6 +163,7 @@ def _summary(runs: list[dict]) -> dict:
         return [min(values), max(values)]
 
     return {"path": runs[0]["path"], "backend": runs[0]["backend"], "runs": len(runs),
+            "native_kernels": all(run.get("native_kernels", False) for run in runs),
             "mean": med("seconds_per_epoch"), "mean_range": spread("seconds_per_epoch"),
             "steady": med("steady_seconds_per_epoch"),
             "steady_range": spread("steady_seconds_per_epoch"),
@@ -210,7 +215,7 @@ def compare(args) -> dict:
 
 
 def table(result: dict) -> str:
-    head = (f"{'path':<8} {'backend':<16} {'s/epoch mean':>13} {'steady':>7} {'1st':>6} "
+    head = (f"{'path':<8} {'backend':<18} {'s/epoch mean':>13} {'steady':>7} {'1st':>6} "
             f"{'loss':>8} {'val_loss':>9} {'x mean':>7} {'x steady':>8}  "
             f"target (>= {RATIO_TARGET:g}x mean, val_loss within "
             f"{VAL_LOSS_TOLERANCE:.0%})")
@@ -218,12 +223,13 @@ def table(result: dict) -> str:
     for i, row in enumerate(result["rows"]):
         low, high = row["mean_range"]
         spread = f" [{low:.2f}-{high:.2f}]" if row["runs"] > 1 else ""
-        backend = row["backend"] + (f" ({row['cache']})" if row["cache"] else "")
+        backend = (row["backend"] + ("+native" if row["native_kernels"] else "")
+                   + (f" ({row['cache']})" if row["cache"] else ""))
         verdict = ("(reference)" if i == 0 else
                    f"{'PASS' if row['pass'] else 'FAIL'} (val_loss {row['val_loss_change']:+.1%})"
                    + (" [project default]" if i == 1 else ""))
         lines.append(
-            f"{row['path']:<8} {backend:<16} {row['mean']:>13.2f} {row['steady']:>7.2f} "
+            f"{row['path']:<8} {backend:<18} {row['mean']:>13.2f} {row['steady']:>7.2f} "
             f"{row['first_epoch']:>6.1f} {row['loss']:>8.5f} {row['val_loss']:>9.5f} "
             f"{row['ratio_mean']:>6.2f}x {row['ratio_steady']:>7.2f}x  {verdict}{spread}")
     lines.append(f"{result['epochs']} epochs, batch 32, {result['windows']} training windows, "
