@@ -15,9 +15,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <thread>
-#include <cstring>
 #include <vector>
 
 #include "xla/ffi/api/ffi.h"
@@ -111,6 +111,16 @@ void CopyRows(float* dst, int64_t dst_stride, const float* src, int64_t src_stri
     std::memcpy(dst + r * dst_stride, src + r * src_stride, n * sizeof(float));
 }
 
+// u[H, gates * H] transposed gate by gate, each gate's rows and the columns padded to P:
+// [gates * P, P], for dh = d @ U^T one gate at a time.
+std::vector<float> TransposedGates(const float* u, int gates, int64_t H, int64_t P) {
+  std::vector<float> ut(gates * P * P, 0.0f);
+  for (int q = 0; q < gates; ++q)
+    for (int64_t j = 0; j < H; ++j)
+      for (int64_t k = 0; k < H; ++k) ut[(q * P + j) * P + k] = u[k * gates * H + q * H + j];
+  return ut;
+}
+
 // Runs body(first_row, end_row) over rows split into parts, on the caller's thread and XLA's
 // CPU thread pool: batch rows are independent in both passes, so each part runs all steps
 // without waiting on the others. Parts are claimed from a counter, so the caller finishes
@@ -201,7 +211,7 @@ ffi::Error ForwardForTraining(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> zx,
 }
 
 // Backward: the gradients dhs[T, B, H] (of every step's h) and dc_last[B, H] (of the last c),
-// with the forward pass' cs and gates -> dz[T, B, 4H] (of the pre-activations; lstm.py gets
+// with the forward pass' cs and gates -> dz[T, B, 4H] (of the pre-activations; rnn.py gets
 // the weight and input gradients from it with large products) and dh0/dc0[B, H].
 ffi::Error Backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> dhs,
                     ffi::Buffer<ffi::F32> dc_last, ffi::Buffer<ffi::F32> u,
@@ -216,11 +226,7 @@ ffi::Error Backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> dhs,
       c0.element_count() != B * H || dc_last.element_count() != B * H)
     return ffi::Error::InvalidArgument("u: [H, 4H], dhs: [T, B, H], cs: [T, B, P], "
                                        "gates: [T, B, 4P], c0 and dc_last: [B, H]");
-  std::vector<float> ut(W * P, 0.0f);  // U transposed, gate rows padded: dh = dz @ U^T
-  const float* U = u.typed_data();
-  for (int q = 0; q < 4; ++q)
-    for (int64_t j = 0; j < H; ++j)
-      for (int64_t k = 0; k < H; ++k) ut[(q * P + j) * P + k] = U[k * G + q * H + j];
+  const std::vector<float> ut = TransposedGates(u.typed_data(), 4, H, P);
   ForRowParts(pool, B, [&](int64_t first, int64_t end) {
     const int64_t R = end - first;
     std::vector<float> dh_next(R * P, 0.0f), dh(R * P, 0.0f), dc(R * P, 0.0f);
@@ -339,11 +345,7 @@ ffi::Error GruBackward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> dhs, ffi::Buf
       h0.element_count() != B * H || da->element_count() != T * B * G)
     return ffi::Error::InvalidArgument("u: [H, 3H], dhs and hs: [T, B, H], gates: [T, B, 4P], "
                                        "h0: [B, H], da: [T, B, 3H]");
-  std::vector<float> ut(3 * P * P, 0.0f);  // U transposed, gate rows padded: dh = da @ U^T
-  const float* U = u.typed_data();
-  for (int q = 0; q < 3; ++q)
-    for (int64_t j = 0; j < H; ++j)
-      for (int64_t k = 0; k < H; ++k) ut[(q * P + j) * P + k] = U[k * G + q * H + j];
+  const std::vector<float> ut = TransposedGates(u.typed_data(), 3, H, P);
   ForRowParts(pool, B, [&](int64_t first, int64_t end) {
     const int64_t R = end - first;
     std::vector<float> dh_next(R * P, 0.0f), dh(R * P, 0.0f), hp(R * P, 0.0f);
