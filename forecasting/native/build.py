@@ -19,15 +19,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from forecasting import cache_folder
+
 SOURCE = Path(__file__).with_name("kernels.cc")
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 log = logging.getLogger(__name__)
-
-
-def cache_folder() -> Path:
-    """Where built libraries are kept: beside the JAX compilation cache."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(base) / "forecasting" / "native"
 
 
 def _cpu() -> str:
@@ -54,7 +50,7 @@ def library() -> Path | None:
                                  timeout=30).stdout
         key = hashlib.sha256("\0".join([SOURCE.read_text(), jaxlib.__version__, version,
                                         _cpu(), " ".join(FLAGS)]).encode()).hexdigest()[:16]
-        target = cache_folder() / f"kernels-{key}.so"
+        target = Path(cache_folder("native")) / f"kernels-{key}.so"
         if target.exists():
             return target
         target.parent.mkdir(parents=True, exist_ok=True)

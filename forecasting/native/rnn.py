@@ -12,6 +12,7 @@ the saved models, are Keras' own.
 from __future__ import annotations
 
 import ctypes
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -31,17 +32,16 @@ TARGETS = {
 KERAS = {}  # Keras' own backend entries, kept by `forecasting.native.install`
 
 
+@functools.cache
 def register() -> bool:
     """Load the kernels into XLA (once); False where they cannot be built."""
     path = library()
     if path is None:
         return False
-    if not getattr(register, "done", False):
-        lib = ctypes.cdll.LoadLibrary(str(path))
-        for target, symbol in TARGETS.items():
-            jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(lib, symbol)),
-                                        platform="cpu")
-        register.done = True
+    lib = ctypes.cdll.LoadLibrary(str(path))
+    for target, symbol in TARGETS.items():
+        jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(lib, symbol)),
+                                    platform="cpu")
     return True
 
 
