@@ -440,7 +440,7 @@ def finished_view(job_id: str, status) -> None:
         help=f"Weights of epoch {metrics['best_epoch']} were kept; stopped by "
         f"{metrics['stopped_by'].replace('_', ' ')}.",
     )
-    c4.metric("Seconds per epoch", f"{metrics['seconds_per_epoch']:.2f}")
+    c4.metric("Seconds per epoch", f"{metrics['seconds_per_epoch']:.3g}")
     st.plotly_chart(final_loss_figure(job_id), key="final_loss")
     links = st.columns(3)
     links[0].page_link(
