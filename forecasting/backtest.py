@@ -16,8 +16,8 @@ import pandas as pd
 from forecasting.config import RunConfig
 from forecasting.errors import ConfigError, SeriesTooShortError, TrainingError
 from forecasting.evaluation import METRICS
-from forecasting.export import format_index
 from forecasting.pipeline import plan_run, train
+from forecasting.records import format_timestamps
 from forecasting.series import TimeSeries
 from forecasting.training import EpochEvent
 
@@ -93,7 +93,7 @@ def backtest(series: TimeSeries, config: RunConfig, folds: int, *,
             raise SeriesTooShortError(f"Fold {k} of {folds} has only {origin} points before "
                                       f"its origin. {exc} Or use fewer folds.") from None
         evaluation = run.evaluation
-        origin_label = format_index(series.index[origin:origin + 1])[0]
+        origin_label = format_timestamps(series.index[origin:origin + 1])[0]
         for method, values in evaluation.metrics.items():
             rows.append({"fold": k, "origin": origin_label, "method": method,
                          **{m: values[m] for m in METRICS}})

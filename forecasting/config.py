@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forecasting.errors import ConfigError
+from forecasting.records import JsonRecord, parse_json_object
 
 CELLS = ("rnn", "lstm", "gru")
 CELL_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
@@ -24,60 +25,8 @@ def _check(condition: bool, name: str, rule: str, value: Any) -> None:
         raise ConfigError(f"`{name}` {rule}. Received: {name}={value!r}")
 
 
-def _json_object(text: str) -> dict:
-    """Parse configuration text that must hold one JSON object."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"The configuration is not valid JSON ({exc.msg} at line "
-                          f"{exc.lineno}). Download it again from the dashboard.") from None
-    if not isinstance(data, dict):
-        raise ConfigError("The configuration must hold a JSON object of settings.")
-    return data
-
-
-class _JsonMixin:
-    """`to_dict` / `from_dict` / `to_json` / `from_json` for (nested) frozen dataclasses."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None):
-        if data is not None and not isinstance(data, dict):
-            raise ConfigError(f"The settings of {cls.__name__} must be an object of settings. "
-                              f"Received: {type(data).__name__} {data!r:.40}")
-        data = dict(data or {})
-        names = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - set(names))
-        if unknown:
-            raise ConfigError(
-                f"Unknown setting(s) {', '.join(unknown)} for {cls.__name__}. "
-                f"Known settings: {', '.join(names)}."
-            )
-        kwargs = {}
-        for name, value in data.items():
-            nested = _NESTED.get((cls.__name__, name))
-            kwargs[name] = nested.from_dict(value) if nested else value
-        try:
-            return cls(**kwargs)
-        except TypeError as exc:  # a value of the wrong type deep inside __post_init__
-            raise ConfigError(f"Invalid settings for {cls.__name__}: {exc}") from None
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str):
-        return cls.from_dict(_json_object(text))
-
-    def replace(self, **changes):
-        """A copy with some settings changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-
 @dataclass(frozen=True)
-class ModelConfig(_JsonMixin):
+class ModelConfig(JsonRecord):
     """The network and how its inputs are prepared.
 
     Attributes:
@@ -126,7 +75,7 @@ class ModelConfig(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class TrainConfig(_JsonMixin):
+class TrainConfig(JsonRecord):
     """How the network is fitted.
 
     Attributes:
@@ -167,7 +116,7 @@ class TrainConfig(_JsonMixin):
 
 
 @dataclass(frozen=True)
-class RunConfig(_JsonMixin):
+class RunConfig(JsonRecord):
     """A whole run: what to forecast, the network and its training.
 
     Attributes:
@@ -217,9 +166,6 @@ class RunConfig(_JsonMixin):
                                    train=self.train.replace(**train), **run)
 
 
-_NESTED = {("RunConfig", "model"): ModelConfig, ("RunConfig", "train"): TrainConfig}
-
-
 def run_file_text(config: RunConfig, data_options: dict | None = None) -> str:
     """The run configuration file a user downloads: the run settings plus, under "data",
     how the data file was read. `forecasting train DATA --config FILE` reproduces the run."""
@@ -235,7 +181,7 @@ def read_run_file(text: str) -> tuple[RunConfig, dict | None]:
     Raises:
         ConfigError: Not JSON, not an object, or an unknown or invalid setting.
     """
-    data = _json_object(text)
+    data = parse_json_object(text)
     data_options = data.pop("data", None)
     if data_options is not None and not isinstance(data_options, dict):
         raise ConfigError("The \"data\" part of the configuration file must be an object.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from forecasting.records import format_timestamps
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -14,19 +16,11 @@ def safe_cell(value):
     return value
 
 
-def format_index(index: pd.Index) -> list:
-    """Dates as ISO text (date only when every time is midnight), integer steps as ints."""
-    if isinstance(index, pd.DatetimeIndex):
-        fmt = "%Y-%m-%d" if (index == index.normalize()).all() else "%Y-%m-%dT%H:%M:%S"
-        return list(index.strftime(fmt))
-    return [int(v) for v in index]
-
-
 def forecast_csv(frame: pd.DataFrame) -> str:
     """CSV text of a frame whose first column holds dates or steps."""
     out = frame.copy()
     first = out.columns[0]
-    out[first] = format_index(pd.Index(out[first]))
+    out[first] = format_timestamps(pd.Index(out[first]))
     for column in out.columns:
         if out[column].dtype == object:
             out[column] = out[column].map(safe_cell)

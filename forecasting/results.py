@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.export import format_index
 from forecasting.pipeline import TrainedRun
+from forecasting.records import format_timestamps
 from forecasting.series import TimeSeries
 
 HISTORY_POINTS = 600
@@ -15,7 +15,7 @@ HISTORY_POINTS = 600
 def frame_to_dict(frame: pd.DataFrame) -> dict[str, list]:
     """Columns as lists; the first (dates or steps) as ISO text or ints."""
     data = {column: [float(v) for v in frame[column]] for column in frame.columns[1:]}
-    return {frame.columns[0]: format_index(pd.Index(frame[frame.columns[0]])), **data}
+    return {frame.columns[0]: format_timestamps(pd.Index(frame[frame.columns[0]])), **data}
 
 
 def frame_from_dict(data: dict[str, list]) -> pd.DataFrame:
@@ -53,7 +53,7 @@ def run_result(run: TrainedRun, data_options: dict | None = None, label: str = "
         "forecast": frame_to_dict(run.forecast),
         "one_step": frame_to_dict(run.one_step),
         "test_forecast": frame_to_dict(run.test_forecast),
-        "test_start": format_index(series.index[first:first + 1])[0],
+        "test_start": format_timestamps(series.index[first:first + 1])[0],
         "baselines_test": baselines_first,
         "by_lead": {name: evaluation.by_lead(name) for name in evaluation.forecasts
                     if np.all(np.isfinite(evaluation.forecasts[name]))},
