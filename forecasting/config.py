@@ -1,4 +1,9 @@
-"""Every setting of a run, as frozen dataclasses that round-trip through JSON."""
+"""Every setting of a run, as frozen dataclasses that round-trip through JSON.
+
+Each setting is declared once, on its field: its range or choices, its help, its CLI summary
+and its widget on the Train page (`forecasting.settings.setting`). Validation, the CLI's
+flags and the dashboard's widgets are derived from these declarations.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forecasting.errors import ConfigError
-from forecasting.records import JsonRecord, parse_json_object
+from forecasting.records import parse_json_object
+from forecasting.settings import AUTO, Auto, Settings, Widget, setting, setting_fields
 
 CELLS = ("rnn", "lstm", "gru")
 CELL_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
@@ -17,7 +23,8 @@ SCALINGS = ("auto", "window", "standard", "minmax")
 # What "auto" compares on the validation part (pipeline.train keeps the better one).
 AUTO_SCALINGS = ("window", "standard")
 LOSSES = ("mse", "mae", "huber")
-AUTO = 0  # window / horizon value meaning "derive from the seasonal period"
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)  # the dashboard's choices
+BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512)  # the dashboard's choices
 
 
 def _check(condition: bool, name: str, rule: str, value: Any) -> None:
@@ -26,120 +33,168 @@ def _check(condition: bool, name: str, rule: str, value: Any) -> None:
 
 
 @dataclass(frozen=True)
-class ModelConfig(JsonRecord):
-    """The network and how its inputs are prepared.
+class ModelConfig(Settings):
+    """The network and how its inputs are prepared (each field's `setting` says what it does)."""
 
-    Attributes:
-        cell: "rnn" (SimpleRNN), "lstm" or "gru".
-        window: Input length in steps; 0 derives it from the season (two cycles).
-        units: Units of each recurrent layer.
-        layers: Number of stacked recurrent layers.
-        dropout: Dropout after each recurrent layer (0 disables it).
-        strategy: "direct" (one output per lead time) or "recursive" (one step fed back).
-        scaling: "window" scales each input window as differences from its own last value
-            (so the network learns changes, not levels: good with trends); "standard" and
-            "minmax" fit one global scaler on the training part (the tutorial way: good for
-            series that swing around a stable level); "auto" trains with "window" and with
-            "standard" and keeps the one with the lower error on the validation part.
-        deseasonalize: Remove a seasonal pattern (fit on the training part) when one is found.
-        log: Model the logarithm of positive series; forecasts are transformed back.
-        ensemble: Number of networks trained with different seeds; forecasts take their median.
-    """
-
-    cell: str = "gru"
-    window: int = AUTO
-    units: int = 32
-    layers: int = 1
-    dropout: float = 0.0
-    strategy: str = "direct"
-    scaling: str = "auto"
-    deseasonalize: bool = True
-    log: bool = False
-    ensemble: int = 5
-
-    def __post_init__(self) -> None:
-        _check(self.cell in CELLS, "cell", f"must be one of {', '.join(CELLS)}", self.cell)
-        _check(isinstance(self.window, int) and (self.window == AUTO or self.window >= 2),
-               "window", "must be at least 2 (or 0 for automatic)", self.window)
-        _check(isinstance(self.units, int) and 1 <= self.units <= 1024, "units",
-               "must be between 1 and 1024", self.units)
-        _check(isinstance(self.layers, int) and 1 <= self.layers <= 8, "layers",
-               "must be between 1 and 8", self.layers)
-        _check(0.0 <= self.dropout < 1.0, "dropout", "must be in [0, 1)", self.dropout)
-        _check(self.strategy in STRATEGIES, "strategy",
-               f"must be one of {', '.join(STRATEGIES)}", self.strategy)
-        _check(self.scaling in SCALINGS, "scaling", f"must be one of {', '.join(SCALINGS)}",
-               self.scaling)
-        _check(isinstance(self.ensemble, int) and 1 <= self.ensemble <= 10, "ensemble",
-               "must be between 1 and 10", self.ensemble)
-
-
-@dataclass(frozen=True)
-class TrainConfig(JsonRecord):
-    """How the network is fitted.
-
-    Attributes:
-        epochs: Maximum passes over the training windows.
-        batch_size: Windows per gradient step.
-        learning_rate: Adam step size.
-        patience: Epochs without validation improvement before stopping (0 disables it).
-        seed: Seed of weights, shuffling and dropout; the same seed repeats a run.
-        clipnorm: Gradient norm clipping (0 disables it).
-        validation_fraction: Tail of the training part used to stop early and calibrate.
-        loss: "mse", "mae" (robust to spikes) or "huber" (in between).
-    """
-
-    epochs: int = 100
-    batch_size: int = 32
-    learning_rate: float = 0.003
-    patience: int = 10
-    seed: int = 42
-    clipnorm: float = 1.0
-    validation_fraction: float = 0.15
-    loss: str = "mse"
-
-    def __post_init__(self) -> None:
-        _check(isinstance(self.epochs, int) and 1 <= self.epochs <= 10_000, "epochs",
-               "must be between 1 and 10000", self.epochs)
-        _check(isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65_536,
-               "batch_size", "must be between 1 and 65536", self.batch_size)
-        _check(0 < self.learning_rate <= 1, "learning_rate", "must be in (0, 1]",
-               self.learning_rate)
-        _check(isinstance(self.patience, int) and self.patience >= 0, "patience",
-               "must be 0 or more", self.patience)
-        _check(isinstance(self.seed, int) and 0 <= self.seed < 2**31, "seed",
-               "must be between 0 and 2**31 - 1", self.seed)
-        _check(self.clipnorm >= 0, "clipnorm", "must be 0 or more", self.clipnorm)
-        _check(0 < self.validation_fraction < 0.5, "validation_fraction",
-               "must be in (0, 0.5)", self.validation_fraction)
-        _check(self.loss in LOSSES, "loss", f"must be one of {', '.join(LOSSES)}", self.loss)
+    cell: str = field(default="gru", metadata=setting(
+        choices=CELLS, section="network", label="Cell",
+        widget=Widget("radio", labels=CELL_NAMES, horizontal=True),
+        summary="rnn (SimpleRNN), lstm or gru",
+        help="The recurrent layer. SimpleRNN is the classic cell and forgets quickly; LSTM and "
+        "GRU have gates that keep information over longer spans (GRU is lighter)."))
+    window: int = field(default=AUTO, metadata=setting(
+        range=(2, None), section="network", label="Window length (steps)",
+        widget=Widget("slider", range=(2, 256)),
+        auto=Auto("Automatic window", "Let the studio choose the window from the seasonal "
+                  "period (two cycles).", shown=24),
+        summary="input length (default: 2 seasons)",
+        help="How many past steps the network sees to make one forecast (the 'look back' of "
+        "the tutorials). Longer windows see more seasonality but leave fewer training "
+        "examples."))
+    units: int = field(default=32, metadata=setting(
+        range=(1, 1024), section="network", label="Units per layer",
+        widget=Widget("slider", range=(1, 256)),
+        summary="units per recurrent layer",
+        help="Size of each recurrent layer. More units can learn more but overfit sooner and "
+        "train slower."))
+    layers: int = field(default=1, metadata=setting(
+        range=(1, 8), section="network", label="Layers", widget=Widget("slider", range=(1, 4)),
+        summary="stacked recurrent layers",
+        help="Recurrent layers stacked on each other. One is usually enough for a single "
+        "series."))
+    dropout: float = field(default=0.0, metadata=setting(
+        range=(0, 1), bounds="[)", section="network", label="Dropout",
+        widget=Widget("slider", range=(0.0, 0.5), step=0.05),
+        summary="dropout after each layer, in [0, 1)",
+        help="Fraction of the layer's outputs dropped at random during training, to reduce "
+        "overfitting. 0 disables it."))
+    strategy: str = field(default="direct", metadata=setting(
+        choices=STRATEGIES, section="network", label="Multi-step strategy",
+        widget=Widget("radio", labels={"direct": "Direct (all steps at once)",
+                                       "recursive": "Recursive (one step, fed back)"}),
+        summary="multi-step strategy",
+        help="Direct: the network outputs every step of the horizon at once. Recursive: it "
+        "predicts one step and feeds it back, step after step."))
+    scaling: str = field(default="auto", metadata=setting(
+        choices=SCALINGS, section="advanced", label="Scaling",
+        widget=Widget("select", labels={"auto": "Automatic (the better on validation)",
+                                        "window": "Per window (last value)",
+                                        "standard": "Standardize (z-score)",
+                                        "minmax": "Min-max to [-1, 1]"}),
+        summary="input scaling (default auto: the better on validation)",
+        help="'Per window' feeds each input window as changes from its own last value "
+        "(good with trends); 'standardize' and 'min-max' (to [-1, 1]) fit one scaler on the "
+        "training part, as in the classic tutorials (good for series that swing around a "
+        "stable level). 'Automatic' trains one network each way (per window and "
+        "standardize) and keeps the one with the lower error on the validation part."))
+    deseasonalize: bool = field(default=True, metadata=setting(
+        section="advanced", label="Remove the seasonal pattern first",
+        widget=Widget("checkbox"),
+        summary="keep the seasonal pattern (default: removed when one is found)",
+        help="Remove a seasonal pattern (learned on the training part) before training, and "
+        "add it back to the forecasts."))
+    log: bool = field(default=False, metadata=setting(
+        section="advanced", label="Model the logarithm", widget=Widget("checkbox"),
+        summary="model the logarithm (positive series); forecasts transformed back",
+        help="Model the logarithm of a positive series: useful when the swings grow with the "
+        "level."))
+    ensemble: int = field(default=5, metadata=setting(
+        range=(1, 10), section="advanced", label="Networks in the ensemble",
+        widget=Widget("slider", range=(1, 5)),
+        summary="networks to train (median)",
+        help="Train several networks with different seeds and take the median forecast: "
+        "steadier, but slower."))
 
 
 @dataclass(frozen=True)
-class RunConfig(JsonRecord):
-    """A whole run: what to forecast, the network and its training.
+class TrainConfig(Settings):
+    """How the network is fitted (each field's `setting` says what it does)."""
 
-    Attributes:
-        horizon: Steps to forecast; 0 derives it from the season (one cycle).
-        test_size: Fraction of the series held out at the end for testing (at least the
-            horizon).
-        level: Coverage of the prediction interval in forecast files (0.95 -> 95%); the
-            dashboard also shows 80% and 95% bands.
-        model: The network settings.
-        train: The training settings.
+    epochs: int = field(default=100, metadata=setting(
+        range=(1, 10_000), section="training", label="Epochs (at most)",
+        widget=Widget("slider", range=(1, 500)),
+        summary="most training epochs",
+        help="Most passes over the training windows. Early stopping usually ends the "
+        "training sooner."))
+    batch_size: int = field(default=32, metadata=setting(
+        range=(1, 65_536), section="training", label="Batch size",
+        widget=Widget("select_slider", options=BATCH_SIZES),
+        summary="windows per step",
+        help="Windows per gradient step. Smaller batches give noisier but more frequent "
+        "updates."))
+    learning_rate: float = field(default=0.003, metadata=setting(
+        range=(0, 1), bounds="(]", section="training", label="Learning rate",
+        widget=Widget("select_slider", options=LEARNING_RATES,
+                      labels={rate: f"{rate:g}" for rate in LEARNING_RATES}),
+        summary="Adam learning rate",
+        help="Step size of the Adam optimiser. Lower it if the loss jumps around or becomes "
+        "NaN."))
+    patience: int = field(default=10, metadata=setting(
+        range=(0, None), section="training", label="Early-stopping patience (epochs)",
+        widget=Widget("slider", range=(0, 50)),
+        summary="early-stopping patience",
+        help="Stop when the validation loss has not improved for this many epochs; the best "
+        "weights are kept. 0 disables early stopping."))
+    seed: int = field(default=42, metadata=setting(
+        range=(0, 2**31 - 1), rule="must be between 0 and 2**31 - 1", section="training",
+        label="Seed", widget=Widget("number"),
+        summary="random seed (repeatable runs)",
+        help="Seed of the weights, shuffling and dropout. The same seed repeats a run."))
+    clipnorm: float = field(default=1.0, metadata=setting(
+        range=(0, None), section="advanced", label="Gradient clipping (norm)",
+        widget=Widget("slider", range=(0.0, 5.0), step=0.5),
+        summary="gradient norm clipping (0 disables it)",
+        help="Largest norm of a gradient: larger gradients are scaled down to it, which keeps "
+        "one unusual batch from throwing the weights off. 0 disables clipping."))
+    validation_fraction: float = field(default=0.15, metadata=setting(
+        range=(0, 0.5), bounds="()", section="advanced", label="Validation fraction",
+        widget=Widget("slider", range=(0.05, 0.45), step=0.05),
+        summary="training tail kept to stop early and calibrate",
+        help="Share of the training part, at its end, kept aside to stop early, choose the "
+        "scaling and calibrate the prediction bands."))
+    loss: str = field(default="mse", metadata=setting(
+        choices=LOSSES, section="advanced", label="Loss",
+        widget=Widget("select", labels={"mse": "Mean squared error",
+                                        "mae": "Mean absolute error (robust to spikes)",
+                                        "huber": "Huber (in between)"}),
+        summary="training loss (mae: robust to spikes)",
+        help="What the training minimises: the mean squared error, the mean absolute error "
+        "(robust to spikes) or Huber's loss (in between)."))
+
+
+@dataclass(frozen=True)
+class RunConfig(Settings):
+    """A whole run: what to forecast, the network (`model`) and its training (`train`).
+
+    Each setting field's `setting` says what it does; `setting_fields(RunConfig)` lists them
+    all, nested ones included.
     """
 
-    horizon: int = AUTO
-    test_size: float = 0.2
-    level: float = 0.95
+    horizon: int = field(default=AUTO, metadata=setting(
+        range=(1, 1000), section="forecast", label="Horizon (steps ahead)",
+        widget=Widget("slider", range=(1, 180)),
+        auto=Auto("Automatic horizon", "Forecast one seasonal cycle ahead (12 months, 7 days, "
+                  "24 hours, ...).", shown=12),
+        summary="steps to forecast (default: one seasonal cycle)",
+        help="How many steps ahead to forecast."))
+    test_size: float = field(default=0.2, metadata=setting(
+        range=(0, 0.9), bounds="()", section="forecast", label="Test fraction",
+        widget=Widget("slider", range=(0.05, 0.5), step=0.05),
+        summary="fraction held out for testing",
+        help="Share of the series, at its end, held out to test the network and the "
+        "baselines (at least the horizon). It is never used for training."))
+    level: float = field(default=0.95, metadata=setting(
+        range=(0.5, 1), bounds="[)", section="forecast", label="Prediction band level",
+        widget=Widget("slider", range=(0.5, 0.99), step=0.01, format="%.2f"),
+        summary="prediction interval coverage, e.g. 0.9",
+        help="Nominal coverage of the prediction band: 0.9 means 90% of future values should "
+        "fall inside it. Forecast files use this level; the charts also show 80% and 95% "
+        "bands."))
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        _check(isinstance(self.horizon, int) and 0 <= self.horizon <= 1000, "horizon",
-               "must be between 1 and 1000 (or 0 for automatic)", self.horizon)
-        _check(0 < self.test_size < 0.9, "test_size", "must be in (0, 0.9)", self.test_size)
-        _check(0.5 <= self.level < 1, "level", "must be in [0.5, 1)", self.level)
+        super().__post_init__()
         _check(isinstance(self.model, ModelConfig), "model", "must be a ModelConfig",
                self.model)
         _check(isinstance(self.train, TrainConfig), "train", "must be a TrainConfig",
@@ -148,22 +203,17 @@ class RunConfig(JsonRecord):
     def with_settings(self, **settings) -> RunConfig:
         """A copy with flat settings routed to the right part: `cell=` to model, `epochs=` to
         train, `horizon=` to the run. `None` values are ignored (unset CLI options)."""
-        model_names = {f.name for f in dataclasses.fields(ModelConfig)}
-        train_names = {f.name for f in dataclasses.fields(TrainConfig)}
-        run, model, train = {}, {}, {}
+        parts: dict[type, dict[str, Any]] = {RunConfig: {}, ModelConfig: {}, TrainConfig: {}}
+        owners = {item.name: item.owner for item in setting_fields(RunConfig)}
         for name, value in settings.items():
             if value is None:
                 continue
-            if name in model_names:
-                model[name] = value
-            elif name in train_names:
-                train[name] = value
-            elif name in {"horizon", "test_size", "level"}:
-                run[name] = value
-            else:
+            if name not in owners:
                 raise ConfigError(f"Unknown setting `{name}`.")
-        return dataclasses.replace(self, model=self.model.replace(**model),
-                                   train=self.train.replace(**train), **run)
+            parts[owners[name]][name] = value
+        return dataclasses.replace(self, model=self.model.replace(**parts[ModelConfig]),
+                                   train=self.train.replace(**parts[TrainConfig]),
+                                   **parts[RunConfig])
 
 
 def run_file_text(config: RunConfig, data_options: dict | None = None) -> str:

@@ -1,9 +1,15 @@
 """Help texts of the dashboard's controls, in one place so they read alike.
 
-Plain strings only (no Streamlit import); the pages pass them as `help=`.
+Plain strings only (no Streamlit import); the pages pass them as `help=`. The run settings'
+help texts are declared with the settings themselves (`forecasting.config`).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from forecasting.results import RunResult
 
 HELP = {
     # Data
@@ -25,45 +31,7 @@ HELP = {
     "resample_how": "How the values inside each new period are combined.",
     "dayfirst": "Dates such as 03/04/2020 can be read either way; your answer is used for the "
     "whole column.",
-    # Train
-    "cell": "The recurrent layer. SimpleRNN is the classic cell and forgets quickly; LSTM and "
-    "GRU have gates that keep information over longer spans (GRU is lighter).",
-    "auto_window": "Let the studio choose the window from the seasonal period (two cycles).",
-    "window": "How many past steps the network sees to make one forecast (the 'look back' of "
-    "the tutorials). Longer windows see more seasonality but leave fewer training "
-    "examples.",
-    "units": "Size of each recurrent layer. More units can learn more but overfit sooner and "
-    "train slower.",
-    "layers": "Recurrent layers stacked on each other. One is usually enough for a single series.",
-    "dropout": "Fraction of the layer's outputs dropped at random during training, to reduce "
-    "overfitting. 0 disables it.",
-    "strategy": "Direct: the network outputs every step of the horizon at once. Recursive: it "
-    "predicts one step and feeds it back, step after step.",
-    "epochs": "Most passes over the training windows. Early stopping usually ends the "
-    "training sooner.",
-    "batch_size": "Windows per gradient step. Smaller batches give noisier but more frequent "
-    "updates.",
-    "learning_rate": "Step size of the Adam optimiser. Lower it if the loss jumps around or "
-    "becomes NaN.",
-    "patience": "Stop when the validation loss has not improved for this many epochs; the best "
-    "weights are kept. 0 disables early stopping.",
-    "seed": "Seed of the weights, shuffling and dropout. The same seed repeats a run.",
-    "auto_horizon": "Forecast one seasonal cycle ahead (12 months, 7 days, 24 hours, ...).",
-    "horizon": "How many steps ahead to forecast.",
-    "test_size": "Share of the series, at its end, held out to test the network and the "
-    "baselines. It is never used for training.",
-    "level": "Nominal coverage of the prediction band: 0.9 means 90% of future values should "
-    "fall inside it.",
-    "scaling": "'Per window' feeds each input window as changes from its own last value "
-    "(good with trends); 'standardize' and 'min-max' fit one scaler on the training part, "
-    "as in the classic tutorials (good for series that swing around a stable level). "
-    "'Automatic' trains one network each way and keeps the one with the lower error on the "
-    "validation part.",
-    "deseasonalize": "Remove a seasonal pattern (learned on the training part) before "
-    "training, and add it back to the forecasts.",
-    "log": "Model the logarithm of a positive series: useful when the swings grow with the level.",
-    "ensemble": "Train several networks with different seeds and take the median forecast: "
-    "steadier, but slower.",
+    # Train (each setting's help is declared on its field in forecasting/config.py)
     "train": "Start the training in the background. You can change settings, switch pages or "
     "reload: the training goes on.",
     "cancel": "Stop after the current batch. The best weights so far are kept and evaluated.",
@@ -81,7 +49,7 @@ HELP = {
 }
 
 
-def skill_sentence(result: dict) -> tuple[str, bool]:
+def skill_sentence(result: RunResult) -> tuple[str, bool]:
     """Whether the network beats seasonal naive on the test part, in one plain sentence.
 
     Args:
@@ -93,12 +61,10 @@ def skill_sentence(result: dict) -> tuple[str, bool]:
     """
     from forecasting.config import CELL_NAMES
 
-    cell = CELL_NAMES.get(result["config"]["model"]["cell"], "network")
-    metrics = result["metrics"]
-    test = metrics.get("test", {})
-    model = test.get("model", {}).get("mase")
-    naive = test.get("seasonal_naive", {}).get("mase")
-    skill = metrics.get("skill_vs_seasonal_naive")
+    cell = CELL_NAMES.get(result.config.model.cell, "network")
+    metrics = result.metrics
+    model, naive = metrics.model.mase, metrics.baseline("seasonal_naive").mase
+    skill = metrics.skill_vs_seasonal_naive
     if model is None or naive is None or skill is None:
         return (
             f"The {cell}'s MASE cannot be compared with seasonal naive on this series "
