@@ -89,7 +89,7 @@ def shared_cases(origins: int = 1) -> list[Case]:
     data after the held-out cycle is dropped): one origin per series is a noisy measure."""
     if not SHARED.exists():
         return []
-    from forecasting.data import LoadOptions, load_series
+    from forecasting.loading import LoadOptions, load_series
 
     specs = [("a10.csv", None, None, 12), ("AirPassengers.csv", None, None, 12),
              ("monthly-sunspots.csv", None, None, 12), ("shampoo.csv", None, None, 12),

@@ -13,7 +13,7 @@ Figures (each printed beside its target with PASS/FAIL):
    server-side rerun time in AppTest are printed beside it.
 3. 100,000-row CSV: an hourly CSV is uploaded through the Data page's file uploader; time
    from handing the file to the uploader until the summary shows 100,000 points and the app is
-   idle. `forecasting.data.load_series` on the same file is timed directly.
+   idle. `forecasting.loading.load_series` on the same file is timed directly.
 4. memory: N trainings (2 epochs, 4 units, the monthly sample) started one after another by
    clicking Train in the browser, each awaited; the server's own VmRSS before the first and
    after the last (workers are separate processes and are not counted).
@@ -587,7 +587,7 @@ def write_csv(path: Path, rows: int, seed: int, column: str = "load") -> None:
 
 def measure_csv(page, server: Server, workdir: Path, uploads: int, report: Report) -> None:
     """Figure 3: 100,000-row hourly CSV through the uploader, and load_series directly."""
-    from forecasting.data import load_series
+    from forecasting.loading import load_series
 
     files = []
     for i in range(uploads):  # different bytes each time: no cache hit on the content digest

@@ -1,54 +1,43 @@
-"""The validated time series that every other module works on, and frequency helpers."""
+"""The validated time series that every other module works on, and the repairs it carries."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import DataError
-
-# Seasonal period per pandas frequency family (the part of the alias before any "-").
-_SEASON_BY_FREQ = {
-    "MS": 12, "ME": 12, "M": 12, "BMS": 12, "BME": 12, "SMS": 24, "SME": 24,
-    "QS": 4, "QE": 4, "Q": 4, "BQS": 4, "BQE": 4,
-    "W": 52,
-    "D": 7, "B": 5, "C": 5,
-    "h": 24, "H": 24, "bh": 8,
-    "min": 60, "T": 60, "s": 60, "S": 60,
-}
-_SEASON_NAMES = {12: "year of months", 4: "year of quarters", 52: "year of weeks",
-                 7: "week of days", 5: "week of working days", 24: "day of hours",
-                 60: "hour of minutes"}
-# Default forecast horizon per seasonal period (one cycle, as in the M4 competition).
-_HORIZON_BY_SEASON = {12: 12, 4: 8, 52: 13, 7: 14, 5: 10, 24: 24, 60: 60, 1: 10}
+from forecasting.errors import ConfigError, DataError
+from forecasting.frequency import season_length
+from forecasting.records import JsonRecord, format_timestamps, parse_timestamps
 
 
-def freq_family(freq: str | None) -> str | None:
-    """Return the family of a pandas frequency alias: "MS", "W-SUN" -> "W", "2h" -> "h"."""
-    if not freq:
-        return None
-    base = freq.split("-")[0].lstrip("0123456789")
-    return base or None
+@dataclass(frozen=True)
+class Repair(JsonRecord):
+    """One change the loader made to the data, as data and as the sentence users read.
 
+    Attributes:
+        kind: Short machine name: preamble_skipped, footer_skipped, malformed_skipped,
+            dates_read, dates_aligned, bad_cells, undated_dropped, footer_dropped,
+            sorted, duplicates_merged, resampled, trimmed, timestamps_filled, values_filled
+            or cells_filled.
+        count: How many rows, cells or timestamps it touched.
+        stamps: A bounded sample of the affected timestamps (ISO text) or integer steps, as
+            `records.format_timestamps` writes them; empty when it concerns file lines.
+        sentence: The plain sentence shown to users.
+    """
 
-def season_length(freq: str | None) -> int:
-    """Seasonal period implied by a frequency (12 for monthly), or 1 when it says nothing."""
-    family = freq_family(freq)
-    if family is None or any(ch.isdigit() for ch in freq.split("-")[0]):
-        return 1
-    return _SEASON_BY_FREQ.get(family, 1)
+    kind: str
+    count: int
+    stamps: tuple[str | int, ...] = ()
+    sentence: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stamps", tuple(self.stamps))
 
-def describe_season(period: int) -> str:
-    """Plain words for a seasonal period: 12 -> "year of months"."""
-    return _SEASON_NAMES.get(period, f"cycle of {period} steps") if period > 1 else "no season"
-
-
-def default_horizon(period: int) -> int:
-    """One seasonal cycle ahead, or 10 steps for series without a season."""
-    return _HORIZON_BY_SEASON.get(period, max(period, 10))
+    def __str__(self) -> str:
+        return self.sentence
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,7 +54,7 @@ class TimeSeries:
         index: Their timestamps, or integer steps.
         freq: Pandas offset alias ("MS", "D", "h", ...), None for integer steps.
         name: Name of the value column.
-        repairs: One plain sentence per repair made while loading (sorted, filled, ...).
+        repairs: One `Repair` per change made while loading (sorted, filled, ...).
         extra: Other numeric columns of the file aligned to `index`, kept for later use.
     """
 
@@ -73,7 +62,7 @@ class TimeSeries:
     index: pd.Index
     freq: str | None = None
     name: str = "value"
-    repairs: tuple[str, ...] = ()
+    repairs: tuple[Repair, ...] = ()
     extra: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +84,7 @@ class TimeSeries:
         values.setflags(write=False)
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "index", index)
+        object.__setattr__(self, "repairs", tuple(self.repairs))
 
     @classmethod
     def from_values(cls, values, freq: str | None = None, start="2000-01-01",
@@ -132,15 +122,49 @@ class TimeSeries:
         return pd.DataFrame({self.index.name or ("date" if self.has_dates else "step"): self.index,
                              self.name: self.values})
 
-    def replace_values(self, values) -> TimeSeries:
-        """A copy with other values on the same index."""
-        return TimeSeries(values, self.index, self.freq, self.name, self.repairs, self.extra)
-
     def head(self, n: int) -> TimeSeries:
         """The first `n` points."""
         extra = None if self.extra is None else self.extra.iloc[:n]
         return TimeSeries(self.values[:n], self.index[:n], self.freq, self.name,
                           self.repairs, extra)
+
+    def to_dict(self) -> dict:
+        """The series as plain JSON: what crosses the process boundary (no pickle).
+
+        Returns:
+            Keys values, index (`format_timestamps` text, or integer steps), freq, name,
+            repairs (dicts of `Repair`) and extra ({column: values, None where missing}, or
+            None when there are no other columns).
+        """
+        extra = None if self.extra is None else {
+            str(name): [None if math.isnan(v) else v for v in column.astype("float64").tolist()]
+            for name, column in self.extra.items()}
+        return {"values": self.values.tolist(), "index": format_timestamps(self.index),
+                "freq": self.freq, "name": self.name,
+                "repairs": [repair.to_dict() for repair in self.repairs], "extra": extra}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TimeSeries:
+        """The series back from `to_dict()` output.
+
+        Raises:
+            ConfigError: Unknown keys, or a repair that is not a valid `Repair`.
+            DataError: The values and index do not make a valid series.
+        """
+        known = ("values", "index", "freq", "name", "repairs", "extra")
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"Unknown series field(s) {', '.join(unknown)}. "
+                              f"Known fields: {', '.join(known)}.")
+        index = parse_timestamps(data["index"], name="date")
+        if not isinstance(index, pd.DatetimeIndex):
+            index = index.rename("step")
+        extra = data.get("extra")
+        frame = None if extra is None else pd.DataFrame(
+            {name: np.array(values, dtype="float64") for name, values in extra.items()},
+            index=index)
+        return cls(data["values"], index, data.get("freq"), data.get("name", "value"),
+                   tuple(Repair.from_dict(repair) for repair in data.get("repairs", ())), frame)
 
 
 def future_index(last, horizon: int, freq: str | None) -> pd.Index:

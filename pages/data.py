@@ -6,7 +6,7 @@ import dataclasses
 
 import streamlit as st
 
-from forecasting.data import AGGREGATES, FILLS, RESAMPLE_HOWS, LoadOptions, summarize
+from forecasting.loading import AGGREGATES, FILLS, RESAMPLE_HOWS, LoadOptions, summarize
 from forecasting.plots import series_figure
 from forecasting.samples import get_sample, list_samples
 from forecasting.ui_text import HELP

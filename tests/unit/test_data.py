@@ -10,19 +10,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import data
-from forecasting.data import (
+from forecasting.errors import ConfigError, DataError
+from forecasting.loading import (
     AmbiguousDatesError,
     LoadOptions,
     Table,
-    describe_frequency,
-    infer_frequency,
+    limits,
     load_series,
     read_table,
     series_from_table,
     summarize,
 )
-from forecasting.errors import ConfigError, DataError
+from forecasting.series import Repair, TimeSeries
 
 
 def csv(*lines: str) -> bytes:
@@ -140,7 +139,9 @@ def test_file_without_dates_uses_integer_steps() -> None:
     series = load_series(csv("value", "3", "NA", "5", "6"))
     assert isinstance(series.index, pd.RangeIndex) and series.freq is None
     np.testing.assert_allclose(series.values, [3, 4, 5, 6])
-    assert "Filled 1 missing value in 'value' (steps 1) by linear interpolation." in series.repairs
+    (repair,) = series.repairs
+    assert str(repair) == "Filled 1 missing value in 'value' (steps 1) by linear interpolation."
+    assert (repair.kind, repair.count, repair.stamps) == ("values_filled", 1, (1,))
 
 
 def test_path_and_str_sources(tmp_path) -> None:
@@ -183,7 +184,7 @@ def test_extra_columns_are_aligned_and_filled() -> None:
     series = load_series(raw)
     assert series.extra.index.equals(series.index)
     np.testing.assert_allclose(series.extra["temp"], [10, 11, 12, 13])
-    assert any("other columns ('temp')" in r for r in series.repairs)
+    assert any("other columns ('temp')" in r.sentence for r in series.repairs)
 
 
 def test_series_from_table_switches_columns_without_rereading() -> None:
@@ -200,13 +201,16 @@ def test_gap_repair_lists_the_dates() -> None:
     dates = pd.date_range("1984-12-29", "1985-01-02", freq="D").delete(2)
     raw = csv("date,temp", *[f"{d:%Y-%m-%d},{i}" for i, d in enumerate(dates)])
     series = load_series(raw)
-    assert series.repairs == ("Filled 1 missing timestamp (1984-12-31) by linear interpolation.",)
+    assert [r.sentence for r in series.repairs] == [
+        "Filled 1 missing timestamp (1984-12-31) by linear interpolation."]
+    assert series.repairs[0].stamps == ("1984-12-31",)
 
 
 def test_long_lists_are_cut_with_a_count() -> None:
     values = [str(i) if i % 2 == 0 else "" for i in range(30)]
     series = load_series(daily(values))
-    sentence = next(r for r in series.repairs if r.startswith("Filled 14 missing values"))
+    sentence = next(r.sentence for r in series.repairs
+                    if r.sentence.startswith("Filled 14 missing values"))
     assert sentence.endswith("and 9 more) by linear interpolation.")
 
 
@@ -233,32 +237,12 @@ def test_resample_must_be_coarser() -> None:
 
 
 def test_caps_are_enforced(monkeypatch) -> None:
-    monkeypatch.setattr(data, "MAX_ROWS", 5)
+    monkeypatch.setattr(limits, "MAX_ROWS", 5)
     with pytest.raises(DataError, match="more than 5 rows"):
         load_series(daily(list(range(10))))
-    monkeypatch.setattr(data, "MAX_BYTES", 20)
+    monkeypatch.setattr(limits, "MAX_BYTES", 20)
     with pytest.raises(DataError, match="MiB"):
         load_series(daily(list(range(10))))
-
-
-# --------------------------------------------------------------------------- frequency
-
-
-@pytest.mark.parametrize(("freq", "expected"), [
-    ("MS", "MS"), ("ME", "ME"), ("D", "D"), ("h", "h"), ("W-WED", "W-WED"), ("QS", "QS-JAN"),
-    ("YS", "YS"), ("YE", "YE"), ("B", "B"), ("15min", "15min"),
-])
-def test_infer_frequency_survives_gaps(freq: str, expected: str) -> None:
-    index = pd.date_range("2021-01-01", periods=30, freq=freq)
-    assert infer_frequency(index) == expected
-    assert infer_frequency(index.delete([3, 10, 11])) == expected
-
-
-def test_describe_frequency_in_plain_words() -> None:
-    assert describe_frequency("MS") == "monthly (month starts)"
-    assert describe_frequency("W-SUN") == "weekly (Sundays)"
-    assert describe_frequency("15min") == "every 15 minutes"
-    assert describe_frequency(None) == "integer steps (no dates)"
 
 
 # --------------------------------------------------------------------------- summary
@@ -277,6 +261,33 @@ def test_summarize_counts_repairs() -> None:
     assert summary["missing_filled"] == 3  # 01-02 and 01-04 absent, 01-05 not a number
     assert summary["repairs"][0] == "Read 1 non-numeric cell in 'v' as missing (rows 4: 'x')."
     json.dumps(summary)
+
+
+def test_summarize_reads_the_counts_from_the_repair_records() -> None:
+    series = TimeSeries(np.arange(4.0), pd.RangeIndex(4, name="step"), repairs=(
+        Repair("values_filled", 2, (1, 2), "Any wording at all."),
+        Repair("timestamps_filled", 3, (), "Rewritten: three gaps closed."),
+        Repair("duplicates_merged", 4, (), "Combined repeated stamps."),
+        Repair("bad_cells", 5, (), "Cells that were words."),
+        Repair("sorted", 7, (), "Put in order."),
+    ))
+    summary = summarize(series)
+    assert summary["missing_filled"] == 5
+    assert summary["duplicates_merged"] == 4
+    assert summary["non_numeric"] == 5
+    assert summary["repairs"][0] == "Any wording at all."
+
+
+def test_every_repair_is_a_record_with_its_affected_stamps() -> None:
+    raw = csv("date,v", "2020-01-03,3", "2020-01-01,1", "2020-01-01,1", "2020-01-05,x",
+              "2020-01-06,6", "2020-01-07,7")
+    repairs = {r.kind: r for r in load_series(raw).repairs}
+    assert set(repairs) == {"bad_cells", "sorted", "duplicates_merged", "timestamps_filled",
+                            "values_filled"}
+    assert repairs["duplicates_merged"].stamps == ("2020-01-01",)
+    assert repairs["timestamps_filled"].stamps == ("2020-01-02", "2020-01-04")
+    assert repairs["values_filled"].stamps == ("2020-01-05",)
+    assert all(r.count >= 1 and str(r) == r.sentence for r in repairs.values())
 
 
 def test_summarize_integer_steps() -> None:

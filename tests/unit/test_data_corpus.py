@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.data import (
+from forecasting.errors import DataError
+from forecasting.loading import (
     MAX_BYTES,
     MAX_COLUMNS,
     MAX_ROWS,
@@ -22,7 +23,6 @@ from forecasting.data import (
     LoadOptions,
     load_series,
 )
-from forecasting.errors import DataError
 
 
 def text(*lines: str, encoding: str = "utf-8", newline: str = "\n") -> bytes:
@@ -291,7 +291,7 @@ def test_file_loads_as_expected(case: Case) -> None:
     if case.name is not None:
         assert series.name == case.name
     if case.repair is not None:
-        assert any(case.repair in sentence for sentence in series.repairs), series.repairs
+        assert any(case.repair in repair.sentence for repair in series.repairs), series.repairs
     assert np.isfinite(series.values).all()
 
 

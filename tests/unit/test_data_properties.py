@@ -11,8 +11,8 @@ import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from forecasting.data import LoadOptions, load_series, read_table
 from forecasting.errors import DataError
+from forecasting.loading import LoadOptions, load_series, read_table
 from forecasting.series import TimeSeries
 
 FAST = settings(max_examples=100, deadline=2000,

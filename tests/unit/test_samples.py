@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.data import load_series, summarize
 from forecasting.errors import DataError
+from forecasting.loading import load_series, summarize
 from forecasting.samples import SAMPLES, get_sample, list_samples, load_sample, sample_csv_bytes
 
 EXPECTED = {  # name: (frequency, minimum length, maximum length)
@@ -65,7 +65,7 @@ def test_air_quality_splits_dates_and_keeps_other_columns() -> None:
     assert series.name == "pm25"
     assert list(series.extra.columns) == ["temp", "pressure", "wind"]
     assert series.extra.index.equals(series.index)
-    assert any("pm25" in r for r in series.repairs)
+    assert any("pm25" in r.sentence for r in series.repairs)
 
 
 def test_monthly_sales_grow_with_a_yearly_pattern() -> None:

@@ -1,0 +1,61 @@
+"""A JSON-ready overview of a loaded series for the dashboard and the CLI report."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dateutil.relativedelta import relativedelta
+
+from forecasting.frequency import describe_frequency
+from forecasting.loading._shared import _s
+from forecasting.series import TimeSeries
+
+# The figures the summary reports, and the repair kinds whose counts add up to each.
+COUNTED_KINDS = {"missing_filled": ("timestamps_filled", "values_filled"),
+                 "duplicates_merged": ("duplicates_merged",),
+                 "non_numeric": ("bad_cells",)}
+
+
+def summarize(series: TimeSeries) -> dict:
+    """A JSON-ready overview of a loaded series for the dashboard and the CLI report.
+
+    Returns:
+        Keys: name, rows, start, end, span (plain words), frequency (plain words), freq
+        (alias or None), season_length, missing_filled, duplicates_merged, non_numeric,
+        repairs (list of sentences) and columns (the other numeric columns).
+    """
+    counts = {figure: sum(repair.count for repair in series.repairs if repair.kind in kinds)
+              for figure, kinds in COUNTED_KINDS.items()}
+    start, end = series.index[0], series.index[-1]
+    return {
+        "name": series.name,
+        "rows": len(series),
+        "start": _stamp_text(start),
+        "end": _stamp_text(end),
+        "span": _span(series),
+        "frequency": describe_frequency(series.freq),
+        "freq": series.freq,
+        "season_length": series.season_length,
+        **counts,
+        "repairs": [repair.sentence for repair in series.repairs],
+        "columns": [] if series.extra is None else [str(c) for c in series.extra.columns],
+    }
+
+
+def _stamp_text(stamp) -> str | int:
+    if isinstance(stamp, pd.Timestamp):
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else \
+            stamp.strftime("%Y-%m-%d %H:%M")
+    return int(stamp)
+
+
+def _span(series: TimeSeries) -> str:
+    """The time the series covers, one step past its last point: '12 years', '1000 steps'."""
+    if not series.has_dates:
+        return f"{len(series)} step{_s(len(series))}"
+    start = series.index[0]
+    end = series.future_index(1)[0] if series.freq else series.index[-1]
+    delta = relativedelta(end.to_pydatetime(), start.to_pydatetime())
+    units = [(delta.years, "year"), (delta.months, "month"), (delta.days, "day"),
+             (delta.hours, "hour"), (delta.minutes, "minute")]
+    parts = [f"{n} {unit}{_s(n)}" for n, unit in units if n][:2]
+    return " ".join(parts) or "0 days"
