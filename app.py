@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from forecasting.data import summarize
+from forecasting.loading import summarize
+from forecasting.progress import training_progress
 from pages._common import (
     PAGES,
     bootstrap,
@@ -50,10 +51,9 @@ def _sidebar_job(job_id: str, live: bool) -> None:
         st.warning(line, icon=":material/cancel:")
     else:
         st.info(line, icon=":material/hourglass_top:")
-        if status.events:
-            event = status.events[-1]
-            done = (event["member"] - 1) * event["epochs"] + event["epoch"]
-            st.progress(min(1.0, done / (event["members"] * event["epochs"])))
+        progress = training_progress(status.events)
+        if progress is not None:
+            st.progress(progress.fraction)
 
 
 def _sidebar_data(box) -> None:

@@ -18,6 +18,7 @@ from forecasting.errors import ConfigError, SeriesTooShortError, TrainingError
 from forecasting.evaluation import METRICS
 from forecasting.pipeline import plan_run, train
 from forecasting.records import format_timestamps
+from forecasting.results import BacktestSummary, FoldScores, Scores
 from forecasting.series import TimeSeries
 from forecasting.training import EpochEvent
 
@@ -43,12 +44,22 @@ class Backtest:
         table = self.folds.drop(columns=["fold", "origin"]).groupby("method").mean()
         return table.sort_values("mase", na_position="last")
 
+    def to_record(self) -> BacktestSummary:
+        """The backtest as a JSON record (NaN metrics become None)."""
+        def scores(values: dict) -> dict:
+            return {m: None if pd.isna(values[m]) else float(values[m]) for m in METRICS}
+
+        return BacktestSummary(
+            horizon=self.horizon,
+            folds=[FoldScores(fold=int(row["fold"]), origin=row["origin"],
+                              method=row["method"], **scores(row))
+                   for row in self.folds.to_dict(orient="records")],
+            by_lead={method: [float(v) for v in row] for method, row in self.by_lead.iterrows()},
+            summary={method: Scores(**scores(values))
+                     for method, values in self.summary().to_dict(orient="index").items()})
+
     def to_dict(self) -> dict:
-        return {"horizon": self.horizon,
-                "folds": self.folds.replace({np.nan: None}).to_dict(orient="records"),
-                "by_lead": {method: [float(v) for v in row]
-                            for method, row in self.by_lead.iterrows()},
-                "summary": self.summary().replace({np.nan: None}).to_dict(orient="index")}
+        return self.to_record().to_dict()
 
 
 def fold_origins(n: int, horizon: int, folds: int) -> list[int]:

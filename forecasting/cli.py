@@ -11,8 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from forecasting.config import CELLS, SCALINGS, STRATEGIES, RunConfig, read_run_file, run_file_text
+from forecasting.config import RunConfig, read_run_file, run_file_text
 from forecasting.errors import ConfigError, DataError, ForecastingError
+from forecasting.settings import SettingField, setting_fields
 
 EXIT_BAD_INPUT = 2
 
@@ -67,26 +68,25 @@ def _add_model_options(parser: argparse.ArgumentParser, horizon_required: bool =
     group = parser.add_argument_group("model (defaults: the project's tuned configuration)")
     group.add_argument("--config", metavar="FILE",
                        help="run configuration JSON downloaded from the dashboard")
-    group.add_argument("--horizon", type=_positive_int, required=horizon_required,
-                       help="steps to forecast (default: one seasonal cycle)")
-    group.add_argument("--cell", choices=CELLS, help="rnn (SimpleRNN), lstm or gru")
-    group.add_argument("--strategy", choices=STRATEGIES, help="multi-step strategy")
-    group.add_argument("--scaling", choices=SCALINGS,
-                       help="input scaling (default auto: the better on validation)")
-    group.add_argument("--window", type=_positive_int, help="input length (default: 2 seasons)")
-    group.add_argument("--units", type=_positive_int, help="units per recurrent layer")
-    group.add_argument("--layers", type=_positive_int, help="stacked recurrent layers")
-    group.add_argument("--dropout", type=float, help="dropout after each layer, in [0, 1)")
-    group.add_argument("--epochs", type=_positive_int, help="most training epochs")
-    group.add_argument("--batch-size", type=_positive_int, help="windows per step")
-    group.add_argument("--learning-rate", type=float, help="Adam learning rate")
-    group.add_argument("--patience", type=_positive_int, help="early-stopping patience")
-    group.add_argument("--seed", type=_positive_int, help="random seed (repeatable runs)")
-    group.add_argument("--test-size", type=float, help="fraction held out for testing")
-    group.add_argument("--level", type=float, help="prediction interval coverage, e.g. 0.9")
-    group.add_argument("--ensemble", type=_positive_int, help="networks to train (median)")
-    group.add_argument("--log", action="store_true", default=None,
-                       help="model the logarithm (positive series); forecasts transformed back")
+    for item in setting_fields(RunConfig):
+        _add_setting(group, item, required=horizon_required and item.name == "horizon")
+
+
+def _add_setting(group, item: SettingField, required: bool = False) -> None:
+    """The flag of one setting, from its declaration: `--batch-size N` for `batch_size`; a
+    switch that turns the default over for a true/false setting (`--log`, `--no-deseasonalize`).
+    Unset flags stay None, so that a --config file's value is kept."""
+    flag = "--" + item.name.replace("_", "-")
+    summary = item.setting.summary
+    if item.kind is bool:
+        flag = f"--no-{flag[2:]}" if item.default else flag
+        group.add_argument(flag, dest=item.name, action="store_false" if item.default
+                           else "store_true", default=None, help=summary)
+    elif item.setting.choices is not None:
+        group.add_argument(flag, choices=item.setting.choices, help=summary)
+    else:
+        kind = _positive_int if item.kind is int else item.kind
+        group.add_argument(flag, type=kind, required=required, help=summary)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,9 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 _DATA_KEYS = ("date_col", "value_col", "sep", "decimal", "thousands", "encoding", "date_format",
               "dayfirst", "sheet", "aggregate", "fill", "resample", "resample_how")
-_MODEL_KEYS = ("horizon", "cell", "strategy", "window", "units", "layers", "dropout", "epochs",
-               "batch_size", "learning_rate", "patience", "seed", "test_size", "level",
-               "ensemble", "log", "scaling")
 
 
 def _settings(args: argparse.Namespace) -> tuple[RunConfig, dict]:
@@ -126,7 +123,8 @@ def _settings(args: argparse.Namespace) -> tuple[RunConfig, dict]:
     if args.config:
         config, stored = read_run_file(_read_text(args.config, "configuration file"))
         data_options = dict(stored or {})
-    config = config.with_settings(**{k: getattr(args, k) for k in _MODEL_KEYS})
+    flags = {item.name: getattr(args, item.name) for item in setting_fields(RunConfig)}
+    config = config.with_settings(**flags)
     data_options.update({k: getattr(args, k) for k in _DATA_KEYS if getattr(args, k) is not None})
     return config, data_options
 
@@ -140,11 +138,11 @@ def _read_text(path: str, what: str) -> str:
 
 
 def _load(args: argparse.Namespace, data_options: dict):
-    from forecasting.data import LoadOptions, load_series
+    from forecasting.loading import LoadOptions, load_series
 
     series = load_series(Path(args.data), LoadOptions.from_dict(data_options))
     for repair in series.repairs:
-        print(f"note: {repair}", file=sys.stderr)
+        print(f"note: {repair.sentence}", file=sys.stderr)
     return series
 
 

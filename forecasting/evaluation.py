@@ -102,10 +102,6 @@ class Evaluation:
             return np.sqrt(np.mean(error**2, axis=0)).tolist()
         return np.mean(error, axis=0).tolist()
 
-    def to_dict(self) -> dict:
-        return {"origins": len(self.origins), "horizon": self.horizon, "metrics": self.metrics,
-                "skill_vs_seasonal_naive": self.skill()}
-
 
 def evaluate(forecasts: np.ndarray, values: np.ndarray, origins: np.ndarray, horizon: int,
              period: int, insample_end: int,

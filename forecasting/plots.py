@@ -1,6 +1,6 @@
 """Plotly figures of series, training and results, shared by the dashboard and reports.
 
-Every function takes plain data (arrays, frames, the JSON result of a run from
+Every function takes plain data (arrays, frames, the `RunResult` record of a run from
 `forecasting.results.run_result`) and returns a `plotly.graph_objects.Figure`; nothing here
 imports Streamlit or TensorFlow. Long series are thinned for display with a min/max envelope
 (`downsample`) so peaks stay visible; the data itself is never changed.
@@ -15,7 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from forecasting.baselines import BASELINE_NAMES
-from forecasting.results import frame_from_dict
+from forecasting.records import FrameRecord
+from forecasting.results import BacktestSummary, OneStepFrame, RunResult, Scores, TrainingHistory
 
 MAX_POINTS = 5000
 
@@ -116,6 +117,10 @@ def _layout(
     return fig
 
 
+def _frame(table: FrameRecord | pd.DataFrame) -> pd.DataFrame:
+    return table if isinstance(table, pd.DataFrame) else table.to_frame()
+
+
 def _x_title(values) -> str:
     return "Date" if pd.api.types.is_datetime64_any_dtype(pd.Index(values)) else "Step"
 
@@ -212,17 +217,17 @@ def loss_figure(
 
 
 def loss_overlay(
-    histories: Mapping[str, Mapping], title: str | None = "Loss per epoch"
+    histories: Mapping[str, TrainingHistory], title: str | None = "Loss per epoch"
 ) -> go.Figure:
     """Validation loss (solid) and training loss (dotted) of several runs.
 
     Args:
-        histories: Run label -> history dict (`loss`, `val_loss`).
+        histories: Run label -> its training history.
     """
     fig = go.Figure()
     for i, (label, history) in enumerate(histories.items()):
         color = PALETTE[i % len(PALETTE)]
-        loss = history.get("loss") or []
+        loss = history.loss
         epochs = list(range(1, len(loss) + 1))
         fig.add_trace(
             go.Scatter(
@@ -234,7 +239,7 @@ def loss_overlay(
                 legendgroup=label,
             )
         )
-        val = history.get("val_loss") or []
+        val = history.val_loss
         if any(v is not None for v in val):
             fig.add_trace(
                 go.Scatter(
@@ -250,7 +255,7 @@ def loss_overlay(
 
 
 def test_figure(
-    result: Mapping,
+    result: RunResult,
     baselines: Sequence[str] = (),
     context: int | None = None,
     title: str | None = "Test period: actual and predicted",
@@ -261,15 +266,15 @@ def test_figure(
 
     Args:
         result: A run result (`forecasting.results.run_result`).
-        baselines: Baseline names (keys of `result["baselines_test"]`) to draw.
+        baselines: Baseline names (keys of `result.baselines_test`) to draw.
         context: History points shown before the test period (default: two horizons).
     """
-    recent = frame_from_dict(result["recent"])
-    one_step = frame_from_dict(result["one_step"])
-    test = frame_from_dict(result["test_forecast"])
+    recent = result.recent.to_frame()
+    one_step = result.one_step.to_frame()
+    test = result.test_forecast.to_frame()
     date, value = recent.columns[0], recent.columns[1]
-    level = result.get("metrics", {}).get("interval_level")
-    horizon = int(result.get("horizon") or len(test))
+    level = result.metrics.interval_level
+    horizon = result.horizon or len(test)
     context = 2 * horizon if context is None else context
     first = one_step[one_step.columns[0]].iloc[0] if len(one_step) else None
     if first is not None:
@@ -310,7 +315,7 @@ def test_figure(
         )
     )
     for name in baselines:
-        values = result.get("baselines_test", {}).get(name)
+        values = result.baselines_test.get(name)
         if values is None:
             continue
         fig.add_trace(
@@ -325,16 +330,16 @@ def test_figure(
     if first is not None:
         fig.add_vline(x=first, line=dict(color="#9ca3af", dash="dash", width=1))
     return _layout(
-        fig, title, _x_title(shown[date]), result.get("series", {}).get("name") or value, height=440
+        fig, title, _x_title(shown[date]), result.series.name or value, height=440
     )
 
 
 def residuals_figure(
-    one_step: Mapping | pd.DataFrame,
+    one_step: OneStepFrame | pd.DataFrame,
     title: str | None = "Residuals of the one-step-ahead predictions",
 ) -> go.Figure:
     """Actual minus predicted over the test period, as bars around zero."""
-    frame = one_step if isinstance(one_step, pd.DataFrame) else frame_from_dict(one_step)
+    frame = _frame(one_step)
     x = frame[frame.columns[0]]
     residual = frame["actual"] - frame["predicted"]
     colors = np.where(residual >= 0, MODEL, VALIDATION)
@@ -352,7 +357,7 @@ def by_lead_figure(
     """Error at each step ahead for the network and the baselines.
 
     Args:
-        by_lead: Method -> MAE per lead time (`result["by_lead"]`).
+        by_lead: Method -> MAE per lead time (`result.by_lead`).
         methods: Which methods to draw (default: all).
     """
     fig = go.Figure()
@@ -380,8 +385,8 @@ def by_lead_figure(
 
 
 def forecast_figure(
-    recent: Mapping | pd.DataFrame,
-    forecast: Mapping | pd.DataFrame,
+    recent: FrameRecord | pd.DataFrame,
+    forecast: FrameRecord | pd.DataFrame,
     level: float | None = None,
     name: str = "value",
     history: int | None = None,
@@ -390,14 +395,13 @@ def forecast_figure(
     """The end of the history and the forecast after it, with its prediction band.
 
     Args:
-        recent: History frame (date, actual) or its dict.
-        forecast: Forecast frame (date, forecast, lower, upper) or its dict.
+        recent: History frame (date, actual) or its record.
+        forecast: Forecast frame (date, forecast, lower, upper) or its record.
         level: Nominal coverage of the band (0.9 -> "90% prediction band").
         name: The series' name (y-axis title).
         history: History points shown (default: all of `recent`).
     """
-    recent = recent if isinstance(recent, pd.DataFrame) else frame_from_dict(recent)
-    forecast = forecast if isinstance(forecast, pd.DataFrame) else frame_from_dict(forecast)
+    recent, forecast = _frame(recent), _frame(forecast)
     if history is not None:
         recent = recent.tail(history)
     fig = go.Figure()
@@ -441,7 +445,7 @@ def forecast_figure(
 
 
 def forecasts_overlay(
-    results: Mapping[str, Mapping],
+    results: Mapping[str, RunResult],
     history: int | None = None,
     title: str | None = "Forecasts of the chosen runs",
 ) -> go.Figure:
@@ -456,8 +460,8 @@ def forecasts_overlay(
     if not items:
         return _layout(fig, title, "Date", "value", legend_below=True)
     first = items[0][1]
-    recent = frame_from_dict(first["recent"])
-    longest = max(len(r["forecast"]["forecast"]) for _, r in items)
+    recent = first.recent.to_frame()
+    longest = max(len(r.forecast) for _, r in items)
     recent = recent.tail(history or max(3 * longest, 36))
     fig.add_trace(
         go.Scatter(
@@ -469,7 +473,7 @@ def forecasts_overlay(
         )
     )
     for i, (label, result) in enumerate(items):
-        forecast = frame_from_dict(result["forecast"])
+        forecast = result.forecast.to_frame()
         color = PALETTE[i % len(PALETTE)]
         fig.add_trace(
             go.Scatter(
@@ -481,14 +485,14 @@ def forecasts_overlay(
                 marker=dict(size=4),
             )
         )
-    name = first.get("series", {}).get("name") or recent.columns[1]
+    name = first.series.name or recent.columns[1]
     return _layout(
         fig, title, _x_title(recent[recent.columns[0]]), name, height=460, legend_below=True
     )
 
 
 # ---------------------------------------------------------------------- tables for display
-def metrics_table(result: Mapping) -> pd.DataFrame:
+def metrics_table(result: RunResult) -> pd.DataFrame:
     """Test metrics of the network and every baseline, one row each, as display text
     ("n/a" where a metric is undefined, such as MAPE with zeros in the data).
 
@@ -496,19 +500,19 @@ def metrics_table(result: Mapping) -> pd.DataFrame:
     """
     from forecasting.evaluation import METRIC_NAMES
 
-    test = result["metrics"]["test"]
+    test = result.metrics.test
     rows = []
     for method in ["model", *[m for m in test if m != "model"]]:
-        values = test.get(method) or {}
+        values = test.get(method, Scores())
         row = {"Method": method_name(method)}
         for key, label in METRIC_NAMES.items():
-            value = values.get(key)
+            value = getattr(values, key)
             row[label] = "n/a" if value is None else f"{value:,.3f}"
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def runs_table(runs: Mapping[str, Mapping]) -> pd.DataFrame:
+def runs_table(runs: Mapping[str, RunResult]) -> pd.DataFrame:
     """One row per finished run, numbers kept numeric (NaN when undefined) so the table
     sorts: cell, window, units, layers, epochs run, test MASE and sMAPE, skill vs seasonal
     naive (%), seconds per epoch.
@@ -520,22 +524,21 @@ def runs_table(runs: Mapping[str, Mapping]) -> pd.DataFrame:
 
     rows = []
     for label, result in runs.items():
-        config, metrics = result["config"], result["metrics"]
-        model = metrics["test"].get("model", {})
-        skill = metrics.get("skill_vs_seasonal_naive")
+        config, metrics = result.config, result.metrics
+        skill = metrics.skill_vs_seasonal_naive
         rows.append(
             {
                 "Run": label,
-                "Cell": CELL_NAMES.get(config["model"]["cell"], config["model"]["cell"]),
-                "Window": config["model"]["window"],
-                "Units": config["model"]["units"],
-                "Layers": config["model"]["layers"],
-                "Horizon": config["horizon"],
-                "Epochs run": metrics.get("epochs_run"),
-                "Test MASE": _number(model.get("mase")),
-                "Test sMAPE %": _number(model.get("smape")),
+                "Cell": CELL_NAMES.get(config.model.cell, config.model.cell),
+                "Window": config.model.window,
+                "Units": config.model.units,
+                "Layers": config.model.layers,
+                "Horizon": config.horizon,
+                "Epochs run": metrics.epochs_run,
+                "Test MASE": _number(metrics.model.mase),
+                "Test sMAPE %": _number(metrics.model.smape),
                 "Skill vs seasonal naive %": _number(None if skill is None else 100 * skill),
-                "Seconds/epoch": _number(metrics.get("seconds_per_epoch")),
+                "Seconds/epoch": _number(metrics.seconds_per_epoch),
             }
         )
     return pd.DataFrame(rows)
@@ -545,39 +548,34 @@ def _number(value) -> float:
     return np.nan if value is None else float(value)
 
 
-def ranking_table(runs: Mapping[str, Mapping]) -> pd.DataFrame | None:
+def ranking_table(runs: Mapping[str, RunResult]) -> pd.DataFrame | None:
     """The runs ranked together with the baselines by test MASE, when they were scored on
     the same test part (same series, horizon and test points); None otherwise.
 
     Args:
         runs: Run label -> run result.
     """
-    def test_part(result: Mapping) -> tuple:
-        metrics = result["metrics"]
-        return (result["series"]["name"], result["series"]["length"], result["horizon"],
-                metrics.get("test_points"), metrics.get("test_origins"))
-
     results = list(runs.values())
-    if not results or len({test_part(r) for r in results}) != 1:
+    if not results or len({r.test_part() for r in results}) != 1:
         return None
-    rows = [{"Method": label, "Kind": "network", **_scores(result["metrics"]["test"]["model"])}
+    rows = [{"Method": label, "Kind": "network", **_scores(result.metrics.model)}
             for label, result in runs.items()]
     rows += [{"Method": method_name(name), "Kind": "baseline", **_scores(values)}
-             for name, values in results[0]["metrics"]["test"].items() if name != "model"]
+             for name, values in results[0].metrics.test.items() if name != "model"]
     table = pd.DataFrame(rows).sort_values("Test MASE", na_position="last")
     table.insert(0, "Rank", range(1, len(table) + 1))
     return table
 
 
-def _scores(values: Mapping) -> dict[str, float]:
-    return {"Test MASE": _number(values.get("mase")), "Test sMAPE %": _number(values.get("smape")),
-            "Test MAE": _number(values.get("mae"))}
+def _scores(values: Scores) -> dict[str, float]:
+    return {"Test MASE": _number(values.mase), "Test sMAPE %": _number(values.smape),
+            "Test MAE": _number(values.mae)}
 
 
-def backtest_table(backtest: Mapping) -> pd.DataFrame:
+def backtest_table(backtest: BacktestSummary) -> pd.DataFrame:
     """Mean test MASE and sMAPE over the folds per method, best first, with the MASE of
-    every fold (`Backtest.to_dict()` output)."""
-    folds = pd.DataFrame(backtest["folds"])
+    every fold."""
+    folds = backtest.folds_frame()
     per_fold = folds.pivot(index="method", columns="fold", values="mase")
     per_fold.columns = [f"MASE fold {fold}" for fold in per_fold.columns]
     summary = folds.groupby("method")[["mase", "smape"]].mean()

@@ -2,18 +2,22 @@
 write timestamps as text.
 
 `JsonRecord` gives frozen dataclasses `to_dict` / `from_dict` / `to_json` / `from_json`:
-nested records are found from the field annotations, unknown keys are refused with the
-known ones named, and a value of the wrong type becomes a `ConfigError`, never a traceback.
+nested records (also in lists, dicts and optional fields) are found from the field
+annotations, unknown keys are refused with the known ones named, and a value of the wrong
+type becomes a `ConfigError`, never a traceback. `FrameRecord` stores a table as column lists.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import types
 import typing
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecasting.errors import ConfigError
@@ -36,11 +40,36 @@ def parse_json_object(text: str, what: str = "The configuration") -> dict:
 
 
 @cache
-def _nested_records(cls: type) -> dict[str, type]:
-    """Fields of `cls` whose annotation is itself a `JsonRecord` (read once per class)."""
+def _decoders(cls: type) -> dict[str, Callable[[Any], Any]]:
+    """Fields of `cls` that hold records (a record, a list or dict of records, or an optional
+    one), each with the function that rebuilds it from JSON (read once per class)."""
     hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)
-            if isinstance(hints.get(f.name), type) and issubclass(hints[f.name], JsonRecord)}
+    found = {f.name: _decoder(hints.get(f.name), f"{cls.__name__}.{f.name}")
+             for f in dataclasses.fields(cls)}
+    return {name: decode for name, decode in found.items() if decode is not None}
+
+
+def _decoder(hint, where: str) -> Callable[[Any], Any] | None:
+    """How to rebuild a value annotated `hint` from JSON; None when it is plain JSON."""
+    if isinstance(hint, type) and issubclass(hint, JsonRecord):
+        return hint.from_dict
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [arg for arg in args if arg is not type(None)]
+        decode = _decoder(inner[0], where) if len(inner) == 1 else None
+        return None if decode is None else (lambda v: None if v is None else decode(v))
+    if origin is list and args and (decode := _decoder(args[0], where)) is not None:
+        return lambda v: [decode(item) for item in _expect(v, list, where)]
+    if origin is dict and len(args) == 2 and (decode := _decoder(args[1], where)) is not None:
+        return lambda v: {key: decode(item) for key, item in _expect(v, dict, where).items()}
+    return None
+
+
+def _expect(value, kind: type, where: str):
+    if not isinstance(value, kind):
+        raise ConfigError(f"`{where}` must be a JSON {'list' if kind is list else 'object'}. "
+                          f"Received: {type(value).__name__} {value!r:.40}")
+    return value
 
 
 class JsonRecord:
@@ -67,8 +96,8 @@ class JsonRecord:
                 f"Unknown setting(s) {', '.join(unknown)} for {cls.__name__}. "
                 f"Known settings: {', '.join(names)}."
             )
-        nested = _nested_records(cls)
-        kwargs = {name: nested[name].from_dict(value) if name in nested else value
+        decoders = _decoders(cls)
+        kwargs = {name: decoders[name](value) if name in decoders else value
                   for name, value in data.items()}
         try:
             return cls(**kwargs)
@@ -99,7 +128,7 @@ def format_timestamps(index: pd.Index) -> list:
         return []
     if (index == index.normalize()).all():
         return list(index.strftime("%Y-%m-%d"))
-    nanos = index.asi8 % 1_000_000_000
+    nanos = (index - index.floor("s")).as_unit("ns").asi8  # any unit (pandas 3: us)
     if not nanos.any():
         return list(index.strftime("%Y-%m-%dT%H:%M:%S"))
     digits = 3 if not (nanos % 1_000_000).any() else 6 if not (nanos % 1000).any() else 9
@@ -119,3 +148,25 @@ def parse_timestamps(values: list, name: str = "date") -> pd.Index:
     if values and isinstance(values[0], str):
         return pd.DatetimeIndex(pd.to_datetime(values, format="ISO8601"), name=name)
     return pd.Index([int(v) for v in values], name=name, dtype="int64")
+
+
+class FrameRecord(JsonRecord):
+    """A table as column lists: the first field is the time axis (text by `format_timestamps`),
+    every other field a column of floats. The field names are the column names."""
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame):
+        """The record of a frame holding (at least) the record's columns."""
+        first, *rest = (f.name for f in dataclasses.fields(cls))
+        return cls(**{first: format_timestamps(pd.Index(frame[first])),
+                      **{name: [float(v) for v in frame[name]] for name in rest}})
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table again: dates parsed back, values as floats, columns in field order."""
+        first, *rest = (f.name for f in dataclasses.fields(self))
+        return pd.DataFrame({first: parse_timestamps(getattr(self, first), first),
+                             **{name: np.asarray(getattr(self, name), dtype=float)
+                                for name in rest}})
+
+    def __len__(self) -> int:
+        return len(getattr(self, dataclasses.fields(self)[0].name))

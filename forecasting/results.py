@@ -1,68 +1,271 @@
-"""A finished run as plain JSON: what the dashboard pages plot and the runs table lists."""
+"""A finished run as typed records: what the dashboard pages plot and the runs table lists.
+
+The worker builds a `RunResult` with `run_result` and writes `result.to_dict()`; the pages read
+it back once with `RunResult.from_dict` and then use attributes. A renamed or missing field
+raises `ConfigError` in `from_dict`, never a `KeyError` in a page. A backtest job hands back
+a `BacktestResult`.
+"""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from forecasting.pipeline import TrainedRun
-from forecasting.records import format_timestamps
+from forecasting.config import CELL_NAMES, RunConfig
+from forecasting.records import FrameRecord, JsonRecord, format_timestamps
 from forecasting.series import TimeSeries
 
+if TYPE_CHECKING:
+    from forecasting.pipeline import TrainedRun
+
 HISTORY_POINTS = 600
+COVERAGE_TOLERANCE = 0.05  # a band within 5 points of its nominal level is "as promised"
 
 
-def frame_to_dict(frame: pd.DataFrame) -> dict[str, list]:
-    """Columns as lists; the first (dates or steps) as ISO text or ints."""
-    data = {column: [float(v) for v in frame[column]] for column in frame.columns[1:]}
-    return {frame.columns[0]: format_timestamps(pd.Index(frame[frame.columns[0]])), **data}
+# ---------------------------------------------------------------------- frames
+@dataclass(frozen=True)
+class RecentFrame(FrameRecord):
+    """The end of the history: what a forecast chart draws before the forecast."""
+
+    date: list
+    actual: list[float]
 
 
-def frame_from_dict(data: dict[str, list]) -> pd.DataFrame:
-    """Inverse of `frame_to_dict`: dates parsed back when they are text."""
-    frame = pd.DataFrame(data)
-    first = frame.columns[0]
-    if len(frame) and isinstance(frame[first].iloc[0], str):
-        frame[first] = pd.to_datetime(frame[first])
-    return frame
+@dataclass(frozen=True)
+class ForecastFrame(FrameRecord):
+    """A forecast with its prediction band."""
+
+    date: list
+    forecast: list[float]
+    lower: list[float]
+    upper: list[float]
+
+
+@dataclass(frozen=True)
+class OneStepFrame(FrameRecord):
+    """One-step-ahead predictions over the test part."""
+
+    date: list
+    actual: list[float]
+    predicted: list[float]
+
+
+@dataclass(frozen=True)
+class TestForecastFrame(FrameRecord):
+    """The full-horizon forecast from the first test origin, beside the actual values."""
+
+    date: list
+    actual: list[float]
+    forecast: list[float]
+    lower: list[float]
+    upper: list[float]
 
 
 def recent_frame(series: TimeSeries, points: int = HISTORY_POINTS) -> pd.DataFrame:
-    """The last `points` values of a series: columns date, actual (what a forecast chart
-    draws before the forecast)."""
+    """The last `points` values of a series: columns date, actual."""
     tail = max(0, len(series) - points)
     return pd.DataFrame({"date": series.index[tail:], "actual": series.values[tail:]})
 
 
-def run_result(run: TrainedRun, data_options: dict | None = None, label: str = "") -> dict:
-    """Everything the Evaluate, Forecast and Runs pages need, JSON-ready."""
-    series, evaluation, horizon = run.series, run.evaluation, run.config.horizon
+# ---------------------------------------------------------------------- metrics
+@dataclass(frozen=True, kw_only=True)
+class Scores(JsonRecord):
+    """The metrics of one method (`evaluation.METRICS`); None where undefined."""
+
+    mae: float | None = None
+    rmse: float | None = None
+    mape: float | None = None
+    smape: float | None = None
+    mase: float | None = None
+
+
+@dataclass(frozen=True)
+class RunMetrics(JsonRecord):
+    """The figures of a run (`TrainedRun.metrics_dict`): timings, the resolved settings, the
+    test part, band coverage and the test scores per method ("model", "naive", ...)."""
+
+    train_seconds: float
+    epochs_run: int
+    seconds_per_epoch: float
+    total_seconds: float
+    stopped_by: str
+    best_epoch: int
+    window: int
+    horizon: int
+    period: int
+    test_points: int
+    test_origins: int
+    interval_level: float
+    interval_coverage_test: float
+    interval_coverage_by_level: dict[str, float]
+    skill_vs_seasonal_naive: float | None
+    test: dict[str, Scores]
+
+    @property
+    def model(self) -> Scores:
+        """The network's test scores."""
+        return self.test.get("model", Scores())
+
+    def baseline(self, name: str = "seasonal_naive") -> Scores:
+        """A baseline's test scores (all None when it was not run)."""
+        return self.test.get(name, Scores())
+
+    @property
+    def coverage_by_level(self) -> list[tuple[float, float]]:
+        """(nominal level, test coverage) pairs, lowest level first."""
+        return sorted((float(level), share)
+                      for level, share in self.interval_coverage_by_level.items())
+
+    def band_verdict(self) -> str | None:
+        """"honest" when the test coverage is within `COVERAGE_TOLERANCE` of the nominal
+        level, "narrow" below it, "wide" above it; None when it could not be measured."""
+        covered, level = self.interval_coverage_test, self.interval_level
+        if covered is None or not math.isfinite(covered):
+            return None
+        if abs(covered - level) <= COVERAGE_TOLERANCE:
+            return "honest"
+        return "narrow" if covered < level else "wide"
+
+    def band_sentence(self) -> str | None:
+        """The band's test coverage judged against its level, in one Markdown sentence."""
+        verdict = self.band_verdict()
+        if verdict is None:
+            return None
+        judgement = {"honest": "about as promised.",
+                     "narrow": "narrower than it should be: treat the band as optimistic.",
+                     "wide": "wider than needed: the band is cautious."}[verdict]
+        return (f"The {self.interval_level:.0%} prediction band held "
+                f"**{self.interval_coverage_test:.0%}** of the test values — {judgement}")
+
+
+# ---------------------------------------------------------------------- the run
+@dataclass(frozen=True)
+class SeriesInfo(JsonRecord):
+    """The series a run was trained on."""
+
+    name: str
+    freq: str | None
+    length: int
+
+
+@dataclass(frozen=True)
+class TrainingHistory(JsonRecord):
+    """A fit's losses and timings (`training.History.to_dict`)."""
+
+    loss: list[float]
+    val_loss: list[float | None]
+    best_epoch: int
+    stopped_by: str
+    train_seconds: float
+    epoch_seconds: list[float]
+    epochs_run: int
+    seconds_per_epoch: float
+    steady_seconds_per_epoch: float
+
+
+@dataclass(frozen=True)
+class Band(JsonRecord):
+    """A prediction band at one level: around the future forecast and around the test
+    forecast, and the share of test values it held."""
+
+    level: float
+    coverage_test: float
+    lower: list[float]
+    upper: list[float]
+    test_lower: list[float]
+    test_upper: list[float]
+
+
+@dataclass(frozen=True)
+class RunResult(JsonRecord):
+    """Everything the Evaluate, Forecast and Runs pages need from a finished training.
+
+    Attributes:
+        label: Given at submission.
+        series: Name, frequency and length of the series.
+        config: The resolved run configuration.
+        data_options: How the data was read (the options that differ from the defaults).
+        reasons: The plan's sentences about the automatic choices.
+        metrics: Timings, settings and test scores.
+        history: The kept network's fit; `histories` has every network of the ensemble.
+        recent: The end of the history.
+        forecast: The future forecast with its band.
+        one_step: One-step-ahead predictions over the test part.
+        test_forecast: The forecast from the first test origin.
+        test_start: The first test date (or step).
+        baselines_test: Baseline -> its forecast from the first test origin.
+        by_lead: Method -> mean absolute error per lead time.
+        horizon: Steps per forecast.
+        intervals: Level in percent ("80", "95", ...) -> the band at that level.
+    """
+
+    label: str
+    series: SeriesInfo
+    config: RunConfig
+    data_options: dict | None
+    reasons: list[str]
+    metrics: RunMetrics
+    history: TrainingHistory
+    histories: list[TrainingHistory]
+    recent: RecentFrame
+    forecast: ForecastFrame
+    one_step: OneStepFrame
+    test_forecast: TestForecastFrame
+    test_start: str | int
+    baselines_test: dict[str, list[float]]
+    by_lead: dict[str, list[float]]
+    horizon: int
+    intervals: dict[str, Band]
+
+    def short_name(self, job_id: str | None = None) -> str:
+        """Short name of a run: "GRU 32×1, window 24 · 14:03:12" (the time from the id)."""
+        model = self.config.model
+        text = (f"{CELL_NAMES.get(model.cell, model.cell)} {model.units}×{model.layers}, "
+                f"window {model.window}")
+        if job_id:
+            stamp = job_id.split("-")[1] if job_id.count("-") >= 2 else ""
+            if len(stamp) == 6:
+                text += f" · {stamp[:2]}:{stamp[2:4]}:{stamp[4:]}"
+        return text
+
+    def test_part(self) -> tuple:
+        """What makes two runs' test scores comparable: series, horizon and test origins."""
+        return (self.series.name, self.series.length, self.horizon, self.metrics.test_points,
+                self.metrics.test_origins)
+
+
+def run_result(run: TrainedRun, data_options: dict | None = None, label: str = "") -> RunResult:
+    """The record of a finished training (the worker writes its `to_dict()`)."""
+    series, evaluation = run.series, run.evaluation
     first = run.plan.split.fit_end
-    baselines_first = {name: forecasts[0].tolist()
-                       for name, forecasts in evaluation.forecasts.items() if name != "model"}
-    return {
-        "label": label,
-        "series": {"name": series.name, "freq": series.freq, "length": len(series)},
-        "config": run.config.to_dict(),
-        "data_options": data_options,
-        "reasons": list(run.plan.reasons),
-        "metrics": run.metrics_dict(),
-        "history": run.forecaster.history_.to_dict(),
-        "histories": [h.to_dict() for h in run.forecaster.histories_],
-        "recent": frame_to_dict(recent_frame(series)),
-        "forecast": frame_to_dict(run.forecast),
-        "one_step": frame_to_dict(run.one_step),
-        "test_forecast": frame_to_dict(run.test_forecast),
-        "test_start": format_timestamps(series.index[first:first + 1])[0],
-        "baselines_test": baselines_first,
-        "by_lead": {name: evaluation.by_lead(name) for name in evaluation.forecasts
-                    if np.all(np.isfinite(evaluation.forecasts[name]))},
-        "horizon": horizon,
-        "intervals": _bands(run),
-    }
+    return RunResult(
+        label=label,
+        series=SeriesInfo(series.name, series.freq, len(series)),
+        config=run.config,
+        data_options=data_options,
+        reasons=list(run.plan.reasons),
+        metrics=RunMetrics.from_dict(run.metrics_dict()),
+        history=TrainingHistory.from_dict(run.forecaster.history_.to_dict()),
+        histories=[TrainingHistory.from_dict(h.to_dict()) for h in run.forecaster.histories_],
+        recent=RecentFrame.from_frame(recent_frame(series)),
+        forecast=ForecastFrame.from_frame(run.forecast),
+        one_step=OneStepFrame.from_frame(run.one_step),
+        test_forecast=TestForecastFrame.from_frame(run.test_forecast),
+        test_start=format_timestamps(series.index[first:first + 1])[0],
+        baselines_test={name: forecasts[0].tolist()
+                        for name, forecasts in evaluation.forecasts.items() if name != "model"},
+        by_lead={name: evaluation.by_lead(name) for name in evaluation.forecasts
+                 if np.all(np.isfinite(evaluation.forecasts[name]))},
+        horizon=run.config.horizon,
+        intervals=_bands(run),
+    )
 
 
-def _bands(run: TrainedRun) -> dict[str, dict]:
+def _bands(run: TrainedRun) -> dict[str, Band]:
     """Per level ("80", "95", ...): future and test bands and the test coverage."""
     future = run.forecast["forecast"].to_numpy()
     test = run.test_forecast["forecast"].to_numpy()
@@ -70,8 +273,51 @@ def _bands(run: TrainedRun) -> dict[str, dict]:
     for level in run.intervals.widths:
         lower, upper = run.intervals.bounds(future, level)
         test_lower, test_upper = run.intervals.bounds(test, level)
-        bands[f"{level * 100:g}"] = {
-            "level": level, "coverage_test": run.test_coverage[level],
-            "lower": lower.tolist(), "upper": upper.tolist(),
-            "test_lower": test_lower.tolist(), "test_upper": test_upper.tolist()}
+        bands[f"{level * 100:g}"] = Band(level, run.test_coverage[level], lower.tolist(),
+                                         upper.tolist(), test_lower.tolist(),
+                                         test_upper.tolist())
     return bands
+
+
+# ---------------------------------------------------------------------- backtests
+@dataclass(frozen=True, kw_only=True)
+class FoldScores(Scores):
+    """One method's scores in one fold of a backtest."""
+
+    fold: int
+    origin: str | int
+    method: str
+
+
+@dataclass(frozen=True)
+class BacktestSummary(JsonRecord):
+    """A backtest as JSON (`Backtest.to_record`).
+
+    Attributes:
+        horizon: Steps per forecast.
+        folds: One entry per fold and method.
+        by_lead: Method -> mean absolute error per lead time over the folds.
+        summary: Method -> mean scores over the folds.
+    """
+
+    horizon: int
+    folds: list[FoldScores]
+    by_lead: dict[str, list[float]]
+    summary: dict[str, Scores]
+
+    def folds_frame(self) -> pd.DataFrame:
+        """One row per fold and method: fold, origin, method and every metric (NaN where
+        undefined)."""
+        from forecasting.evaluation import METRICS
+
+        rows = [{"fold": f.fold, "origin": f.origin, "method": f.method,
+                 **{m: getattr(f, m) for m in METRICS}} for f in self.folds]
+        return pd.DataFrame(rows).astype({m: float for m in METRICS})
+
+
+@dataclass(frozen=True)
+class BacktestResult(JsonRecord):
+    """What a backtest job hands back: its label and the backtest."""
+
+    label: str
+    backtest: BacktestSummary

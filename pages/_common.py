@@ -16,16 +16,23 @@ import dataclasses
 import hashlib
 import json
 import runpy
-import time
 from pathlib import Path
 
 import streamlit as st
 
-from forecasting.config import CELL_NAMES, RunConfig
-from forecasting.data import AmbiguousDatesError, LoadOptions, read_table, series_from_table
-from forecasting.errors import DataError, ForecastingError, SeriesTooShortError
+from forecasting.config import RunConfig
+from forecasting.errors import ConfigError, DataError, ForecastingError, SeriesTooShortError
 from forecasting.jobs import DONE, JobStatus, get_manager
+from forecasting.loading import (
+    AmbiguousDatesError,
+    LoadOptions,
+    read_table,
+    series_from_table,
+    workbook_sheets,
+)
 from forecasting.pipeline import fallback_forecast, plan_run
+from forecasting.progress import training_progress
+from forecasting.results import BacktestResult, RunResult
 from forecasting.samples import get_sample, sample_csv_bytes
 from forecasting.series import TimeSeries
 
@@ -58,6 +65,12 @@ def ensure_frame() -> None:
     would then run the page script alone: no session bootstrap, no sidebar. Every page calls
     this first: in that case it runs `app.py` (which calls `st.navigation` and draws this
     page inside the frame) and stops the bare run. Widget clicks of the run are kept.
+
+    No supported way exists (Streamlit 1.67): the flag is set from the folder's existence
+    when the first `PagesManager` is made, and only `st.navigation` clears it; there is no
+    config option, and renaming `pages/` is ruled out by the project's layout. So this reads
+    and clears the private class attribute `PagesManager.uses_pages_directory`, the same one
+    `st.navigation` clears; tests/app/test_frame.py pins it and breaks when Streamlit changes.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
@@ -79,12 +92,19 @@ def sample_bytes(name: str) -> bytes:
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the file…")
-def parse_table(key: str, _data: bytes, filename: str | None):
-    """`(table, None)` or `(None, message)`; cached by the content digest `key`."""
+def parse_table(key: str, _data: bytes, filename: str | None, sheet: str | None = None):
+    """`(table, None)` or `(None, message)`; cached by the content digest `key` and the
+    sheet (None: the first that holds data)."""
     try:
-        return read_table(_data, filename=filename), None
+        return read_table(_data, LoadOptions(sheet=sheet), filename=filename), None
     except DataError as exc:
         return None, str(exc)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sheet_names(key: str, _data: bytes) -> tuple[str, ...]:
+    """The sheets of an .xlsx upload (empty for other formats); cached by digest `key`."""
+    return workbook_sheets(_data)
 
 
 @st.cache_data(max_entries=32, show_spinner="Building the series…")
@@ -180,48 +200,69 @@ def start_job(job_id: str) -> None:
     st.query_params["job"] = job_id
 
 
+OLD_RESULT = ("This run was saved by an earlier version of the studio and can no longer be "
+              "shown ({error}). Train it again.")
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def _finished_result(job_id: str, registry: str):
-    return manager().result(job_id)
+def _finished_result(job_id: str, registry: str) -> tuple[RunResult | None, str | None]:
+    """`(result, None)`, or `(None, why it cannot be read)`."""
+    data = manager().result(job_id)
+    if data is None:
+        return None, "The results of this run are missing."
+    try:
+        return RunResult.from_dict(data), None
+    except ConfigError as exc:
+        return None, OLD_RESULT.format(error=exc)
 
 
-def result_of(job_id: str) -> dict | None:
-    """The result of a finished job (read from disk once), or None."""
+def _finished(job_id: str) -> tuple[RunResult | None, str | None]:
     status = manager().status(job_id)
     if status is None or status.state != DONE:
-        return None
+        return None, None
     return _finished_result(job_id, str(manager().root))
 
 
+def result_of(job_id: str) -> RunResult | None:
+    """The result of a finished job (read from disk once), or None (not finished, or
+    unreadable: `result_problem` says why)."""
+    return _finished(job_id)[0]
+
+
+def result_problem(job_id: str) -> str | None:
+    """Why a finished job's result cannot be shown (an older format, a missing file)."""
+    return _finished(job_id)[1]
+
+
+def backtest_result_of(job_id: str) -> tuple[BacktestResult | None, str | None]:
+    """`(result, None)` of a finished backtest job, or `(None, why not)`."""
+    data = manager().result(job_id)
+    if data is None:
+        return None, "The backtest did not finish."
+    try:
+        return BacktestResult.from_dict(data), None
+    except ConfigError as exc:
+        return None, OLD_RESULT.format(error=exc)
+
+
 def finished_jobs() -> list[str]:
-    """The session's successful trainings, newest first."""
+    """The session's successful trainings whose results can be read, newest first."""
     done = []
     for job_id in reversed(st.session_state.get("jobs", [])):
-        status = manager().status(job_id)
-        if status is not None and status.state == DONE:
+        if result_of(job_id) is not None:
             done.append(job_id)
     return done
 
 
-def run_label(result: dict, job_id: str | None = None) -> str:
-    """Short name of a run: "GRU 32×1, window 24 · 14:03:12"."""
-    model = result["config"]["model"]
-    text = (
-        f"{CELL_NAMES.get(model['cell'], model['cell'])} {model['units']}×"
-        f"{model['layers']}, window {model['window']}"
-    )
-    if job_id:
-        stamp = job_id.split("-")[1] if job_id.count("-") >= 2 else ""
-        if len(stamp) == 6:
-            text += f" · {stamp[:2]}:{stamp[2:4]}:{stamp[4:]}"
-    return text
-
-
-def pick_run(key: str, label: str = "Run") -> tuple[str, dict] | None:
+def pick_run(key: str, label: str = "Run") -> tuple[str, RunResult] | None:
     """A selectbox over the session's finished runs (current one first); None when there is
-    none, after telling the user where to train."""
+    none, after telling the user where to train. Runs that cannot be read are named."""
     from forecasting.ui_text import HELP
 
+    for job_id in st.session_state.get("jobs", []):
+        problem = result_problem(job_id)
+        if problem:
+            st.warning(problem, icon=":material/history_toggle_off:")
     jobs = finished_jobs()
     if not jobs:
         st.info("No finished training yet in this session. Train a network first.")
@@ -240,7 +281,7 @@ def pick_run(key: str, label: str = "Run") -> tuple[str, dict] | None:
         key=key,
         persist_state="session",
         help=HELP["run"],
-        format_func=lambda j: run_label(results[j], j),
+        format_func=lambda j: results[j].short_name(j),
     )
     return job, results[job]
 
@@ -251,12 +292,13 @@ def status_line(status: JobStatus) -> str:
     if status.state == "queued":
         return f"{word}, position {status.queue_position}" if status.queue_position else word
     if status.state == "running":
-        if not status.events:
+        progress = training_progress(status.events)
+        if progress is None:
             return f"{word}: starting…"
-        event = status.events[-1]
-        text = f"{word}: epoch {event['epoch']} of {event['epochs']}"
-        if event.get("members", 1) > 1:
-            text += f" (network {event['member']} of {event['members']})"
+        last = progress.last
+        text = f"{word}: epoch {last.epoch} of {last.epochs}"
+        if last.members > 1:
+            text += f" (network {last.member} of {last.members})"
         return text
     return word
 
@@ -291,6 +333,3 @@ def format_seconds(seconds: float) -> str:
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
 
-
-def now() -> float:
-    return time.time()

@@ -20,6 +20,7 @@ from pages._common import (
     parse_table,
     resolve_columns,
     sample_bytes,
+    sheet_names,
     use_series,
 )
 
@@ -125,7 +126,19 @@ with pick_col:
         source = {"kind": "upload", "name": upload["name"], "filename": upload["name"]}
 
 key = upload["digest"] if upload else digest(data)
-table, error = parse_table(key, data, filename)
+sheets = sheet_names(key, data) if upload else ()
+if len(sheets) > 1:
+    with pick_col:
+        sheet = st.selectbox(
+            "Sheet",
+            [None, *sheets],
+            key=f"p_sheet_{key[:16]}",
+            persist_state="session",
+            format_func=lambda name: "First sheet that holds data" if name is None else name,
+            help="The workbook has several sheets: choose the one that holds the series.",
+        )
+    base = dataclasses.replace(base, sheet=sheet)
+table, error = parse_table(key, data, filename, base.sheet)
 if table is None:
     st.error(error, icon=":material/error:")
     if upload:
@@ -135,6 +148,7 @@ if table is None:
     )
     st.stop()
 
+
 # ---------------------------------------------------------------------- columns and repairs
 def column_choice(label: str, options: list[str], detected: str | None, key: str, help_text: str):
     """A column selectbox, pre-set to the detected column (kept when the file changes)."""
@@ -143,6 +157,8 @@ def column_choice(label: str, options: list[str], detected: str | None, key: str
     return st.selectbox(label, options, key=key, persist_state="session", help=help_text)
 
 
+if table.sheet is not None:
+    base = dataclasses.replace(base, sheet=table.sheet)  # the run records the sheet read
 detected = resolve_columns(table, base)
 st.subheader("Columns and repairs")
 col_date, col_value, col_fill, col_aggregate = st.columns(4)
@@ -222,7 +238,8 @@ options = dataclasses.replace(
     dayfirst=state.get(dayfirst_key),
 )
 series, error, ambiguous = build_series(key, options_json(options), table)
-if ambiguous or state.get(dayfirst_key) is not None:
+chose_dayfirst = series is not None and any(r.kind == "dayfirst_chosen" for r in series.repairs)
+if ambiguous or chose_dayfirst or state.get(dayfirst_key) is not None:
     if ambiguous:
         st.info(error, icon=":material/help:")
     st.radio(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from forecasting.config import CELL_NAMES, RunConfig
+from forecasting.config import CELL_NAMES
 from forecasting.plots import (
     backtest_table,
     by_lead_figure,
@@ -13,8 +13,9 @@ from forecasting.plots import (
     residuals_figure,
     test_figure,
 )
+from forecasting.progress import backtest_progress
 from forecasting.ui_text import HELP, skill_sentence
-from pages._common import PAGES, ensure_frame, manager, pick_run, run_label
+from pages._common import PAGES, backtest_result_of, ensure_frame, manager, pick_run
 
 ensure_frame()
 
@@ -28,17 +29,16 @@ picked = pick_run("p_eval_run")
 if picked is None:
     st.stop()
 job_id, result = picked
-metrics = result["metrics"]
-test = metrics["test"]
-cell = CELL_NAMES.get(result["config"]["model"]["cell"], "network")
+metrics = result.metrics
+cell = CELL_NAMES.get(result.config.model.cell, "network")
 
 text, beats = skill_sentence(result)
 (st.success if beats else st.warning)(
     text, icon=":material/emoji_events:" if beats else ":material/lightbulb:"
 )
 
-model_metrics = test.get("model", {})
-naive = test.get("seasonal_naive", {})
+model_metrics = metrics.model
+naive = metrics.baseline("seasonal_naive")
 
 
 def _fmt(value, digits: int = 2, suffix: str = "") -> str:
@@ -48,25 +48,25 @@ def _fmt(value, digits: int = 2, suffix: str = "") -> str:
 cols = st.columns(4)
 cols[0].metric(
     "Test MASE",
-    _fmt(model_metrics.get("mase")),
+    _fmt(model_metrics.mase),
     delta=None
-    if model_metrics.get("mase") is None or naive.get("mase") is None
-    else f"{model_metrics['mase'] - naive['mase']:+.2f} vs seasonal naive",
+    if model_metrics.mase is None or naive.mase is None
+    else f"{model_metrics.mase - naive.mase:+.2f} vs seasonal naive",
     delta_color="inverse",
     help="Mean absolute error divided by the in-sample error of seasonal naive.",
 )
 cols[1].metric(
     "Test MAE",
-    _fmt(model_metrics.get("mae"), 3),
+    _fmt(model_metrics.mae, 3),
     help="Mean absolute error in the units of the series.",
 )
 cols[2].metric(
     "Test sMAPE",
-    _fmt(model_metrics.get("smape"), 1, "%"),
+    _fmt(model_metrics.smape, 1, "%"),
     help="Symmetric mean absolute percentage error.",
 )
-level = metrics.get("interval_level") or 0.0
-covered = metrics.get("interval_coverage_test")
+level = metrics.interval_level
+covered = metrics.interval_coverage_test
 cols[3].metric(
     f"Band coverage (nominal {level:.0%})",
     "n/a" if covered is None else f"{covered:.0%}",
@@ -77,7 +77,7 @@ cols[3].metric(
 )
 
 # ---------------------------------------------------------------------- charts
-baseline_names = list(result.get("baselines_test", {}))
+baseline_names = list(result.baselines_test)
 chosen = st.multiselect(
     "Baselines on the chart",
     baseline_names,
@@ -89,16 +89,16 @@ chosen = st.multiselect(
 )
 st.plotly_chart(test_figure(result, chosen), key="test_chart")
 st.caption(
-    f"The solid blue line is the {cell}'s forecast of all {result['horizon']} steps "
+    f"The solid blue line is the {cell}'s forecast of all {result.horizon} steps "
     "from the start of the test period, with its prediction band; the dashed orange line "
     "predicts each point from the actual values just before it (one step ahead)."
 )
 
 left, right = st.columns(2, gap="large")
 with left:
-    st.plotly_chart(residuals_figure(result["one_step"]), key="residuals_chart")
+    st.plotly_chart(residuals_figure(result.one_step), key="residuals_chart")
 with right:
-    by_lead = result.get("by_lead", {})
+    by_lead = result.by_lead
     lead_methods = [m for m in by_lead if m != "model"]
     lead_chosen = st.multiselect(
         "Compare with",
@@ -115,31 +115,23 @@ with right:
 st.subheader("Test metrics", anchor=False)
 st.dataframe(metrics_table(result), hide_index=True)
 st.caption(
-    f"{metrics.get('test_origins', 0)} forecasts of {result['horizon']} steps from "
-    f"origins spread over the {metrics.get('test_points', 0)} test points; baselines "
+    f"{metrics.test_origins} forecasts of {result.horizon} steps from "
+    f"origins spread over the {metrics.test_points} test points; baselines "
     "forecast from the same origins. n/a: the metric is undefined here (for example "
     "MAPE when the series touches zero)."
 )
-if covered is not None:
-    st.markdown(
-        f"The {level:.0%} prediction band held **{covered:.0%}** of the test values "
-        + (
-            "— about as promised."
-            if abs(covered - level) <= 0.05
-            else "— narrower than it should be: treat the band as optimistic."
-            if covered < level
-            else "— wider than needed: the band is cautious."
-        )
-    )
+band_sentence = metrics.band_sentence()
+if band_sentence:
+    st.markdown(band_sentence)
 
-by_level = metrics.get("interval_coverage_by_level") or {}
+by_level = metrics.coverage_by_level
 if by_level:
     st.caption("Coverage of the prediction bands on the test part, per nominal level "
                "(calibrated on the validation part, which the test part never informs):")
     st.dataframe(
         [
-            {"Nominal level": f"{float(nominal):.0%}", "Test coverage": f"{share:.0%}"}
-            for nominal, share in sorted(by_level.items(), key=lambda item: float(item[0]))
+            {"Nominal level": f"{nominal:.0%}", "Test coverage": f"{share:.0%}"}
+            for nominal, share in by_level
         ],
         hide_index=True,
     )
@@ -159,10 +151,9 @@ folds = folds_col.slider(
 )
 if button_col.button("Run backtest", icon=":material/history:", key="backtest_button",
                      help="Runs in the background like a training; you can leave the page."):
-    config = RunConfig.from_dict(result["config"])
-    st.session_state.backtest_job = manager().submit(
-        st.session_state.series, config, st.session_state.get("data_options"),
-        f"Backtest of {run_label(result, job_id)}", backtest_folds=folds)
+    st.session_state.backtest_job = manager().submit_backtest(
+        st.session_state.series, result.config, folds, st.session_state.get("data_options"),
+        f"Backtest of {result.short_name(job_id)}")
 
 
 def backtest_view(backtest_id: str, live: bool) -> None:
@@ -173,18 +164,16 @@ def backtest_view(backtest_id: str, live: bool) -> None:
     if status.finished and live:
         st.rerun()  # once: stop polling and draw the results
     if not status.finished:
-        epoch = status.events[-1]["epoch"] if status.events else 0
-        st.progress(max(status.fold - 1, 0) / max(status.folds, 1),
-                    text=f"Backtest: fold {max(status.fold, 1)} of {status.folds}, epoch {epoch}"
-                    if status.state == "running" else "Backtest queued…")
+        fraction, text = backtest_progress(status.fold, status.folds, status.events)
+        st.progress(fraction, text=text if status.state == "running" else "Backtest queued…")
         return
-    outcome = manager().result(backtest_id)
+    outcome, problem = backtest_result_of(backtest_id)
     if status.state != "done" or outcome is None:
-        st.error(status.message or "The backtest did not finish.", icon=":material/error:")
+        st.error(status.message or problem, icon=":material/error:")
         return
-    backtest = outcome["backtest"]
+    backtest = outcome.backtest
     st.dataframe(backtest_table(backtest), hide_index=True)
-    st.plotly_chart(by_lead_figure(backtest["by_lead"], ["model", "seasonal_naive", "naive2",
+    st.plotly_chart(by_lead_figure(backtest.by_lead, ["model", "seasonal_naive", "naive2",
                                                           "ets", "theta"],
                                    title="Backtest: mean absolute error by lead time"),
                     key="backtest_lead_chart")

@@ -3,16 +3,14 @@ bundle, run configuration); a downloaded bundle forecasts again without retraini
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from forecasting.config import RunConfig, run_file_text
-from forecasting.errors import ForecastingError
+from forecasting.config import run_file_text
 from forecasting.export import forecast_csv
+from forecasting.jobs import DONE, BundleForecast
 from forecasting.plots import forecast_figure
-from forecasting.results import frame_from_dict
 from forecasting.ui_text import HELP
-from pages._common import digest, ensure_frame, manager, pick_run, run_label
+from pages._common import digest, ensure_frame, manager, pick_run
 
 ensure_frame()
 
@@ -27,10 +25,10 @@ st.caption(
 picked = pick_run("p_forecast_run")
 if picked is not None:
     job_id, result = picked
-    forecast = frame_from_dict(result["forecast"])
-    recent = frame_from_dict(result["recent"])
-    level = result["metrics"].get("interval_level")
-    name = result["series"]["name"]
+    forecast = result.forecast.to_frame()
+    recent = result.recent.to_frame()
+    level = result.metrics.interval_level
+    name = result.series.name
     horizon = len(forecast)
     low = min(len(recent), 2)
     if not low <= state.get("p_history_points", -1) <= len(recent):
@@ -56,7 +54,7 @@ if picked is not None:
     )
 
     csv_text = forecast_csv(forecast)
-    config = RunConfig.from_dict(result["config"])
+    config = result.config
     stem = f"forecast-{config.model.cell}-{job_id}"
     st.subheader("Downloads", anchor=False)
     d1, d2, d3 = st.columns(3)
@@ -83,7 +81,7 @@ if picked is not None:
     )
     d3.download_button(
         "Run configuration (JSON)",
-        data=run_file_text(config, result.get("data_options")),
+        data=run_file_text(config, result.data_options),
         file_name=f"run-{job_id}.json",
         mime="application/json",
         icon=":material/settings:",
@@ -94,7 +92,7 @@ if picked is not None:
     )
     with st.expander("Forecast table"):
         st.dataframe(forecast, hide_index=True)
-    st.caption(f"Run: {run_label(result, job_id)}")
+    st.caption(f"Run: {result.short_name(job_id)}")
 
 # ---------------------------------------------------------------------- bundle upload
 st.divider()
@@ -123,67 +121,68 @@ with target_col:
         ),
     )
 
+
+def bundle_forecast_view(job_id: str, live: bool) -> None:
+    """Progress of the forecast job (a worker checks and loads the bundle), then its chart
+    and download, or the job's message (the bundle check that failed)."""
+    status = manager().status(job_id)
+    if status is None:
+        st.warning("This forecast is no longer available. Upload the bundle again.")
+        return
+    if not status.finished:
+        st.info(
+            f"Queued, position {status.queue_position or 1}: it starts when the training "
+            "before it ends."
+            if status.state == "queued"
+            else "Checking the bundle and loading the model…",
+            icon=":material/hourglass_top:",
+        )
+        return
+    if live:
+        st.rerun()  # once: stop polling and draw the result
+    data = manager().result(job_id)
+    if status.state != DONE or data is None:
+        st.error(status.message or "The forecast did not finish.", icon=":material/error:")
+        return
+    result = BundleForecast.from_dict(data)
+    frame = result.forecast.to_frame()
+    st.success(
+        f"Bundle checked and loaded: forecast of {len(frame)} steps after "
+        + ("the data it was trained on." if result.after_bundle_data else "the current series."),
+        icon=":material/verified:",
+    )
+    st.plotly_chart(
+        forecast_figure(
+            result.history.to_frame(),
+            frame,
+            result.level,
+            result.name,
+            title="Forecast from the uploaded model",
+        ),
+        key="bundle_chart",
+    )
+    st.download_button(
+        "Forecast from the uploaded model (CSV)",
+        data=forecast_csv(frame),
+        file_name="forecast-from-bundle.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="download_bundle_csv",
+        on_click="ignore",
+    )
+
+
 if bundle_file is not None:
     raw = bundle_file.getvalue()
-    cache_key = (digest(raw), state.series_key if target == "current" else None)
-    cached = state.get("bundle_forecast")
-    if cached is None or cached["key"] != cache_key:
-        with st.spinner("Checking the bundle and loading the model…"):
-            try:
-                from forecasting.bundle import load_bundle  # imports Keras only now
-
-                bundle = load_bundle(raw)
-                frame = bundle.forecast(series if target == "current" else None)
-                meta = bundle.series
-                if target == "current":
-                    history = series.to_frame().tail(max(4 * len(frame), 48))
-                else:
-                    values = list(bundle.last_values)
-                    if meta["freq"]:
-                        index = pd.date_range(
-                            end=pd.Timestamp(meta["last"]), periods=len(values), freq=meta["freq"]
-                        )
-                    else:
-                        index = range(int(meta["last"]) - len(values) + 1, int(meta["last"]) + 1)
-                    history = pd.DataFrame({"date": index, meta["name"]: values})
-                cached = {
-                    "key": cache_key,
-                    "forecast": frame,
-                    "history": history,
-                    "level": bundle.config.level,
-                    "name": meta["name"],
-                    "cell": bundle.config.model.cell,
-                    "metrics": bundle.metrics,
-                    "error": None,
-                }
-            except ForecastingError as exc:  # BundleError, DataError: a message for people
-                cached = {"key": cache_key, "error": str(exc)}
-        state.bundle_forecast = cached
-    if cached["error"]:
-        st.error(cached["error"], icon=":material/error:")
-    else:
-        frame = cached["forecast"]
-        st.success(
-            f"Bundle checked and loaded: forecast of {len(frame)} steps after "
-            + ("the current series." if target == "current" else "the data it was trained on."),
-            icon=":material/verified:",
+    after_current = target == "current"
+    cache_key = (digest(raw), state.series_key if after_current else None)
+    submitted = state.get("bundle_forecast")
+    if submitted is None or submitted["key"] != cache_key:
+        # The worker checks and loads the bundle: Keras never enters the server.
+        job = manager().submit_forecast(
+            raw, series if after_current else None, "Forecast from an uploaded bundle"
         )
-        st.plotly_chart(
-            forecast_figure(
-                cached["history"],
-                frame,
-                cached["level"],
-                cached["name"],
-                title="Forecast from the uploaded model",
-            ),
-            key="bundle_chart",
-        )
-        st.download_button(
-            "Forecast from the uploaded model (CSV)",
-            data=forecast_csv(frame),
-            file_name="forecast-from-bundle.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            key="download_bundle_csv",
-            on_click="ignore",
-        )
+        submitted = state.bundle_forecast = {"key": cache_key, "job": job}
+    forecast_status = manager().status(submitted["job"])
+    live = forecast_status is not None and not forecast_status.finished
+    st.fragment(run_every=1 if live else None)(bundle_forecast_view)(submitted["job"], live)

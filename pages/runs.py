@@ -12,7 +12,7 @@ from forecasting.plots import (
     runs_table,
 )
 from forecasting.ui_text import HELP
-from pages._common import PAGES, STATE_WORDS, ensure_frame, manager, result_of, run_label
+from pages._common import PAGES, STATE_WORDS, ensure_frame, manager, result_of, result_problem
 
 ensure_frame()
 
@@ -38,7 +38,7 @@ for job_id in jobs:
         others.append((job_id, status))
         continue
     results[job_id] = result
-    labels[job_id] = run_label(result, job_id)
+    labels[job_id] = result.short_name(job_id)
 
 if results:
     table = runs_table({labels[j]: r for j, r in results.items()})
@@ -72,10 +72,8 @@ if results:
 for job_id, status in others:
     word = "unknown" if status is None else STATE_WORDS.get(status.state, status.state)
     label = "" if status is None else status.label
-    st.caption(
-        f"{word}: {label or job_id}"
-        + (f" — {status.message}" if status is not None and status.message else "")
-    )
+    message = result_problem(job_id) or (status.message if status is not None else "")
+    st.caption(f"{word}: {label or job_id}" + (f" — {message}" if message else ""))
 
 if not results:
     st.stop()
@@ -101,10 +99,10 @@ if chosen:
         )
     with right:
         st.plotly_chart(
-            loss_overlay({labels[j]: results[j]["history"] for j in chosen}), key="runs_losses"
+            loss_overlay({labels[j]: results[j].history for j in chosen}), key="runs_losses"
         )
-    frequencies = {results[j]["series"]["freq"] for j in chosen}
-    names = {results[j]["series"]["name"] for j in chosen}
+    frequencies = {results[j].series.freq for j in chosen}
+    names = {results[j].series.name for j in chosen}
     if len(frequencies) > 1 or len(names) > 1:
         st.caption(
             "The chosen runs were trained on different series; the history shown is "
@@ -124,13 +122,13 @@ detail = st.selectbox(
 result = results[detail]
 left, right = st.columns([3, 2], gap="large")
 with left:
-    history = result["history"]
+    history = result.history
     st.plotly_chart(
-        loss_figure(history["loss"], history["val_loss"], history["best_epoch"]), key="detail_loss"
+        loss_figure(history.loss, history.val_loss, history.best_epoch), key="detail_loss"
     )
 with right:
     tab_config, tab_metrics = st.tabs(["Configuration", "Metrics"])
     with tab_config:
-        st.json(result["config"], expanded=2)
+        st.json(result.config.to_dict(), expanded=2)
     with tab_metrics:
-        st.json({k: v for k, v in result["metrics"].items() if k != "test"}, expanded=1)
+        st.json({k: v for k, v in result.metrics.to_dict().items() if k != "test"}, expanded=1)

@@ -8,11 +8,20 @@ import time
 
 import streamlit as st
 
-from forecasting.config import AUTO, CELL_NAMES, CELLS, SCALINGS, STRATEGIES, RunConfig
+from forecasting.config import CELL_NAMES, RunConfig
 from forecasting.errors import ForecastingError
 from forecasting.export import forecast_csv
 from forecasting.plots import forecast_figure, loss_figure
+from forecasting.progress import training_progress
 from forecasting.results import recent_frame
+from forecasting.settings import (
+    SettingField,
+    auto_key,
+    config_from_widgets,
+    setting_fields,
+    widget_defaults,
+    widget_key,
+)
 from forecasting.ui_text import HELP, skill_sentence
 from pages._common import (
     PAGES,
@@ -22,46 +31,14 @@ from pages._common import (
     manager,
     plan_for,
     result_of,
+    result_problem,
     start_job,
 )
 
 ensure_frame()
 
 DEFAULTS = RunConfig()
-LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1]
-BATCH_SIZES = [8, 16, 32, 64, 128, 256, 512]
-STRATEGY_LABELS = {
-    "direct": "Direct (all steps at once)",
-    "recursive": "Recursive (one step, fed back)",
-}
-SCALING_LABELS = {
-    "auto": "Automatic (the better on validation)",
-    "window": "Per window (last value)",
-    "standard": "Standardize (z-score)",
-    "minmax": "Min-max to [0, 1]",
-}
-WIDGETS = {  # session key -> default, from RunConfig()
-    "p_cell": DEFAULTS.model.cell,
-    "p_auto_window": DEFAULTS.model.window == AUTO,
-    "p_window": DEFAULTS.model.window or 24,
-    "p_units": DEFAULTS.model.units,
-    "p_layers": DEFAULTS.model.layers,
-    "p_dropout": DEFAULTS.model.dropout,
-    "p_strategy": DEFAULTS.model.strategy,
-    "p_epochs": DEFAULTS.train.epochs,
-    "p_batch_size": DEFAULTS.train.batch_size,
-    "p_learning_rate": DEFAULTS.train.learning_rate,
-    "p_patience": DEFAULTS.train.patience,
-    "p_seed": DEFAULTS.train.seed,
-    "p_auto_horizon": DEFAULTS.horizon == AUTO,
-    "p_horizon": DEFAULTS.horizon or 12,
-    "p_test_size": DEFAULTS.test_size,
-    "p_level": DEFAULTS.level,
-    "p_scaling": DEFAULTS.model.scaling,
-    "p_deseasonalize": DEFAULTS.model.deseasonalize,
-    "p_log": DEFAULTS.model.log,
-    "p_ensemble": DEFAULTS.model.ensemble,
-}
+WIDGETS = widget_defaults(DEFAULTS)  # session key -> default, derived from the settings
 
 state = st.session_state
 for name, default in WIDGETS.items():
@@ -72,26 +49,39 @@ series = state.series
 def config_from_state() -> RunConfig:
     """The run configuration the widgets describe (read before they are drawn, so that the
     automatic choices can be shown on them)."""
-    return DEFAULTS.with_settings(
-        cell=state.p_cell,
-        window=AUTO if state.p_auto_window else int(state.p_window),
-        units=int(state.p_units),
-        layers=int(state.p_layers),
-        dropout=float(state.p_dropout),
-        strategy=state.p_strategy,
-        scaling=state.p_scaling,
-        deseasonalize=bool(state.p_deseasonalize),
-        log=bool(state.p_log),
-        ensemble=int(state.p_ensemble),
-        epochs=int(state.p_epochs),
-        batch_size=int(state.p_batch_size),
-        learning_rate=float(state.p_learning_rate),
-        patience=int(state.p_patience),
-        seed=int(state.p_seed),
-        horizon=AUTO if state.p_auto_horizon else int(state.p_horizon),
-        test_size=float(state.p_test_size),
-        level=float(state.p_level),
-    )
+    return config_from_widgets(DEFAULTS, state)
+
+
+def setting_widget(item: SettingField) -> None:
+    """One setting's widget, drawn as its declaration says (and its automatic toggle)."""
+    spec, widget = item.setting, item.setting.widget
+    common = {"key": widget_key(item.name), "persist_state": "session", "help": spec.help}
+    if spec.auto:
+        key = auto_key(item.name)
+        st.toggle(spec.auto.label, key=key, persist_state="session", help=spec.auto.help)
+        common["disabled"] = state[key]
+    format_func = widget.labels.get if widget.labels else str
+    low, high = widget.range or spec.range or (None, None)
+    if widget.kind == "slider":
+        st.slider(spec.label, low, high, step=widget.step, format=widget.format, **common)
+    elif widget.kind == "select_slider":
+        st.select_slider(spec.label, widget.options, format_func=format_func, **common)
+    elif widget.kind == "radio":
+        st.radio(spec.label, spec.choices, horizontal=widget.horizontal,
+                 format_func=format_func, **common)
+    elif widget.kind == "select":
+        st.selectbox(spec.label, spec.choices, format_func=format_func, **common)
+    elif widget.kind == "number":
+        st.number_input(spec.label, low, high, step=1, **common)
+    else:
+        st.checkbox(spec.label, **common)
+
+
+def setting_widgets(section: str) -> None:
+    """The widgets of one section of the settings, in declaration order."""
+    for item in setting_fields(RunConfig):
+        if item.setting.section == section:
+            setting_widget(item)
 
 
 def show_fallback(series, config: RunConfig) -> None:
@@ -128,139 +118,16 @@ st.caption(
 
 # ---------------------------------------------------------------------- settings
 net, fit, evaluation = st.columns(3, gap="large")
-with net:
-    st.subheader("Network", anchor=False)
-    st.radio(
-        "Cell",
-        CELLS,
-        key="p_cell",
-        persist_state="session",
-        horizontal=True,
-        help=HELP["cell"],
-        format_func=CELL_NAMES.get,
-    )
-    st.toggle(
-        "Automatic window", key="p_auto_window", persist_state="session", help=HELP["auto_window"]
-    )
-    st.slider(
-        "Window length (steps)",
-        2,
-        256,
-        key="p_window",
-        persist_state="session",
-        help=HELP["window"],
-        disabled=state.p_auto_window,
-    )
-    st.slider("Units per layer", 1, 256, key="p_units", persist_state="session", help=HELP["units"])
-    st.slider("Layers", 1, 4, key="p_layers", persist_state="session", help=HELP["layers"])
-    st.slider(
-        "Dropout",
-        0.0,
-        0.5,
-        step=0.05,
-        key="p_dropout",
-        persist_state="session",
-        help=HELP["dropout"],
-    )
-    st.radio(
-        "Multi-step strategy",
-        STRATEGIES,
-        key="p_strategy",
-        persist_state="session",
-        help=HELP["strategy"],
-        format_func=STRATEGY_LABELS.get,
-    )
-with fit:
-    st.subheader("Training", anchor=False)
-    st.slider(
-        "Epochs (at most)", 1, 500, key="p_epochs", persist_state="session", help=HELP["epochs"]
-    )
-    st.select_slider(
-        "Batch size",
-        BATCH_SIZES,
-        key="p_batch_size",
-        persist_state="session",
-        help=HELP["batch_size"],
-    )
-    st.select_slider(
-        "Learning rate",
-        LEARNING_RATES,
-        key="p_learning_rate",
-        persist_state="session",
-        help=HELP["learning_rate"],
-        format_func=lambda v: f"{v:g}",
-    )
-    st.slider(
-        "Early-stopping patience (epochs)",
-        0,
-        50,
-        key="p_patience",
-        persist_state="session",
-        help=HELP["patience"],
-    )
-    st.number_input(
-        "Seed", 0, 2**31 - 1, step=1, key="p_seed", persist_state="session", help=HELP["seed"]
-    )
-with evaluation:
-    st.subheader("Forecast and test", anchor=False)
-    st.toggle(
-        "Automatic horizon",
-        key="p_auto_horizon",
-        persist_state="session",
-        help=HELP["auto_horizon"],
-    )
-    st.slider(
-        "Horizon (steps ahead)",
-        1,
-        180,
-        key="p_horizon",
-        persist_state="session",
-        help=HELP["horizon"],
-        disabled=state.p_auto_horizon,
-    )
-    st.slider(
-        "Test fraction",
-        0.05,
-        0.5,
-        step=0.05,
-        key="p_test_size",
-        persist_state="session",
-        help=HELP["test_size"],
-    )
-    st.slider(
-        "Prediction band level",
-        0.5,
-        0.99,
-        step=0.01,
-        key="p_level",
-        persist_state="session",
-        help=HELP["level"],
-        format="%.2f",
-    )
-    with st.expander("Advanced"):
-        st.selectbox(
-            "Scaling",
-            SCALINGS,
-            key="p_scaling",
-            persist_state="session",
-            help=HELP["scaling"],
-            format_func=SCALING_LABELS.get,
-        )
-        st.checkbox(
-            "Remove the seasonal pattern first",
-            key="p_deseasonalize",
-            persist_state="session",
-            help=HELP["deseasonalize"],
-        )
-        st.checkbox("Model the logarithm", key="p_log", persist_state="session", help=HELP["log"])
-        st.slider(
-            "Networks in the ensemble",
-            1,
-            5,
-            key="p_ensemble",
-            persist_state="session",
-            help=HELP["ensemble"],
-        )
+for column, section, title in (
+    (net, "network", "Network"),
+    (fit, "training", "Training"),
+    (evaluation, "forecast", "Forecast and test"),
+):
+    with column:
+        st.subheader(title, anchor=False)
+        setting_widgets(section)
+with evaluation, st.expander("Advanced"):
+    setting_widgets("advanced")
 
 # ---------------------------------------------------------------------- plan and submit
 with st.container(border=True):
@@ -311,7 +178,7 @@ if (clicked or compare) and plan is not None:
                 f"{plan.config.model.window} on {series.name}"
             )
             job_ids.append(
-                manager().submit(series, cell_config, state.get("data_options"), label)
+                manager().submit_training(series, cell_config, state.get("data_options"), label)
             )
     for job_id in reversed(job_ids):  # the first one, which runs first, stays current
         start_job(job_id)
@@ -336,46 +203,32 @@ def progress_view(job_id: str, live: bool) -> None:
             "before it ends.",
             icon=":material/hourglass_top:",
         )
-    events = status.events
+    progress = training_progress(status.events)
     elapsed = time.time() - status.created if status.created else 0.0
     if status.state == "running":
-        if events:
-            last = events[-1]
-            members, member = last.get("members", 1), last.get("member", 1)
-            done = (member - 1) * last["epochs"] + last["epoch"]
-            total = members * last["epochs"]
-            text = f"Epoch {last['epoch']} of {last['epochs']}"
-            if members > 1:
-                text += f" · network {member} of {members}"
-            st.progress(min(1.0, done / total), text=text)
-            same = [e for e in events if e.get("member", 1) == member]
-            # the first epoch also builds the graph: time the later ones when there are any
-            per_epoch = (
-                (same[-1]["elapsed"] - same[0]["elapsed"]) / (len(same) - 1)
-                if len(same) > 1
-                else last["elapsed"]
-            )
+        if progress is not None:
+            last = progress.last
+            st.progress(progress.fraction, text=progress.text)
             c1, c2, c3 = st.columns(3)
             c1.metric("Elapsed", format_seconds(elapsed))
             c2.metric(
                 "Remaining (at most)",
-                format_seconds(per_epoch * (total - done)),
+                format_seconds(progress.remaining_seconds),
                 help="Early stopping often ends the training sooner.",
             )
             c3.metric(
                 "Latest validation loss",
-                "n/a" if last.get("val_loss") is None else f"{last['val_loss']:.4f}",
+                "n/a" if last.val_loss is None else f"{last.val_loss:.4f}",
             )
         else:
             st.progress(0.0, text="Starting: loading TensorFlow and preparing the windows…")
-    if events:  # the network being trained now (one of several in an ensemble)
-        member = events[-1].get("member", 1)
-        current = [e for e in events if e.get("member", 1) == member]
+    if progress is not None:  # the network being trained now (one of several in an ensemble)
+        current = progress.current
         st.plotly_chart(
             loss_figure(
-                [e["loss"] for e in current],
-                [e["val_loss"] for e in current],
-                total_epochs=events[-1]["epochs"],
+                [e.loss for e in current],
+                [e.val_loss for e in current],
+                total_epochs=progress.last.epochs,
                 title="Loss per epoch (live)",
             ),
             key="live_loss",
@@ -402,8 +255,8 @@ def progress_view(job_id: str, live: bool) -> None:
 @st.cache_resource(max_entries=32, show_spinner=False)
 def final_loss_figure(job_id: str):
     """A finished job's loss chart, built once: slider moves then only redraw it."""
-    history = result_of(job_id)["history"]
-    return loss_figure(history["loss"], history["val_loss"], history["best_epoch"])
+    history = result_of(job_id).history
+    return loss_figure(history.loss, history.val_loss, history.best_epoch)
 
 
 def finished_view(job_id: str, status) -> None:
@@ -413,15 +266,15 @@ def finished_view(job_id: str, status) -> None:
         return
     result = result_of(job_id)
     if status.state == "cancelled" or result is None:
-        st.warning(status.message or "The training was cancelled.", icon=":material/cancel:")
+        st.warning(result_problem(job_id) or status.message or "The training was cancelled.",
+                   icon=":material/cancel:")
         return
-    metrics = result["metrics"]
+    metrics = result.metrics
     if status.message:
         st.info(status.message, icon=":material/info:")
     text, beats = skill_sentence(result)
     (st.success if beats else st.warning)(text)
-    test = metrics["test"]
-    model_mase, naive_mase = test["model"].get("mase"), test["seasonal_naive"].get("mase")
+    model_mase, naive_mase = metrics.model.mase, metrics.baseline("seasonal_naive").mase
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(
         "Test MASE",
@@ -436,11 +289,11 @@ def finished_view(job_id: str, status) -> None:
     c2.metric("Seasonal naive MASE", "n/a" if naive_mase is None else f"{naive_mase:.2f}")
     c3.metric(
         "Epochs run",
-        f"{metrics['epochs_run']}",
-        help=f"Weights of epoch {metrics['best_epoch']} were kept; stopped by "
-        f"{metrics['stopped_by'].replace('_', ' ')}.",
+        f"{metrics.epochs_run}",
+        help=f"Weights of epoch {metrics.best_epoch} were kept; stopped by "
+        f"{metrics.stopped_by.replace('_', ' ')}.",
     )
-    c4.metric("Seconds per epoch", f"{metrics['seconds_per_epoch']:.3g}")
+    c4.metric("Seconds per epoch", f"{metrics.seconds_per_epoch:.3g}")
     st.plotly_chart(final_loss_figure(job_id), key="final_loss")
     links = st.columns(3)
     links[0].page_link(

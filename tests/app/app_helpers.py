@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -43,3 +44,10 @@ def download_content(at: AppTest, key: str, seen: dict) -> bytes:
     url = next(b.proto.url for b in button if b.key == key)
     assert url, f"download {key} has no content"
     return seen[os.path.splitext(url.rsplit("/", 1)[-1])[0]]
+
+
+def copy_job(jobs_dir: Path, job: str, new_id: str) -> str:
+    """A copy of a finished job's folder under another id (to alter its files safely)."""
+    shutil.rmtree(jobs_dir / new_id, ignore_errors=True)
+    shutil.copytree(jobs_dir / job, jobs_dir / new_id)
+    return new_id

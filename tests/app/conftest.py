@@ -33,7 +33,7 @@ def trained_job(jobs_dir) -> str:
 
     manager = jobs.JobManager(jobs_dir, runner="inline")
     config = RunConfig().with_settings(**TINY)
-    job = manager.submit(
+    job = manager.submit_training(
         load_sample(SAMPLE), config, {"date_col": "date", "value_col": "sales"}, "GRU 4×1 (test)"
     )
     assert manager.status(job).state == jobs.DONE, manager.status(job).message

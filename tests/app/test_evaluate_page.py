@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from app_helpers import open_page, texts, with_job
+import json
+from dataclasses import replace
+
+from app_helpers import copy_job, open_page, texts, with_job
 
 from forecasting.baselines import BASELINE_NAMES
 from forecasting.evaluation import METRIC_NAMES
@@ -48,21 +51,33 @@ def test_undefined_metrics_show_as_na(trained_job, monkeypatch) -> None:
     def without_mape(job_id):
         result = original(job_id)
         if result is not None:
-            result = {
-                **result,
-                "metrics": {
-                    **result["metrics"],
-                    "test": {
-                        name: {**values, "mape": None}
-                        for name, values in result["metrics"]["test"].items()
-                    },
-                },
-            }
+            test = {name: replace(values, mape=None)
+                    for name, values in result.metrics.test.items()}
+            result = replace(result, metrics=replace(result.metrics, test=test))
         return result
 
     monkeypatch.setattr(_common, "result_of", without_mape)
     at = with_job("evaluate", trained_job)
     assert set(at.dataframe[0].value["MAPE %"]) == {"n/a"}
+
+
+def test_a_result_of_an_older_version_gives_a_message(trained_job, jobs_dir) -> None:
+    """A result.json that no longer parses: a message on the page, not a traceback."""
+    old = copy_job(jobs_dir, trained_job, "20200101-120000-0ldf0rma")
+    path = jobs_dir / old / "result.json"
+    data = json.loads(path.read_text())
+    data["metrics"]["test_mase"] = data["metrics"].pop("test")  # a renamed field
+    path.write_text(json.dumps(data))
+    at = open_page("evaluate", jobs=[old], job=old)
+    assert not at.exception
+    assert any("earlier version" in text and "test_mase" in text for text in texts(at.warning))
+    assert any("No finished training" in text for text in texts(at.info))
+    runs = open_page("runs", jobs=[trained_job, old], job=old)
+    assert not runs.exception and len(runs.dataframe[0].value) == 1
+    assert any("earlier version" in text for text in texts(runs.caption))
+    train = open_page("train", jobs=[old], job=old)
+    assert not train.exception
+    assert any("earlier version" in text for text in texts(train.warning))
 
 
 def test_backtest_runs_folds_beside_the_baselines(trained_job) -> None:

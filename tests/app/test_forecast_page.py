@@ -46,6 +46,8 @@ def test_a_bundle_forecasts_again_without_retraining(trained_job) -> None:
     assert not at.exception and not at.error, texts(at.error)
     assert any("Bundle checked" in text for text in texts(at.success))
     assert any(b.key == "download_bundle_csv" for b in at.get("download_button"))
+    job = at.session_state["bundle_forecast"]["job"]  # the page only submitted a job
+    assert jobs.get_manager().status(job).kind == jobs.FORECAST
     # after the data the model was trained on, too
     at.radio(key="p_bundle_target").set_value("bundle").run()
     assert not at.error and any("trained on" in text for text in texts(at.success))
@@ -63,13 +65,14 @@ def test_a_tampered_bundle_is_refused_with_a_message(trained_job) -> None:
                 data = json.dumps(manifest).encode()
             out.writestr(item, data)
     at = upload_bundle(with_job("forecast", trained_job), tampered.getvalue())
-    assert at.error, "refused"
+    assert any("Hash check failed" in text for text in texts(at.error)), texts(at.error)
     assert not at.exception
 
 
 def test_a_file_that_is_no_bundle_is_refused(trained_job) -> None:
     at = upload_bundle(with_job("forecast", trained_job), b"not a zip at all")
-    assert at.error and not at.exception
+    assert any("not a valid .zip" in text for text in texts(at.error)), texts(at.error)
+    assert not at.exception
 
 
 def test_the_downloaded_run_file_reproduces_the_run_from_the_cli(

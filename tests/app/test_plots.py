@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from forecasting import jobs, plots
+from forecasting.results import RunResult, Scores
+
+
+def result_of(job: str) -> RunResult:
+    return RunResult.from_dict(jobs.get_manager().result(job))
 
 
 def test_downsample_keeps_extremes_and_order() -> None:
@@ -21,15 +28,15 @@ def test_downsample_keeps_extremes_and_order() -> None:
 
 
 def test_figures_from_a_result(trained_job) -> None:
-    result = jobs.get_manager().result(trained_job)
+    result = result_of(trained_job)
     figures = [
         plots.test_figure(result, ["seasonal_naive", "naive"]),
-        plots.residuals_figure(result["one_step"]),
-        plots.by_lead_figure(result["by_lead"]),
-        plots.forecast_figure(result["recent"], result["forecast"], 0.9, "sales"),
+        plots.residuals_figure(result.one_step),
+        plots.by_lead_figure(result.by_lead),
+        plots.forecast_figure(result.recent, result.forecast, 0.9, "sales"),
         plots.forecasts_overlay({"a": result, "b": result}),
-        plots.loss_figure(result["history"]["loss"], result["history"]["val_loss"], 1),
-        plots.loss_overlay({"a": result["history"]}),
+        plots.loss_figure(result.history.loss, result.history.val_loss, 1),
+        plots.loss_overlay({"a": result.history}),
     ]
     for figure in figures:
         assert isinstance(figure, go.Figure) and figure.data
@@ -39,9 +46,9 @@ def test_figures_from_a_result(trained_job) -> None:
 
 
 def test_display_tables(trained_job) -> None:
-    result = jobs.get_manager().result(trained_job)
+    result = result_of(trained_job)
     table = plots.metrics_table(result)
-    assert table["Method"].iloc[0] == "Network" and len(table) == len(result["metrics"]["test"])
+    assert table["Method"].iloc[0] == "Network" and len(table) == len(result.metrics.test)
     runs = plots.runs_table({"one": result})
     assert runs.loc[0, "Cell"] == "GRU" and runs.loc[0, "Window"] == 24
     assert runs["Test MASE"].dtype.kind == "f"
@@ -53,14 +60,25 @@ def test_series_figure_of_integer_steps() -> None:
 
 
 def test_ranking_puts_runs_beside_the_baselines(trained_job) -> None:
-    result = jobs.get_manager().result(trained_job)
-    worse = {**result, "metrics": {**result["metrics"], "test": {
-        **result["metrics"]["test"], "model": {"mase": 99.0, "smape": 99.0, "mae": 99.0}}}}
+    result = result_of(trained_job)
+    worse = replace(result, metrics=replace(result.metrics, test={
+        **result.metrics.test, "model": Scores(mase=99.0, smape=99.0, mae=99.0)}))
     table = plots.ranking_table({"good": result, "bad": worse})
     assert list(table["Rank"]) == list(range(1, len(table) + 1))
-    assert table["Test MASE"].is_monotonic_increasing or table["Test MASE"].isna().any()
-    assert table.iloc[-1]["Method"] == "bad"
+    # best MASE first; an undefined MASE (a failed baseline) ranks after every known one
+    mase = table["Test MASE"]
+    known = mase.notna()
+    assert mase[known].is_monotonic_increasing
+    assert list(known) == sorted(known, reverse=True)
+    assert table[known].iloc[-1]["Method"] == "bad"
     assert {"Seasonal naive", "Naive", "good"} <= set(table["Method"])
     assert set(table["Kind"]) == {"network", "baseline"}
-    other_split = {**result, "horizon": result["horizon"] + 1}
+    undefined = replace(result, metrics=replace(result.metrics, test={
+        **result.metrics.test, "naive": Scores()}))  # naive's MASE undefined
+    table = plots.ranking_table({"good": undefined, "bad": worse})
+    known = table["Test MASE"].notna()
+    assert list(known) == sorted(known, reverse=True) and not known.iloc[-1]
+    assert "Naive" in set(table.loc[~known, "Method"])
+    assert table.loc[known, "Test MASE"].is_monotonic_increasing
+    other_split = replace(result, horizon=result.horizon + 1)
     assert plots.ranking_table({"a": result, "b": other_split}) is None

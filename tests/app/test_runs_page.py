@@ -18,10 +18,10 @@ def test_runs_are_listed_and_compared(trained_job, jobs_dir) -> None:
     # a second run of the session: an LSTM, and one that failed
     manager = jobs.JobManager(jobs_dir, runner="inline")
     series = load_sample("Monthly sales (seasonal)")
-    second = manager.submit(
+    second = manager.submit_training(
         series, RunConfig().with_settings(cell="lstm", window=12, **TINY), None, "LSTM"
     )
-    failed = manager.submit(
+    failed = manager.submit_training(
         series, RunConfig().with_settings(window=150, epochs=1), None, "too long"
     )
     at = open_page("runs", jobs=[trained_job, second, failed], job=second)

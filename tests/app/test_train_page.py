@@ -5,6 +5,11 @@ from __future__ import annotations
 from app_helpers import TINY, open_page, texts
 
 from forecasting import jobs
+from forecasting.config import RunConfig
+from forecasting.settings import setting_fields, widget_defaults, widget_key
+
+WIDGET_KINDS = ("slider", "radio", "toggle", "select_slider", "number_input", "checkbox",
+                "selectbox")
 
 
 def job_dirs(jobs_dir) -> set[str]:
@@ -23,6 +28,25 @@ def test_defaults_and_automatic_choices_are_shown(jobs_dir) -> None:
     assert not at.button(key="train_button").disabled
     for widget in [*at.slider, *at.radio, *at.toggle, *at.select_slider, *at.number_input]:
         assert widget.help, widget.label
+
+
+def test_every_setting_has_its_declared_widget(jobs_dir) -> None:
+    """The page draws exactly the declared settings, with their labels and help texts, and
+    the advanced ones stay in the Advanced expander."""
+    at = open_page("train")
+
+    def widgets(block) -> dict:
+        return {w.key: w for kind in WIDGET_KINDS for w in getattr(block, kind)}
+
+    drawn = widgets(at)
+    assert set(drawn) == set(widget_defaults(RunConfig()))
+    for item in setting_fields(RunConfig):
+        widget = drawn[widget_key(item.name)]
+        assert (widget.label, widget.help) == (item.setting.label, item.setting.help)
+    (advanced,) = [e for e in at.expander if e.label == "Advanced"]
+    assert set(widgets(advanced)) == {widget_key(item.name) for item in setting_fields(RunConfig)
+                                      if item.setting.section == "advanced"}
+    assert {"p_scaling", "p_deseasonalize", "p_log", "p_ensemble"} <= set(widgets(advanced))
 
 
 def test_moving_sliders_does_not_train(jobs_dir) -> None:
@@ -95,13 +119,12 @@ def test_a_reload_finds_the_training_from_the_url(trained_job) -> None:
 
 
 def test_a_failed_training_shows_its_message(jobs_dir) -> None:
-    from forecasting.config import RunConfig
     from forecasting.samples import load_sample
 
     # a window too long for the series: the worker fails with the plan's message
     manager = jobs.JobManager(jobs_dir, runner="inline")
     series = load_sample("Monthly sales (seasonal)")
-    job = manager.submit(series, RunConfig().with_settings(window=150, epochs=1))
+    job = manager.submit_training(series, RunConfig().with_settings(window=150, epochs=1))
     assert manager.status(job).state == jobs.FAILED
     at = open_page("train", jobs=[job], job=job)
     assert at.error and "failed" in at.error[0].value.lower()
@@ -124,14 +147,13 @@ class _Busy:
 
 
 def test_a_queued_training_shows_its_position_and_can_be_cancelled(jobs_dir, monkeypatch):
-    from forecasting.config import RunConfig
     from forecasting.samples import load_sample
 
     manager = jobs.JobManager(jobs_dir, max_running=1, runner="process")
     manager._processes["busy"] = _Busy()  # the only slot is taken
     monkeypatch.setattr(jobs, "_MANAGER", manager)
     try:
-        job = manager.submit(load_sample("Monthly sales (seasonal)"), RunConfig())
+        job = manager.submit_training(load_sample("Monthly sales (seasonal)"), RunConfig())
         at = open_page("train", jobs=[job], job=job)
         assert any("Queued, position 1" in text for text in texts(at.info))
         at.button(key="cancel_button").click().run()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from forecasting.backtest import backtest, fold_origins
 from forecasting.cli import main
 from forecasting.errors import ConfigError, SeriesTooShortError
+from forecasting.plots import backtest_table
+from forecasting.results import BacktestResult
 from forecasting.series import TimeSeries
 
 
@@ -32,7 +35,19 @@ def test_folds_metrics_and_errors_by_lead(result, monthly_series) -> None:
     assert list(result.by_lead.columns) == list(range(1, 7))
     assert np.all(np.isfinite(result.by_lead.loc["model"]))
     assert result.summary()["mase"].dropna().is_monotonic_increasing
-    json.dumps(result.to_dict())
+
+
+def test_the_backtest_record_round_trips_through_json(result) -> None:
+    record = BacktestResult("bt", result.to_record())
+    back = BacktestResult.from_dict(json.loads(json.dumps(record.to_dict())))
+    assert json.dumps(back.to_dict()) == json.dumps(record.to_dict())
+    assert back.backtest.horizon == 6
+    pd.testing.assert_frame_equal(back.backtest.folds_frame(), result.folds)
+    np.testing.assert_array_equal(back.backtest.by_lead["model"], result.by_lead.loc["model"])
+    summary = result.summary()
+    assert back.backtest.summary["model"].mase == pytest.approx(summary.loc["model", "mase"])
+    table = backtest_table(back.backtest)
+    assert {"MASE fold 1", "MASE fold 2", "Mean MASE"} <= set(table.columns)
 
 
 def test_no_fold_sees_data_after_its_origin(monthly_series, tiny_config, result) -> None:

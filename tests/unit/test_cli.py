@@ -225,3 +225,22 @@ def test_model_options_reach_the_configuration():
     assert (config.model.scaling, config.model.ensemble) == ("standard", 3)
     assert cli._settings(cli.build_parser().parse_args(
         ["train", "x.csv", "--bundle", "b.zip"]))[0].model.scaling == "auto"
+
+
+def test_every_setting_has_a_flag_that_overrides_a_config_file(tmp_path):
+    """The flags derive from the settings' declarations: one per setting, each overriding a
+    --config file's value, and an unset flag keeping it."""
+    from forecasting.config import RunConfig
+    from forecasting.settings import flat_values
+
+    stored = RunConfig().with_settings(window=12, units=4, loss="mae", deseasonalize=True)
+    run_file = tmp_path / "run.json"
+    run_file.write_text(stored.to_json(), encoding="utf-8")
+    base = ["train", "x.csv", "--bundle", "b.zip", "--config", str(run_file)]
+    assert cli._settings(cli.build_parser().parse_args(base))[0] == stored
+    flags = ["--units", "8", "--loss", "huber", "--no-deseasonalize", "--log", "--clipnorm",
+             "0.5", "--validation-fraction", "0.2", "--learning-rate", "0.01"]
+    config, _ = cli._settings(cli.build_parser().parse_args(base + flags))
+    assert flat_values(config) == {**flat_values(stored), "units": 8, "loss": "huber",
+                                   "deseasonalize": False, "log": True, "clipnorm": 0.5,
+                                   "validation_fraction": 0.2, "learning_rate": 0.01}

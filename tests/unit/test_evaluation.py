@@ -133,10 +133,21 @@ def test_statistical_baselines_are_finite_and_seasonal(name, make_values):
     assert np.mean(np.abs(future - forecast)) < 0.5 * np.mean(np.abs(future - history[-1]))
 
 
-def test_statistical_baseline_failure_gives_nan():
-    forecast = bl.ets(np.array([1.0, 2.0]), 3, 1)
-    assert forecast.shape == (3,)
-    assert np.all(np.isfinite(forecast)) or np.all(np.isnan(forecast))
+def test_statistical_baseline_failure_gives_nan(monkeypatch, make_values):
+    def failing_fit(*args, **kwargs):
+        raise np.linalg.LinAlgError("singular matrix")
+
+    monkeypatch.setattr(bl, "_holt_winters", failing_fit)
+    history = make_values(60)
+    forecast = bl.ets(history, 3, 12)
+    assert forecast.shape == (3,) and np.all(np.isnan(forecast))
+    from_origins = bl.ets_from_origins(history, np.array([40, 45]), 3, 12)
+    assert from_origins.shape == (2, 3) and np.all(np.isnan(from_origins))
+    # and a failed baseline scores None on every metric instead of breaking the evaluation
+    result = evaluate(np.zeros((2, 3)), history, np.array([40, 45]), 3, 12, insample_end=40,
+                      baselines={"ets": bl.ets})
+    assert result.metrics["ets"] == dict.fromkeys(METRICS)
+    assert result.metrics["model"]["mae"] is not None
 
 
 # --------------------------------------------------------------- evaluation
@@ -161,7 +172,7 @@ def test_evaluate_uses_the_same_origins_for_every_method(make_values):
         assert result.metrics[name] == metrics(result.actual, f, scale), name
     assert result.metrics["model"]["mase"] == pytest.approx(
         ref_mase(result.actual, forecasts, values[:96], 12))
-    assert result.to_dict()["origins"] == origins.size
+    assert result.origins.size == origins.size and result.horizon == horizon
 
 
 def test_no_baseline_sees_data_at_or_after_its_origin(make_values):
