@@ -31,7 +31,8 @@ _FREQ_WORDS = {"MS": "monthly (month starts)", "ME": "monthly (month ends)",
                "YS": "yearly (year starts)", "YE": "yearly (year ends)", "D": "daily",
                "B": "business days", "h": "hourly", "min": "every minute", "s": "every second",
                "W": "weekly"}
-_UNIT_WORDS = {"D": "days", "h": "hours", "min": "minutes", "s": "seconds", "W": "weeks"}
+_UNIT_WORDS = {"D": "days", "h": "hours", "min": "minutes", "s": "seconds", "W": "weeks",
+               "ms": "milliseconds", "us": "microseconds"}
 _DAY_NAMES = {"MON": "Mondays", "TUE": "Tuesdays", "WED": "Wednesdays", "THU": "Thursdays",
               "FRI": "Fridays", "SAT": "Saturdays", "SUN": "Sundays"}
 
@@ -117,10 +118,11 @@ def _aliases_for_step(step: pd.Timedelta, index: pd.DatetimeIndex) -> list[str]:
         return [f"W-{first.strftime('%a').upper()}"]
     if days == 1:
         return ["B", "D"] if (index.day_of_week < 5).all() else ["D"]
-    for unit, size in (("D", 86400), ("h", 3600), ("min", 60), ("s", 1)):
-        seconds = step.total_seconds()
-        if seconds >= size and seconds % size == 0:
-            count = int(seconds // size)
+    nanos = step.value
+    for unit, size in (("D", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9),
+                       ("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if nanos >= size and nanos % size == 0:
+            count = nanos // size
             return [unit if count == 1 else f"{count}{unit}"]
     return []
 

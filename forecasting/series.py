@@ -19,9 +19,9 @@ class Repair(JsonRecord):
 
     Attributes:
         kind: Short machine name: preamble_skipped, footer_skipped, malformed_skipped,
-            dates_read, dates_aligned, bad_cells, undated_dropped, footer_dropped,
-            sorted, duplicates_merged, resampled, trimmed, timestamps_filled, values_filled
-            or cells_filled.
+            dates_read, dayfirst_chosen, dates_aligned, bad_cells, undated_dropped,
+            footer_dropped, sorted, duplicates_merged, resampled, trimmed, timestamps_filled,
+            values_filled or cells_filled.
         count: How many rows, cells or timestamps it touched.
         stamps: A bounded sample of the affected timestamps (ISO text) or integer steps, as
             `records.format_timestamps` writes them; empty when it concerns file lines.

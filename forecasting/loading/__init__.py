@@ -20,7 +20,7 @@ Typical use::
 """
 
 from forecasting.frequency import describe_frequency, infer_frequency
-from forecasting.loading.api import load_series, read_table, series_from_table
+from forecasting.loading.api import load_series, read_table, series_from_table, workbook_sheets
 from forecasting.loading.dates import AmbiguousDatesError
 from forecasting.loading.layout import SEPARATORS
 from forecasting.loading.limits import MAX_BYTES, MAX_COLUMNS, MAX_ROWS
@@ -44,4 +44,5 @@ __all__ = [
     "read_table",
     "series_from_table",
     "summarize",
+    "workbook_sheets",
 ]

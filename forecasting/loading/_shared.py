@@ -44,6 +44,17 @@ class _Log:
         self.repairs.append(Repair(kind, int(count), sample, sentence))
 
 
+def _stamp_texts(index: pd.DatetimeIndex) -> list[str]:
+    """Timestamps for sentences: dates alone at midnight, '2020-01-01 10:30' on the minute,
+    else seconds and fractions as fine as the data (as `format_timestamps` writes them)."""
+    index = pd.DatetimeIndex(index)
+    if (index == index.normalize()).all():
+        return list(index.strftime("%Y-%m-%d"))
+    if (index == index.floor("min")).all():
+        return list(index.strftime("%Y-%m-%d %H:%M"))
+    return [text.replace("T", " ") for text in format_timestamps(index)]
+
+
 def _text(col: pd.Series) -> pd.Series:
     """A column as strings ('' for missing)."""
     if _is_text(col):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from forecasting.errors import DataError
 from forecasting.loading._shared import _Log
 from forecasting.loading.columns import (
     _build_table,
@@ -15,7 +17,15 @@ from forecasting.loading.columns import (
     _choose_value_column,
     _is_counter,
 )
-from forecasting.loading.formats import _decode, _read_bytes, _read_parquet, _read_xlsx, _sniff_kind
+from forecasting.loading.dates import _refuse_out_of_range
+from forecasting.loading.formats import (
+    _decode,
+    _open_workbook,
+    _read_bytes,
+    _read_parquet,
+    _read_xlsx,
+    _sniff_kind,
+)
 from forecasting.loading.layout import _read_text
 from forecasting.loading.numbers import _report_bad_cells
 from forecasting.loading.options import DEFAULT_OPTIONS, LoadOptions, Table
@@ -27,6 +37,7 @@ from forecasting.loading.repair import (
     _regularize,
     _trim_missing,
 )
+from forecasting.loading.stacked import refuse_stacked_counter
 from forecasting.series import TimeSeries
 
 
@@ -50,12 +61,23 @@ def read_table(source: bytes | str | os.PathLike, options: LoadOptions = DEFAULT
     log = _Log()
     kind = _sniff_kind(data, label)
     if kind == "xlsx":
-        raw = _read_xlsx(data, options.sheet, log)
-    elif kind == "parquet":
-        raw = _read_parquet(data)
-    else:
-        raw = _read_text(_decode(data, options.encoding, log), options, log)
+        raw, sheets, sheet = _read_xlsx(data, options.sheet, log)
+        return dataclasses.replace(_build_table(raw, options, log), sheets=tuple(sheets),
+                                   sheet=sheet)
+    raw = _read_parquet(data) if kind == "parquet" else \
+        _read_text(_decode(data, options.encoding, log), options, log)
     return _build_table(raw, options, log)
+
+
+def workbook_sheets(source: bytes | str | os.PathLike) -> tuple[str, ...]:
+    """The sheet names of an .xlsx workbook, or () for other formats and unreadable files."""
+    try:
+        data = _read_bytes(source)
+        if _sniff_kind(data, "file") != "xlsx":
+            return ()
+        return tuple(str(name) for name in _open_workbook(data).sheet_names)
+    except DataError:
+        return ()
 
 
 def load_series(source: bytes | str | os.PathLike, options: LoadOptions = DEFAULT_OPTIONS,
@@ -103,12 +125,14 @@ def series_from_table(table: Table, options: LoadOptions = DEFAULT_OPTIONS) -> T
     data = data.replace([np.inf, -np.inf], np.nan)
     _report_bad_cells(table.bad_cells.get(value_col, ()), value_col, log)
     if date_col is None:
+        _refuse_out_of_range(frame, (value_col,))
+        refuse_stacked_counter(frame, (value_col,))
         data.index = pd.RangeIndex(len(data), name="step")
         data = _trim_missing(data, value_col, log)
         data.index = pd.RangeIndex(len(data), name="step")
         freq, inserted = None, pd.Index([])
     else:
-        data = _date_index(data, frame[date_col], date_col, options, log)
+        data = _date_index(data, frame, date_col, value_col, options, log)
         data, freq, inserted = _regularize(data, options, log)
         data = _trim_missing(data, value_col, log)
     data = _fill(data, value_col, freq, inserted, options, log)

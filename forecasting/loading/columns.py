@@ -11,8 +11,10 @@ from forecasting.loading._shared import _DATE_HINT, _Log, _names, _s, _text
 from forecasting.loading.dates import _date_rule, _naive_ns
 from forecasting.loading.numbers import _number_style, _numeric_column
 from forecasting.loading.options import LoadOptions, Table
+from forecasting.loading.stacked import restart_count
 
 _COUNTER_NAMES = frozenset({"no", "no.", "id", "index", "#", "row", "n", "unnamed: 0", "nr"})
+_VALUE_NAMES = frozenset({"value", "values", "y", "target", "sales", "demand", "count"})
 _DATE_PARTS = {"year": "year", "yr": "year", "month": "month", "mon": "month", "mo": "month",
                "day": "day", "hour": "hour", "hr": "hour", "minute": "minute",
                "quarter": "quarter", "qtr": "quarter"}
@@ -93,19 +95,24 @@ def _date_candidates(frame: pd.DataFrame, parts: tuple[str, ...]) -> tuple[str, 
 
 def _value_candidates(frame: pd.DataFrame, dates: tuple[str, ...],
                       parts: tuple[str, ...]) -> tuple[str, ...]:
-    """Numeric columns that are not dates, row counters last."""
+    """Numeric columns that are not dates: columns named like 'value', 'y' or 'target' first,
+    row counters last."""
     numeric = [name for name in frame.columns if name not in dates and name not in parts
                and pd.api.types.is_float_dtype(frame[name]) and frame[name].notna().any()]
-    return tuple(sorted(numeric, key=lambda name: _is_counter(frame[name], name)))
+    return tuple(sorted(numeric, key=lambda name: (
+        _is_counter(frame[name], name), name.strip().lower() not in _VALUE_NAMES)))
 
 
 def _is_counter(col: pd.Series, name: str) -> bool:
-    """A row number column such as 'No' or 1, 2, 3, ..."""
+    """A row number column such as 'No' or 1, 2, 3, ..., or a counter that starts again per
+    group (1..60, 1..60, ...)."""
     if name.strip().lower() in _COUNTER_NAMES:
         return True
     values = col.to_numpy()
     with np.errstate(invalid="ignore"):
-        return len(values) > 2 and bool(np.all(np.diff(values) == 1)) and values[0] in (0, 1)
+        if len(values) > 2 and bool(np.all(np.diff(values) == 1)) and values[0] in (0, 1):
+            return True
+    return restart_count(col) > 0
 
 
 def _choose_value_column(table: Table, options: LoadOptions) -> str:

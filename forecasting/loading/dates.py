@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import DataError
+from forecasting.frequency import infer_frequency
 from forecasting.loading import limits
 from forecasting.loading._shared import _DATE_HINT, _NA_TOKENS, _is_text, _Log, _text
 from forecasting.loading.options import LoadOptions
@@ -44,6 +45,7 @@ class _DateRule:
     label: str
     parse: Callable[[pd.Series], pd.Series]
     note: str | None = None
+    kind: str = "dates_read"  # the Repair kind of the note
 
 
 _QUARTER = re.compile(r"^(\d{4})\s*[-/ ]?\s*[qQ]([1-4])$|^[qQ]([1-4])\s*[-/ ]?\s*(\d{4})$")
@@ -229,17 +231,48 @@ def _day_month_rule(col: pd.Series, sample: pd.Series, dayfirst: bool | None, na
             if not both.any():
                 return None
             if strict:
-                raise _ambiguous(name, str(_text(col)[both].iloc[0]).strip())
+                return _regular_reading(col, parts, name, str(_text(col)[both].iloc[0]).strip())
             dayfirst = True
-    sep = parts[1].dropna().iloc[0]
-    year = "%Y" if parts[3].dropna().str.len().max() == 4 else "%y"
-    order = f"%d{sep}%m" if dayfirst else f"%m{sep}%d"
-    fmt = f"{order}{sep}{year}" + _time_format(parts[4])
+    fmt = _numeric_format(parts, dayfirst)
     if not strict:
         return _DateRule(fmt, lambda c: _with_format(c, fmt))
     return _DateRule(fmt, lambda c: _with_format(c, fmt),
                      f"Read the dates in {name!r} as {'day' if dayfirst else 'month'}-first "
                      f"({fmt}).")
+
+
+def _numeric_format(parts: pd.DataFrame, dayfirst: bool) -> str:
+    """The strftime format of 03/04/2020-style dates, from their regex parts."""
+    sep = parts[1].dropna().iloc[0]
+    year = "%Y" if parts[3].dropna().str.len().max() == 4 else "%y"
+    order = f"%d{sep}%m" if dayfirst else f"%m{sep}%d"
+    return f"{order}{sep}{year}" + _time_format(parts[4])
+
+
+def _regular_reading(col: pd.Series, parts: pd.DataFrame, name: str, example: str) -> _DateRule:
+    """The one reading (day-first or month-first) that gives a regular series.
+
+    Raises:
+        AmbiguousDatesError: Both readings, or neither, give a regular series.
+    """
+    formats = {flag: _numeric_format(parts, flag) for flag in (True, False)}
+    regular = [flag for flag, fmt in formats.items() if _is_regular(_with_format(col, fmt))]
+    if len(regular) != 1:
+        raise _ambiguous(name, example)
+    fmt = formats[regular[0]]
+    chosen, other = ("day", "month") if regular[0] else ("month", "day")
+    return _DateRule(fmt, lambda c: _with_format(c, fmt),
+                     f"Read the dates in {name!r} as {chosen}-first ({fmt}), as in {example!r}: "
+                     f"only that reading gives a regular series ({other}-first would leave "
+                     "gaps).", "dayfirst_chosen")
+
+
+def _is_regular(dates: pd.Series) -> bool:
+    """Whether the dates follow one frequency with at most as many gaps as dates."""
+    index = pd.DatetimeIndex(dates.dropna().unique()).sort_values()
+    freq = infer_frequency(index) if len(index) >= 3 else None
+    return freq is not None and len(pd.date_range(index[0], index[-1], freq=freq)) <= \
+        2 * len(index)
 
 
 def _ambiguous(name: str, example: str) -> AmbiguousDatesError:
@@ -298,6 +331,59 @@ def _from_epoch(col: pd.Series, unit: str) -> pd.Series:
     return _naive_ns(pd.to_datetime(col, unit=unit, errors="coerce"))
 
 
+_YEAR_PATTERNS = (re.compile(r"^(?P<year>\d{4})[-/.](?P<month>\d{1,2})(?:[-/.]\d{1,2})?"
+                             r"(?:[ T].*)?$"),
+                  re.compile(r"^\d{1,2}([-/.])\d{1,2}\1(?P<year>\d{4})(?:[ T].*)?$"))
+_FIRST_YEAR, _LAST_YEAR = pd.Timestamp.min.year + 1, pd.Timestamp.max.year - 1
+
+
+def _out_of_range(col: pd.Series, name: str) -> str | None:
+    """A cell whose date is outside the years pandas can hold (1677-2262), or None.
+
+    Only columns that look like dates count: text cells that are mostly year-month-day or
+    day-month-year dates, or numbers in a column named like years.
+    """
+    if pd.api.types.is_float_dtype(col):
+        values = col[np.isfinite(col)]
+        if re.search(r"year|^yr$", name, re.IGNORECASE) and len(values) and \
+                np.all(np.mod(values, 1) == 0) and values.between(1, 9999).all():
+            outside = values[(values < _FIRST_YEAR) | (values > _LAST_YEAR)]
+            return f"{outside.iloc[0]:.0f}" if len(outside) else None
+        return None
+    if not _is_text(col):
+        return None
+    cells = _text(col).str.strip()
+    cells = cells[~cells.str.lower().isin(_NA_TOKENS)].head(limits.DATE_SAMPLE)
+    for pattern in _YEAR_PATTERNS:
+        found = cells.str.extract(pattern)
+        if found["year"].notna().mean() < 0.5:
+            continue
+        years = found["year"].astype("float64")
+        if "month" in found and not found["month"].dropna().astype("float64").between(1, 12).all():
+            continue
+        outside = (years < _FIRST_YEAR) | (years > _LAST_YEAR)
+        return str(cells[outside].iloc[0]) if outside.any() else None
+    return None
+
+
+def _out_of_range_error(name: str, example: str) -> DataError:
+    return DataError(
+        f"The column {name!r} holds dates outside the years {_FIRST_YEAR - 1} to "
+        f"{_LAST_YEAR + 1}, the range pandas timestamps support (for example {example!r}). "
+        "Fix those cells, or shift the years into that range in the file (for example add or "
+        "subtract whole centuries), or remove the column to forecast the rows as equally "
+        "spaced steps.")
+
+
+def _refuse_out_of_range(frame: pd.DataFrame, skip: tuple[str, ...]) -> None:
+    """Refuse a file whose only dates fall outside pandas' range, instead of silently reading
+    its rows as integer steps."""
+    for name in frame.columns:
+        example = None if name in skip else _out_of_range(frame[name], name)
+        if example is not None:
+            raise _out_of_range_error(name, example)
+
+
 def _parse_dates(col: pd.Series, name: str, options: LoadOptions, log: _Log) -> pd.Series:
     """The whole column as naive UTC timestamps (NaT where a cell is not a date).
 
@@ -307,11 +393,14 @@ def _parse_dates(col: pd.Series, name: str, options: LoadOptions, log: _Log) -> 
     """
     rule = _date_rule(col, options.date_format, options.dayfirst, name, strict=True)
     if rule is None:
+        example = _out_of_range(col, name)
+        if example is not None:
+            raise _out_of_range_error(name, example)
         examples = ", ".join(map(repr, _text(col).str.strip().head(3)))
         raise DataError(f"The column {name!r} does not hold readable dates (first cells: "
                         f"{examples}). Give the format with option date_format "
                         "(--date-format), for example '%d.%m.%Y', or choose another date column.")
     dates = rule.parse(col)
     if rule.note:
-        log.repair("dates_read", int(dates.notna().sum()), rule.note)
+        log.repair(rule.kind, int(dates.notna().sum()), rule.note)
     return dates

@@ -131,8 +131,47 @@ def _binary_error() -> DataError:
                      "Export the data as CSV and upload that.")
 
 
-def _read_xlsx(data: bytes, sheet: str | None, log: _Log) -> pd.DataFrame:
-    """The cells of one worksheet as text, with the table located like a CSV's."""
+def _read_xlsx(data: bytes, sheet: str | None, log: _Log) -> tuple[pd.DataFrame, list[str], str]:
+    """The cells of one worksheet as text, with the table located like a CSV's.
+
+    Without `sheet`, the first sheet that holds data is read (sheets of notes are skipped).
+
+    Returns:
+        The cells, the workbook's sheet names and the sheet read.
+    """
+    book = _open_workbook(data)
+    names = [str(name) for name in book.sheet_names]
+    if sheet is not None and sheet not in names:
+        raise DataError(f"The workbook has no sheet {sheet!r}. Sheets: {', '.join(names)}.")
+    chosen, cells = sheet, None
+    for name in [sheet] if sheet is not None else names:
+        cells = _sheet_cells(book, name)
+        if sheet is not None or _holds_data(cells):
+            chosen = name
+            break
+    else:  # no sheet holds numbers: read the first that is not empty, to say what it holds
+        chosen = next((n for n in names if not _sheet_cells(book, n).empty), names[0])
+        cells = _sheet_cells(book, chosen)
+    if sheet is None and len(names) > 1:
+        skipped = names[:names.index(chosen)]
+        log.note(f"Read the sheet {chosen!r}, the first of {len(names)} that holds data"
+                 + (f" (skipped {', '.join(map(repr, skipped))})." if skipped else "."))
+    if cells.empty:
+        where = "Choose the sheet that holds the data." if len(names) > 1 else \
+            "Put the data in the workbook, or export it as CSV."
+        raise DataError(f"The sheet {chosen!r} is empty. {where}")
+    _check_shape(cells.shape[0] - 1, cells.shape[1])
+    width = cells.shape[1]
+    rows = cells.map(_cell_text).to_numpy().tolist()
+    start, has_header = _locate_table(rows, width, log)
+    end = len(rows) - _count_footer([_trim_row(row) for row in rows[-20:]], width, log)
+    frame = pd.DataFrame(rows[start + int(has_header):end], columns=range(width), dtype=str)
+    frame.columns = _column_names(rows[start] if has_header else None, width)
+    return frame, names, chosen
+
+
+def _open_workbook(data: bytes) -> pd.ExcelFile:
+    """The workbook, after the zip-bomb check."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
@@ -144,33 +183,29 @@ def _read_xlsx(data: bytes, sheet: str | None, log: _Log) -> pd.DataFrame:
                         f"{limits.MAX_UNZIPPED // 2**20} MiB limit. Save the sheet you need as "
                         "CSV.")
     try:
-        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+        return pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
     except Exception:  # openpyxl raises many types on damaged or non-Excel zips
         raise DataError("The file is a zip archive but not a readable .xlsx workbook. Save it "
                         "again from your spreadsheet, or export it as CSV.") from None
-    names = [str(name) for name in book.sheet_names]
-    if sheet is not None and sheet not in names:
-        raise DataError(f"The workbook has no sheet {sheet!r}. Sheets: {', '.join(names)}.")
-    chosen = sheet if sheet is not None else names[0]
-    if sheet is None and len(names) > 1:
-        log.note(f"Read the first sheet, {chosen!r}, of {len(names)}.")
+
+
+def _sheet_cells(book: pd.ExcelFile, name: str) -> pd.DataFrame:
+    """A sheet's cells as stored, without empty rows and columns."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cells = book.parse(chosen, header=None, dtype=object)
+            cells = book.parse(name, header=None, dtype=object)
     except Exception:
-        raise DataError(f"The sheet {chosen!r} cannot be read. Export it as CSV.") from None
-    cells = cells.dropna(how="all").dropna(axis=1, how="all")
-    if cells.empty:
-        raise DataError(f"The sheet {chosen!r} is empty. Choose the sheet that holds the data.")
-    _check_shape(cells.shape[0] - 1, cells.shape[1])
-    width = cells.shape[1]
-    rows = cells.map(_cell_text).to_numpy().tolist()
-    start, has_header = _locate_table(rows, width, log)
-    end = len(rows) - _count_footer([_trim_row(row) for row in rows[-20:]], width, log)
-    frame = pd.DataFrame(rows[start + int(has_header):end], columns=range(width), dtype=str)
-    frame.columns = _column_names(rows[start] if has_header else None, width)
-    return frame
+        raise DataError(f"The sheet {name!r} cannot be read. Export it as CSV.") from None
+    return cells.dropna(how="all").dropna(axis=1, how="all")
+
+
+def _holds_data(cells: pd.DataFrame) -> bool:
+    """Whether at least 3 rows hold a number: a table, not a sheet of notes."""
+    numeric = cells.map(lambda v: isinstance(v, int | float | np.number)
+                        and not isinstance(v, bool) and not (isinstance(v, float) and
+                                                             math.isnan(v)))
+    return int(numeric.any(axis=1).sum()) >= 3
 
 
 def _cell_text(value) -> str:

@@ -33,7 +33,7 @@ def _read_text(text: str, options: LoadOptions, log: _Log) -> pd.DataFrame:
         log.note(f"Detected the separator {_SEP_NAMES[sep]}.")
     rows = [_split(line, sep) for line in sample]
     width = _modal_width([len(row) for row in rows])
-    _check_shape(0, width)
+    _check_shape(0, max(width, _cut_width(lines, sample, sep)))
     start, has_header = _locate_table(rows, width, log)
     end = len(lines) - _count_footer([_split(line, sep) for line in lines[-20:]], width, log)
     body = "\n".join(lines[start + int(has_header):end])
@@ -58,6 +58,12 @@ def _sample_lines(lines: list[str]) -> list[str]:
         if size >= limits.SNIFF_CHARS:
             break
     return sample
+
+
+def _cut_width(lines: list[str], sample: list[str], sep: str) -> int:
+    """The true number of fields of the first line that sniffing cut short (0 if none)."""
+    cut = next((i for i, line in enumerate(sample) if len(line) < len(lines[i])), None)
+    return 0 if cut is None else len(_split(lines[cut], sep))
 
 
 def _split(line: str, sep: str) -> list[str]:

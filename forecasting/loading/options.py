@@ -31,7 +31,7 @@ class LoadOptions:
         encoding: Text encoding; None tries the BOM, then UTF-8, Windows-1252 and Latin-1.
         date_format: Explicit strftime format such as "%d/%m/%Y".
         dayfirst: Read 03/04/2020 as 3 April (True) or 4 March (False); None detects it.
-        sheet: Worksheet of an .xlsx file; None takes the first.
+        sheet: Worksheet of an .xlsx file; None takes the first that holds data.
         aggregate: How duplicate timestamps are merged: mean, sum or last.
         fill: How gaps and missing values are filled: linear, time, seasonal, ffill, or none
             (refuse files with anything missing).
@@ -138,6 +138,8 @@ class Table:
         bad_cells: Per numeric column, the (row number, text) of cells that were not numbers.
         repairs: The changes made to the data while reading (skipped lines, ...), carried
             into the series' repairs.
+        sheets: The sheet names of an .xlsx workbook (empty for other formats).
+        sheet: The sheet that was read (None for other formats).
     """
 
     frame: pd.DataFrame
@@ -146,3 +148,5 @@ class Table:
     notes: tuple[str, ...] = ()
     bad_cells: Mapping[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
     repairs: tuple[Repair, ...] = ()
+    sheets: tuple[str, ...] = ()
+    sheet: str | None = None

@@ -10,9 +10,19 @@ import pandas as pd
 from forecasting.errors import DataError
 from forecasting.frequency import describe_frequency, infer_frequency, season_length, short_alias
 from forecasting.loading import limits
-from forecasting.loading._shared import _NA_TOKENS, _list_rows, _Log, _names, _quote, _s, _text
-from forecasting.loading.dates import _parse_dates
+from forecasting.loading._shared import (
+    _NA_TOKENS,
+    _list_rows,
+    _Log,
+    _names,
+    _quote,
+    _s,
+    _stamp_texts,
+    _text,
+)
+from forecasting.loading.dates import _out_of_range, _out_of_range_error, _parse_dates
 from forecasting.loading.options import LoadOptions, _offset
+from forecasting.loading.stacked import refuse_stacked_dates
 from forecasting.series import TimeSeries
 
 
@@ -26,11 +36,14 @@ def _refuse_infinite(values: pd.Series, name: str) -> None:
                         "empty so they are filled.")
 
 
-def _date_index(data: pd.DataFrame, dates_col: pd.Series, name: str, options: LoadOptions,
-                log: _Log) -> pd.DataFrame:
-    """Index `data` by the parsed dates: drop dateless rows, sort, merge duplicates."""
+def _date_index(data: pd.DataFrame, frame: pd.DataFrame, name: str, value_col: str,
+                options: LoadOptions, log: _Log) -> pd.DataFrame:
+    """Index `data` by the dates of `frame[name]`: drop dateless rows, refuse stacked series,
+    sort, merge duplicates."""
+    dates_col = frame[name]
     dates = _parse_dates(dates_col, name, options, log)
     data = _drop_undated(data, dates, dates_col, name, log)
+    refuse_stacked_dates(dates[data.index], frame, (name, value_col), name)
     data.index = pd.DatetimeIndex(dates[data.index], name="date")
     data = _sort(data, options, log)
     data.index = _align_to_periods(data.index, log)
@@ -48,6 +61,9 @@ def _drop_undated(data: pd.DataFrame, dates: pd.Series, raw: pd.Series, name: st
     unread = np.flatnonzero(missing & ~blank)
     footer = (0 < unread.size <= limits.MAX_FOOTER_ROWS and unread[0] > 0
               and missing[unread[0]:].all())
+    outside = _out_of_range(raw.iloc[unread], name) if unread.size else None
+    if outside is not None:
+        raise _out_of_range_error(name, outside)
     if unread.size and not footer:
         examples = ", ".join(f"{text.iloc[i]!r} (row {i + 1})" for i in unread[:3])
         raise DataError(f"{unread.size} cell{_s(unread.size)} of the date column {name!r} "
@@ -119,13 +135,8 @@ def _merge_duplicates(data: pd.DataFrame, how: str, log: _Log) -> pd.DataFrame:
 
 def _stamps(index: pd.Index, limit: int = 5) -> str:
     """A short list of timestamps: '1984-12-31, 1988-12-31' or '... and 7 more'."""
-    index = pd.DatetimeIndex(index)
-    shown = ", ".join(index[:limit].strftime(_stamp_format(index)))
+    shown = ", ".join(_stamp_texts(pd.DatetimeIndex(index[:limit])))
     return shown + (f" and {len(index) - limit} more" if len(index) > limit else "")
-
-
-def _stamp_format(index: pd.DatetimeIndex) -> str:
-    return "%Y-%m-%d" if (index == index.normalize()).all() else "%Y-%m-%d %H:%M"
 
 
 def _positions(data: pd.DataFrame, mask: np.ndarray) -> str:
@@ -146,6 +157,8 @@ def _regularize(data: pd.DataFrame, options: LoadOptions, log: _Log
     if options.resample:
         data, freq = _resample(data, freq, options, log)
         return data, freq, pd.DatetimeIndex([])
+    if len(data) < 3:
+        raise _too_short(len(data))
     if freq is None:
         raise DataError(f"The timestamps are not regular (steps such as "
                         f"{_step_examples(data.index)}), so no frequency can be inferred. "
@@ -190,7 +203,7 @@ def _span_label(index: pd.Index) -> str:
     """'2010-01-01 00:00 to 2010-01-01 23:00', 'step 4' or 'steps 0 to 9'."""
     if isinstance(index, pd.DatetimeIndex):
         ends = index[[0, -1]].unique()
-        return " to ".join(ends.strftime(_stamp_format(ends)))
+        return " to ".join(_stamp_texts(ends))
     return f"step {index[0]}" if len(index) == 1 else f"steps {index[0]} to {index[-1]}"
 
 
@@ -225,6 +238,7 @@ def _fill(data: pd.DataFrame, value_col: str, freq: str | None, inserted: pd.Ind
     other_missing = int(data[others].isna().to_numpy().sum()) if others else 0
     if not (missing.any() or other_missing):
         return data
+    _refuse_invented(int(missing.sum()), len(data), freq)
     if options.fill == "none":
         raise DataError(f"{int(missing.sum())} value{_s(int(missing.sum()))} of {value_col!r} "
                         f"{'is' if missing.sum() == 1 else 'are'} missing "
@@ -248,6 +262,18 @@ def _fill(data: pd.DataFrame, value_col: str, freq: str | None, inserted: pd.Ind
     return data.apply(lambda col: _fill_column(col, options.fill, period))
 
 
+def _refuse_invented(invented: int, total: int, freq: str | None) -> None:
+    """Refuse a fill that would invent more than half of the series."""
+    if invented * 2 <= total:
+        return
+    advice = ("Resample to a coarser frequency (option resample, --resample: for example 'W', "
+              "'MS' or 'YS'), or use a file without such long gaps." if freq else
+              "Choose a column with fewer empty cells, or fill them in the file.")
+    raise DataError(f"Filling the gaps would invent {invented:,} of the {total:,} points "
+                    f"({100 * invented / total:.4g}%): only {total - invented:,} come from the "
+                    f"file{f' at frequency {freq}' if freq else ''}. {advice}")
+
+
 def _fill_column(col: pd.Series, method: str, period: int) -> pd.Series:
     """One column without gaps; edges that a method cannot reach take the nearest value."""
     if col.notna().sum() == 0 or col.notna().all():
@@ -264,11 +290,15 @@ def _fill_column(col: pd.Series, method: str, period: int) -> pd.Series:
     return col.ffill().bfill()
 
 
+def _too_short(points: int) -> DataError:
+    return DataError(f"The series has {points} point{_s(points)}; at least 3 are needed (and "
+                     "many more to train a model). Choose a longer file.")
+
+
 def _finish(data: pd.DataFrame, value_col: str, freq: str | None, log: _Log) -> TimeSeries:
     values = data[value_col].to_numpy(dtype="float64")
     if values.size < 3:
-        raise DataError(f"The series has {values.size} point{_s(values.size)}; at least 3 are "
-                        "needed (and many more to train a model). Choose a longer file.")
+        raise _too_short(values.size)
     if np.ptp(values) == 0:
         raise DataError(f"All {values.size} values of {value_col!r} equal {values[0]:g}: a "
                         "constant series has nothing to learn. Choose another column.")

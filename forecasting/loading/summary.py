@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 from dateutil.relativedelta import relativedelta
 
 from forecasting.frequency import describe_frequency
-from forecasting.loading._shared import _s
+from forecasting.loading._shared import _s, _stamp_texts
 from forecasting.series import TimeSeries
 
 # The figures the summary reports, and the repair kinds whose counts add up to each.
@@ -25,12 +24,13 @@ def summarize(series: TimeSeries) -> dict:
     """
     counts = {figure: sum(repair.count for repair in series.repairs if repair.kind in kinds)
               for figure, kinds in COUNTED_KINDS.items()}
-    start, end = series.index[0], series.index[-1]
+    ends = series.index[[0, -1]]
+    start, end = _stamp_texts(ends) if series.has_dates else (int(ends[0]), int(ends[-1]))
     return {
         "name": series.name,
         "rows": len(series),
-        "start": _stamp_text(start),
-        "end": _stamp_text(end),
+        "start": start,
+        "end": end,
         "span": _span(series),
         "frequency": describe_frequency(series.freq),
         "freq": series.freq,
@@ -41,13 +41,6 @@ def summarize(series: TimeSeries) -> dict:
     }
 
 
-def _stamp_text(stamp) -> str | int:
-    if isinstance(stamp, pd.Timestamp):
-        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else \
-            stamp.strftime("%Y-%m-%d %H:%M")
-    return int(stamp)
-
-
 def _span(series: TimeSeries) -> str:
     """The time the series covers, one step past its last point: '12 years', '1000 steps'."""
     if not series.has_dates:
@@ -56,6 +49,8 @@ def _span(series: TimeSeries) -> str:
     end = series.future_index(1)[0] if series.freq else series.index[-1]
     delta = relativedelta(end.to_pydatetime(), start.to_pydatetime())
     units = [(delta.years, "year"), (delta.months, "month"), (delta.days, "day"),
-             (delta.hours, "hour"), (delta.minutes, "minute")]
+             (delta.hours, "hour"), (delta.minutes, "minute"), (delta.seconds, "second")]
     parts = [f"{n} {unit}{_s(n)}" for n, unit in units if n][:2]
+    if not parts and delta.microseconds:
+        return f"{delta.microseconds / 1000:g} ms"
     return " ".join(parts) or "0 days"

@@ -132,3 +132,40 @@ def test_every_page_is_drawn_inside_the_frame() -> None:
         sidebar = " ".join(texts(at.sidebar.markdown))
         assert "Current data" in sidebar, page
         assert at.title[0].value.lower() == page
+
+
+def notes_then_data_workbook() -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        pd.DataFrame({"About": ["Visits per day", "Version 2", "Source: web log"]}).to_excel(
+            writer, sheet_name="Notes", index=False
+        )
+        pd.DataFrame(
+            {"date": pd.date_range("2021-01-01", periods=40, freq="D"), "visits": range(40)}
+        ).to_excel(writer, sheet_name="Data", index=False)
+    return buffer.getvalue()
+
+
+def test_a_workbook_offers_its_sheets_and_reads_the_first_with_data() -> None:
+    at = upload(new_app().run(), "visits.xlsx", notes_then_data_workbook())
+    assert not at.error, texts(at.error)
+    assert at.session_state["series"].name == "visits"
+    sheet = next(s for s in at.selectbox if s.label == "Sheet")
+    assert sheet.options == ["First sheet that holds data", "Notes", "Data"]
+    assert at.session_state["data_options"]["sheet"] == "Data"
+    sheet.set_value("Notes").run()  # a sheet of notes: the error, and the selector stays
+    assert at.error and "No numeric column" in at.error[0].value
+    assert any(s.label == "Sheet" for s in at.selectbox)
+    assert at.session_state["series"].name == "visits"
+
+
+def test_a_regular_day_first_reading_is_taken_and_can_be_changed() -> None:
+    months = pd.date_range("1991-07-01", periods=30, freq="MS")
+    content = "date;value\n" + "".join(f"{d:%d.%m.%Y};{i}\n" for i, d in enumerate(months))
+    at = upload(new_app().run(), "european.csv", content.encode())
+    assert not at.error, texts(at.error)
+    series = at.session_state["series"]
+    assert series.freq == "MS" and series.index[0] == pd.Timestamp("1991-07-01")
+    shown = [text.replace("\\", "") for text in texts(at.markdown)]  # Markdown escapes
+    assert any("day-first" in text and "regular" in text for text in shown)
+    assert any(r.label.startswith("How should these dates") for r in at.radio)
