@@ -1,9 +1,11 @@
 """Model bundles: one `.zip` with the `.keras` network(s) and a JSON file of everything else.
 
-No pickle anywhere. Loading checks the zip members and their sizes, the JSON schema and format
-version, the SHA-256 of every model file and the layer classes inside each model before Keras
-reads it with `safe_mode=True`. A bundle that fails a check is refused with a `BundleError`
-naming the check, and nothing inside it runs.
+No pickle anywhere. This module packs, verifies and unpacks files: the forecaster exports and
+imports its own fitted state (`RNNForecaster.get_state` / `from_state`), everything else is
+the `BundleManifest` record (`bundle.json`). Loading checks the zip members and their sizes,
+the JSON schema and format version, the SHA-256 of every model file and the layer classes
+inside each model before Keras reads it with `safe_mode=True`. A bundle that fails a check is
+refused with a `BundleError` naming the check, and nothing inside it runs.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +30,9 @@ from forecasting.forecaster import RNNForecaster
 from forecasting.models import ALLOWED_LAYERS
 from forecasting.native import install as install_native_kernels
 from forecasting.pipeline import TrainedRun, forecast_frame
-from forecasting.preprocessing import Preprocessor
+from forecasting.records import JsonRecord, format_timestamp
+from forecasting.results import HISTORY_POINTS, recent_frame
 from forecasting.series import TimeSeries, future_index, periods_between
-from forecasting.training import History
 
 FORMAT = "forecasting-bundle"
 FORMAT_VERSION = 1
@@ -75,8 +76,50 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _timestamp_text(value) -> str | int:
-    return int(value) if isinstance(value, (int, np.integer)) else pd.Timestamp(value).isoformat()
+@dataclass(frozen=True)
+class BundleManifest(JsonRecord):
+    """`bundle.json`: everything in a bundle but the networks.
+
+    Attributes:
+        format: Always `FORMAT`.
+        format_version: `FORMAT_VERSION` of the writer.
+        created: When the bundle was written (UTC, ISO text).
+        config: The resolved run configuration (`RunConfig.to_dict`).
+        period: Seasonal period.
+        preprocessor: The fitted preprocessing (`Preprocessor.to_dict`).
+        series: name, freq, length, first and last timestamp of the training series.
+        last_values: The last `window` values of the training series.
+        last_position: Position of the last value counted from the first training point.
+        intervals: Prediction intervals per level (`Intervals.to_dict`).
+        metrics: Test metrics and timings of the run.
+        history: Loss curves of the first network (`History.to_dict`).
+        models: `{"file": "model_<i>.keras", "sha256": ...}` per network.
+        versions: Versions of the libraries that wrote the bundle.
+        data_options: How the data file was read (for reproducing the run), or None.
+    """
+
+    format: str
+    format_version: int
+    config: dict
+    period: int
+    preprocessor: dict
+    series: dict
+    last_values: list
+    last_position: int
+    intervals: dict
+    metrics: dict
+    history: dict
+    models: list
+    versions: dict
+    created: str = ""
+    data_options: dict | None = None
+
+    def forecaster_state(self) -> dict:
+        """The state `RNNForecaster.from_state` reads, from the stored configuration."""
+        config = RunConfig.from_dict(self.config)
+        return {"model": config.model.to_dict(), "train": config.train.to_dict(),
+                "horizon": config.horizon, "period": self.period,
+                "preprocessor": self.preprocessor, "history": self.history}
 
 
 @dataclass
@@ -113,8 +156,8 @@ class Bundle:
         """Collect what a run needs to forecast again."""
         series, window = run.series, run.config.model.window
         meta = {"name": series.name, "freq": series.freq, "length": len(series),
-                "first": _timestamp_text(series.index[0]),
-                "last": _timestamp_text(series.last)}
+                "first": format_timestamp(series.index[0]),
+                "last": format_timestamp(series.last)}
         return cls(run.forecaster, run.config, run.plan.period, meta,
                    np.asarray(series.values[-window:]), len(series) - 1, run.intervals,
                    run.metrics_dict(), run.forecaster.history_.to_dict(), data_options)
@@ -154,31 +197,46 @@ class Bundle:
         """Half-widths at the configured level."""
         return self.intervals.widths[self.config.level]
 
+    def history_frame(self, series: TimeSeries | None = None,
+                      points: int = HISTORY_POINTS) -> pd.DataFrame:
+        """The history a chart draws before `forecast(series)`: columns date, actual.
+
+        The last `points` values of `series`, or (without a series) the stored last window
+        with its timestamps rebuilt from the last timestamp and the frequency.
+        """
+        if series is not None:
+            return recent_frame(series, points)
+        last, freq = _parse_last(self.series["last"], self.series["freq"]), self.series["freq"]
+        n = len(self.last_values)
+        index = (pd.date_range(end=last, periods=n, freq=freq) if freq
+                 else pd.RangeIndex(last - n + 1, last + 1))
+        return pd.DataFrame({"date": index, "actual": np.asarray(self.last_values, float)})
+
     # ----------------------------------------------------------------- writing
     def to_bytes(self) -> bytes:
         """The bundle as `.zip` bytes."""
+        state, networks = self.forecaster.get_state()
         models, files = [], {}
         with tempfile.TemporaryDirectory() as tmp:
-            for i, network in enumerate(self.forecaster.models_, start=1):
+            for i, network in enumerate(networks, start=1):
                 path = Path(tmp) / f"model_{i}.keras"
                 network.save(path)
                 data = path.read_bytes()
                 files[path.name] = data
                 models.append({"file": path.name, "sha256": _sha256(data)})
-        manifest = {
-            "format": FORMAT, "format_version": FORMAT_VERSION,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "config": self.config.to_dict(), "period": self.period,
-            "preprocessor": self.forecaster.preprocessor_.to_dict(), "series": self.series,
-            "last_values": [float(v) for v in self.last_values],
-            "last_position": int(self.last_position),
-            "intervals": self.intervals.to_dict(), "metrics": self.metrics,
-            "history": self.history, "data_options": self.data_options,
-            "models": models, "versions": self.versions or _versions(),
-        }
+        manifest = BundleManifest(
+            format=FORMAT, format_version=FORMAT_VERSION,
+            created=format_timestamp(pd.Timestamp.now("UTC").tz_localize(None).floor("s")),
+            config=self.config.to_dict(), period=state["period"],
+            preprocessor=state["preprocessor"], series=self.series,
+            last_values=[float(v) for v in self.last_values],
+            last_position=int(self.last_position), intervals=self.intervals.to_dict(),
+            metrics=self.metrics, history=self.history, data_options=self.data_options,
+            models=models, versions=self.versions or _versions())
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=2, default=_json_default))
+            archive.writestr(MANIFEST, json.dumps(manifest.to_dict(), indent=2,
+                                                  default=_json_default))
             for name, data in files.items():
                 archive.writestr(name, data)
         return buffer.getvalue()
@@ -196,8 +254,6 @@ def _json_default(value):
         return float(value)
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, (pd.Timestamp, datetime)):
-        return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__} in a bundle")
 
 
@@ -256,7 +312,7 @@ def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
     return data
 
 
-def _read_manifest(archive: zipfile.ZipFile) -> dict:
+def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
     names = {info.filename for info in archive.infolist()}
     if MANIFEST not in names:
         raise BundleError(f"Member check failed: the bundle has no {MANIFEST}. Is this a "
@@ -278,7 +334,14 @@ def _read_manifest(archive: zipfile.ZipFile) -> dict:
     _check_schema(manifest["preprocessor"], _PREPROCESSOR_SCHEMA, "preprocessor")
     if not 1 <= len(manifest["models"]) <= 10:
         raise BundleError("Schema check failed: a bundle holds 1 to 10 models.")
-    return manifest
+    if not isinstance(manifest.get("data_options"), (dict, type(None))) \
+            or not isinstance(manifest.get("created", ""), str):
+        raise BundleError(f"Schema check failed: {MANIFEST} has a malformed data_options or "
+                          f"created.")
+    try:
+        return BundleManifest.from_dict(manifest)
+    except ConfigError as exc:  # unknown keys
+        raise BundleError(f"Schema check failed: {exc}") from None
 
 
 def _check_schema(data: dict, schema: dict, where: str) -> None:
@@ -290,9 +353,9 @@ def _check_schema(data: dict, schema: dict, where: str) -> None:
             raise BundleError(f"Schema check failed: {where}[{key!r}] has the wrong type.")
 
 
-def _read_models(archive: zipfile.ZipFile, manifest: dict) -> list[bytes]:
+def _read_models(archive: zipfile.ZipFile, manifest: BundleManifest) -> list[bytes]:
     files = []
-    for i, entry in enumerate(manifest["models"], start=1):
+    for i, entry in enumerate(manifest.models, start=1):
         if not isinstance(entry, dict) or entry.get("file") != f"model_{i}.keras" \
                 or not isinstance(entry.get("sha256"), str):
             raise BundleError("Schema check failed: the model list is malformed.")
@@ -353,12 +416,11 @@ def _check_classes(node, name: str) -> None:
             _check_classes(value, name)
 
 
-def _build(manifest: dict, files: list[bytes]) -> Bundle:
+def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
     import keras
 
     try:
-        config = RunConfig.from_dict(manifest["config"])
-        preprocessor = Preprocessor.from_dict(manifest["preprocessor"])
+        config = RunConfig.from_dict(manifest.config)
     except (ConfigError, TypeError) as exc:
         raise BundleError(f"Schema check failed: the stored configuration is invalid "
                           f"({exc}).") from None
@@ -378,9 +440,9 @@ def _build(manifest: dict, files: list[bytes]) -> Bundle:
         if tuple(network.input_shape) != (None, window, 1):
             raise BundleError("Model check failed: the network's input does not match the "
                               "stored window.")
-    last_values = np.asarray(manifest["last_values"], dtype=float)
+    last_values = np.asarray(manifest.last_values, dtype=float)
     try:
-        intervals = Intervals.from_dict(manifest["intervals"])
+        intervals = Intervals.from_dict(manifest.intervals)
     except (KeyError, TypeError, ValueError, AttributeError):
         raise BundleError("Schema check failed: the prediction intervals are malformed.") from None
     if last_values.shape != (window,) or not np.all(np.isfinite(last_values)) \
@@ -388,27 +450,22 @@ def _build(manifest: dict, files: list[bytes]) -> Bundle:
             or any(w.shape != (config.horizon,) for w in intervals.widths.values()):
         raise BundleError("Schema check failed: the last window or the interval widths do "
                           "not match the configuration.")
-    forecaster = RNNForecaster(config.model, config.train, config.horizon, manifest["period"])
-    forecaster.preprocessor_ = preprocessor
-    forecaster.models_ = networks
     try:
-        forecaster.histories_ = [History(**{k: manifest["history"][k] for k in
-                                            ("loss", "val_loss", "best_epoch", "stopped_by",
-                                             "train_seconds")})]
-    except (KeyError, TypeError):
-        raise BundleError("Schema check failed: the training history is malformed.") from None
-    series = manifest["series"]
+        forecaster = RNNForecaster.from_state(manifest.forecaster_state(), networks)
+    except ConfigError as exc:
+        raise BundleError(f"Schema check failed: the stored model state is invalid "
+                          f"({exc}).") from None
+    series = manifest.series
     if not isinstance(series.get("freq"), (str, type(None))) or "last" not in series:
         raise BundleError("Schema check failed: the series description is malformed.")
     try:
-        _parse_last(series["last"], series["freq"])
         future_index(_parse_last(series["last"], series["freq"]), 1, series["freq"])
     except (ValueError, TypeError):
         raise BundleError("Schema check failed: the last timestamp or frequency is "
                           "invalid.") from None
-    return Bundle(forecaster, config, manifest["period"], series, last_values,
-                  manifest["last_position"], intervals, manifest["metrics"], manifest["history"],
-                  manifest.get("data_options"), manifest["versions"])
+    return Bundle(forecaster, config, manifest.period, series, last_values,
+                  manifest.last_position, intervals, manifest.metrics, manifest.history,
+                  manifest.data_options, manifest.versions)
 
 
-__all__ = ["Bundle", "BundleError", "ForecastingError", "load_bundle"]
+__all__ = ["Bundle", "BundleError", "BundleManifest", "ForecastingError", "load_bundle"]

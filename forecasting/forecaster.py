@@ -6,26 +6,16 @@ fitting raises a clear error.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 
-from forecasting.config import AUTO_SCALINGS, ModelConfig, TrainConfig
-from forecasting.errors import ForecastingError
+from forecasting.config import ModelConfig, TrainConfig
+from forecasting.errors import ConfigError, ForecastingError
 from forecasting.models import build_model
 from forecasting.preprocessing import Preprocessor
 from forecasting.training import EpochEvent, History, fit_network, set_seed
 from forecasting.windows import Split, sliding_windows, windows_ending_at
-
-# Validation forecasts needed before automatic scaling compares candidates: with fewer, the
-# comparison is noise and per-window scaling (the safer with trends) is used.
-MIN_ORIGINS_TO_CHOOSE = 50
-
-
-def can_choose_scaling(split: Split, horizon: int) -> bool:
-    """Whether the validation part holds enough forecasts to compare scalings."""
-    return len(split.origins("val", horizon)) >= MIN_ORIGINS_TO_CHOOSE
 
 
 class NotFittedError(ForecastingError, RuntimeError):
@@ -61,22 +51,20 @@ class RNNForecaster:
             should_stop: Callable[[], bool] | None = None) -> RNNForecaster:
         """Fit on `values[:split.train_end]`, stopping early on the validation part.
 
-        With `scaling="auto"` and at least `MIN_ORIGINS_TO_CHOOSE` forecasts in the validation
-        part, one forecaster per scaling of `AUTO_SCALINGS` is fitted and the one whose
-        forecasts of the validation part have the lower mean absolute error is kept
-        (`scaling_` names it, `scaling_errors_` holds every error); with fewer, per-window
-        scaling is used. Nothing at or after `split.fit_end` (the test part) is read.
+        With `scaling="auto"` the scaling is chosen by `forecasting.selection` (which compares
+        candidates on the validation part when it holds enough forecasts). Nothing at or
+        after `split.fit_end` (the test part) is read.
         """
-        scaling = self.model.scaling
-        if scaling == "auto":
-            if can_choose_scaling(split, self.horizon):
-                return self._fit_best_scaling(values, split, on_epoch, should_stop)
-            scaling = "window"
-        self.scaling_, self.scaling_errors_ = scaling, {}
+        if self.model.scaling == "auto":
+            from forecasting.selection import fit_forecaster
+
+            return self.adopt(fit_forecaster(self.model, self.train, self.horizon, self.period,
+                                             values, split, on_epoch=on_epoch,
+                                             should_stop=should_stop).forecaster)
         values = np.asarray(values, dtype=float)[: split.fit_end]
         self.preprocessor_ = Preprocessor(log=self.model.log, period=self.period,
                                           deseasonalize=self.model.deseasonalize,
-                                          scaling=scaling)
+                                          scaling=self.model.scaling)
         self.preprocessor_.fit(values[: split.train_end])
         level = self.preprocessor_.to_level(values)
         x, y = self._training_windows(level[: split.train_end])
@@ -99,53 +87,68 @@ class RNNForecaster:
         if not self.models_:
             raise NotFittedError("Training was cancelled before the first epoch ended; "
                                  "there is no model to keep. Train again.")
-        self.all_histories_ = list(self.histories_)
         return self
 
-    def _fit_best_scaling(self, values, split: Split, on_epoch, should_stop) -> RNNForecaster:
-        """One network per candidate scaling (the ensemble's first seed); the rest of the
-        ensemble is trained with the scaling whose network forecast the validation part
-        better."""
-        ensemble, members = self.model.ensemble, len(AUTO_SCALINGS) + self.model.ensemble - 1
-        origins = split.origins("val", self.horizon)
-        actual = np.asarray(values, dtype=float)[origins[:, None] + np.arange(self.horizon)]
-        fitted, errors, histories = {}, {}, []
-
-        def fit(scaling: str, networks: int, seed: int, offset: int) -> RNNForecaster | None:
-            def event(e: EpochEvent) -> None:
-                on_epoch(dataclasses.replace(e, member=offset + e.member, members=members))
-
-            part = RNNForecaster(self.model.replace(scaling=scaling, ensemble=networks),
-                                 self.train.replace(seed=seed), self.horizon, self.period)
-            try:
-                part.fit(values, split, on_epoch=event if on_epoch else None,
-                         should_stop=should_stop)
-            except NotFittedError:  # cancelled before its first epoch: keep what was fitted
-                if not fitted:
-                    raise
-                return None
-            histories.extend(part.histories_)
-            return part
-
-        for rank, scaling in enumerate(AUTO_SCALINGS):
-            candidate = fit(scaling, 1, self.train.seed, rank)
-            if candidate is None:
-                break
-            error = float(np.mean(np.abs(candidate.predict(values, origins) - actual)))
-            fitted[scaling], errors[scaling] = candidate, error if np.isfinite(error) else np.inf
-            if candidate.histories_[-1].stopped_by == "cancel":
-                break
-        best = fitted[min(errors, key=errors.get)]
-        self.preprocessor_, self.models_, self.histories_ = (
-            best.preprocessor_, list(best.models_), list(best.histories_))
-        cancelled = histories[-1].stopped_by == "cancel"
-        if ensemble > 1 and not cancelled:
-            rest = fit(best.scaling_, ensemble - 1, self.train.seed + 1, len(AUTO_SCALINGS))
-            if rest is not None:
-                self.models_ += rest.models_
-                self.histories_ += rest.histories_
-        self.scaling_, self.scaling_errors_, self.all_histories_ = best.scaling_, errors, histories
+    def adopt(self, other: RNNForecaster) -> RNNForecaster:
+        """Take over the fitted state (preprocessing, networks, histories) of `other`."""
+        other._check_fitted()
+        self.preprocessor_ = other.preprocessor_
+        self.models_, self.histories_ = list(other.models_), list(other.histories_)
         return self
+
+    def join(self, other: RNNForecaster) -> RNNForecaster:
+        """Add the networks of `other`, fitted with the same settings and preprocessing, to
+        this ensemble."""
+        self._check_fitted()
+        other._check_fitted()
+        self.models_ += other.models_
+        self.histories_ += other.histories_
+        return self
+
+    # ----------------------------------------------------------------- state
+    def get_state(self) -> tuple[dict, list]:
+        """The fitted forecaster as JSON-ready data and its Keras networks (like Keras'
+        `get_config`): `RNNForecaster.from_state(*forecaster.get_state())` forecasts the same.
+
+        Returns:
+            `(state, networks)`: `state` holds the settings (model, train, horizon, period),
+            the fitted preprocessing and the first network's history.
+
+        Raises:
+            NotFittedError: Not fitted yet.
+        """
+        self._check_fitted()
+        state = {"model": self.model.to_dict(), "train": self.train.to_dict(),
+                 "horizon": self.horizon, "period": self.period,
+                 "preprocessor": self.preprocessor_.to_dict(),
+                 "history": self.history_.to_dict()}
+        return state, list(self.models_)
+
+    @classmethod
+    def from_state(cls, state: dict, networks: list) -> RNNForecaster:
+        """A fitted forecaster from what `get_state` returned.
+
+        Raises:
+            ConfigError: A part of the state is missing or malformed (named).
+        """
+        if not networks:
+            raise ConfigError("A fitted forecaster needs at least one network.")
+        try:
+            forecaster = cls(ModelConfig.from_dict(state["model"]),
+                             TrainConfig.from_dict(state["train"]), int(state["horizon"]),
+                             int(state["period"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"The forecaster's settings are malformed ({exc}).") from None
+        try:
+            forecaster.preprocessor_ = Preprocessor.from_dict(state["preprocessor"])
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"The preprocessing is malformed ({exc}).") from None
+        try:
+            history = History.from_dict(state["history"])
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"The training history is malformed ({exc}).") from None
+        forecaster.models_, forecaster.histories_ = list(networks), [history]
+        return forecaster
 
     def _training_windows(self, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x, y = sliding_windows(level, self.window, self.target_len)

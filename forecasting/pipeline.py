@@ -23,9 +23,11 @@ from forecasting.evaluation import (
     evaluate,
     evaluation_origins,
 )
-from forecasting.forecaster import MIN_ORIGINS_TO_CHOOSE, RNNForecaster, can_choose_scaling
+from forecasting.forecaster import RNNForecaster
+from forecasting.frequency import default_horizon, describe_season
 from forecasting.seasonality import detect_period
-from forecasting.series import TimeSeries, default_horizon, describe_season
+from forecasting.selection import ScalingChoice, fit_forecaster, plan_scaling
+from forecasting.series import TimeSeries
 from forecasting.training import EpochEvent
 from forecasting.windows import Split, chronological_split
 
@@ -41,13 +43,26 @@ class Plan:
         config: The run configuration with concrete window and horizon.
         period: Seasonal period used (from the frequency, or found in the data).
         split: Where training, validation and test parts start and end.
-        reasons: Plain sentences explaining the automatic choices.
+        notes: Plain sentences explaining the automatic season, horizon and window.
+        scaling: The scaling used and why (known fully once trained).
     """
 
     config: RunConfig
     period: int
     split: Split
-    reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    scaling: ScalingChoice | None = None
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Every automatic choice in plain sentences (what the plan shows)."""
+        return self.notes + (self.scaling.sentences() if self.scaling else ())
+
+    def with_scaling(self, choice: ScalingChoice) -> Plan:
+        """The plan once training chose the scaling: `choice.chosen` in the config."""
+        model = self.config.model.replace(scaling=choice.chosen)
+        return dataclasses.replace(self, config=self.config.replace(model=model),
+                                   scaling=choice)
 
 
 def seasonal_period(series: TimeSeries, upto: int | None = None) -> tuple[int, str]:
@@ -102,19 +117,9 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
         else:
             reasons.append(f"Window {window} steps.")
     model = config.model.replace(window=window)
-    if model.scaling == "auto":
-        if can_choose_scaling(split, horizon):
-            reasons.append("Scaling: automatic. One network sees each window as changes from "
-                           "its last value, another sees the series on one global scale; the "
-                           "scaling with the lower error on the validation part is kept (and "
-                           "used by the rest of the ensemble).")
-        else:  # the forecaster falls back to per-window scaling itself
-            reasons.append(f"Scaling: per window (changes from the last value). The validation "
-                           f"part holds too few forecasts ({len(split.origins('val', horizon))}"
-                           f", {MIN_ORIGINS_TO_CHOOSE} needed) to compare it with one global "
-                           f"scale.")
+    scaling = plan_scaling(model.scaling, split, horizon)
     resolved = config.replace(horizon=horizon, model=model)
-    return Plan(resolved, period, split, tuple(reasons))
+    return Plan(resolved, period, split, tuple(reasons), scaling)
 
 
 @dataclass
@@ -190,17 +195,21 @@ def fallback_forecast(series: TimeSeries, horizon: int = AUTO, level: float = 0.
     values, method_fn = series.values, ALL_BASELINES[method]
     first = max(3, len(values) // 2)
     origins = evaluation_origins(np.arange(first, len(values) - horizon + 1), 20)
-    intervals = Intervals({level: np.full(horizon, np.nan)})
+    intervals, rough = Intervals.from_changes(values, horizon, [level]), True
     if origins.size:
         actual = values[origins[:, None] + np.arange(horizon)]
         predicted = np.array([method_fn(values[:o], horizon, period) for o in origins])
         if np.all(np.isfinite(predicted)):
             intervals = Intervals.calibrate(actual, predicted, [level], relative=True)
+            rough = False
     forecast = method_fn(values, horizon, period)
     if not np.all(np.isfinite(forecast)):
         forecast = ALL_BASELINES["naive"](values, horizon, period)
     note = (f"The series ({len(series)} points) is too short for a network; this is the "
             f"{BASELINE_NAMES[method]} method's forecast instead.")
+    if rough:
+        note += (" Its band is rough: too few points to test forecasts on, so it is sized from "
+                 "the step-to-step changes.")
     return forecast_frame(series.future_index(horizon), forecast, intervals, level), note
 
 
@@ -209,22 +218,6 @@ def forecast_frame(index: pd.Index, forecast: np.ndarray, intervals: Intervals,
     """Columns date, forecast, lower, upper (the interval at `level`)."""
     lower, upper = intervals.bounds(forecast, level)
     return pd.DataFrame({"date": index, "forecast": forecast, "lower": lower, "upper": upper})
-
-
-SCALING_NAMES = {"window": "per window", "standard": "global (standardized)",
-                 "minmax": "global (min-max)"}
-
-
-def _resolve_scaling(plan: Plan, forecaster: RNNForecaster) -> Plan:
-    """The plan with the scaling the forecaster kept, and why (when it chose one)."""
-    errors, kept = forecaster.scaling_errors_, forecaster.scaling_
-    config = plan.config.replace(model=plan.config.model.replace(scaling=kept))
-    reasons = plan.reasons
-    if len(errors) > 1:
-        others = ", ".join(f"{e:.4g} {SCALING_NAMES[s]}" for s, e in errors.items() if s != kept)
-        reasons += (f"Scaling kept: {SCALING_NAMES[kept]}, mean absolute error "
-                    f"{errors[kept]:.4g} on the validation part (against {others}).",)
-    return dataclasses.replace(plan, config=config, reasons=reasons)
 
 
 def train(series: TimeSeries, config: RunConfig | None = None, *,
@@ -248,10 +241,10 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
     started = time.perf_counter()
     plan = plan_run(series, config or RunConfig())
     values = series.values
-    forecaster = RNNForecaster(plan.config.model, plan.config.train, plan.config.horizon,
-                               plan.period)
-    forecaster.fit(values, plan.split, on_epoch=on_epoch, should_stop=should_stop)
-    plan = _resolve_scaling(plan, forecaster)
+    selection = fit_forecaster(plan.config.model, plan.config.train, plan.config.horizon,
+                               plan.period, values, plan.split, on_epoch=on_epoch,
+                               should_stop=should_stop)
+    forecaster, plan = selection.forecaster, plan.with_scaling(selection.choice)
     cfg, split, horizon = plan.config, plan.split, plan.config.horizon
 
     val_origins = split.origins("val", horizon)
@@ -278,7 +271,7 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
     future = forecast_frame(series.future_index(horizon), forecaster.forecast(values),
                             intervals, cfg.level)
 
-    histories = forecaster.all_histories_
+    histories = selection.histories
     train_seconds = sum(h.train_seconds for h in histories)
     epochs_run = sum(h.epochs_run for h in histories)
     timings = {"train_seconds": train_seconds, "epochs_run": epochs_run,

@@ -25,14 +25,15 @@ import numpy as np
 
 from forecasting.config import TrainConfig
 from forecasting.errors import TrainingError
+from forecasting.records import JsonRecord
 
 STEPS_PER_EXECUTION = 1
 VALIDATION_BATCH = 4096
 
 
 @dataclass(frozen=True)
-class EpochEvent:
-    """One finished epoch, as a UI draws it.
+class EpochEvent(JsonRecord):
+    """One finished epoch, as a UI draws it (one line of a job's `events.jsonl`).
 
     Attributes:
         epoch: 1-based epoch number within the current network.
@@ -52,8 +53,16 @@ class EpochEvent:
     member: int = 1
     members: int = 1
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    @property
+    def progress(self) -> float:
+        """Share of the whole training done (every network of the ensemble), 0 to 1."""
+        done = (self.member - 1) * self.epochs + self.epoch
+        return min(1.0, done / max(self.members * self.epochs, 1))
+
+    @property
+    def epochs_left(self) -> int:
+        """Epochs still allowed over the whole ensemble (early stopping may end sooner)."""
+        return max(self.members * self.epochs - (self.member - 1) * self.epochs - self.epoch, 0)
 
 
 @dataclass
@@ -94,6 +103,20 @@ class History:
         data.update(epochs_run=self.epochs_run, seconds_per_epoch=self.seconds_per_epoch,
                     steady_seconds_per_epoch=self.steady_seconds_per_epoch)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> History:
+        """Inverse of `to_dict` (the derived figures are recomputed).
+
+        Raises:
+            KeyError: A stored field is missing (`epoch_seconds` may be: older files).
+            TypeError: `data` is not a dict.
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f"a history must be an object, not {type(data).__name__}")
+        required = ("loss", "val_loss", "best_epoch", "stopped_by", "train_seconds")
+        return cls(**{key: data[key] for key in required},
+                   epoch_seconds=list(data.get("epoch_seconds", [])))
 
 
 def set_seed(seed: int) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from forecasting import bundle as bundle_module
-from forecasting.bundle import MANIFEST, Bundle, load_bundle
+from forecasting.bundle import MANIFEST, Bundle, BundleManifest, load_bundle
 from forecasting.errors import BundleError, DataError
 from forecasting.series import TimeSeries
 
@@ -104,6 +104,31 @@ def test_round_trip_forecast_equals_the_run(monthly_run, bundle_bytes, tmp_path,
     pd.testing.assert_frame_equal(load_bundle(path).forecast(), monthly_run.forecast,
                                   check_exact=True)
     assert set(_members(bundle_bytes)) == {MANIFEST, "model_1.keras"}
+
+
+def test_the_manifest_is_a_record(monthly_run, monthly_series, bundle_bytes):
+    manifest = BundleManifest.from_json(_members(bundle_bytes)[MANIFEST].decode())
+    assert manifest.format_version == 1 and manifest.data_options == {"date_col": "date"}
+    assert manifest.series["first"] == "2000-01-01" and manifest.series["last"] == "2012-06-01"
+    assert pd.Timestamp(manifest.created) <= pd.Timestamp.now("UTC").tz_localize(None)
+    assert manifest.preprocessor == monthly_run.forecaster.preprocessor_.to_dict()
+    # The history a chart draws before the forecast: the stored window, dates rebuilt.
+    history = load_bundle(bundle_bytes).history_frame()
+    assert list(history.columns) == ["date", "actual"]
+    assert list(history["date"]) == list(monthly_series.index[-12:])
+    np.testing.assert_array_equal(history["actual"], monthly_series.values[-12:])
+    recent = load_bundle(bundle_bytes).history_frame(monthly_series, 30)
+    assert list(recent["date"]) == list(monthly_series.index[-30:])
+
+
+def test_a_bundle_written_by_the_previous_version_loads(monthly_run, bundle_bytes):
+    """Earlier writers put ISO times with a clock and an offset in bundle.json."""
+    def older(manifest):
+        manifest["created"] = "2025-01-02T03:04:05+00:00"
+        manifest["series"].update(first="2000-01-01T00:00:00", last="2012-06-01T00:00:00")
+
+    loaded = load_bundle(_rebuild(bundle_bytes, change_manifest=older))
+    pd.testing.assert_frame_equal(loaded.forecast(), monthly_run.forecast, check_exact=True)
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
@@ -193,6 +218,10 @@ REFUSALS = {
                         "Schema check failed: the last window"),
     "not json": (dict(change_members=lambda m: m.update({MANIFEST: b"{not json"})),
                  "Schema check failed: bundle.json is not valid JSON"),
+    "unknown key": (dict(change_manifest=_set_key("loader", "evil.py")),
+                    r"Schema check failed: Unknown setting\(s\) loader"),
+    "data options type": (dict(change_manifest=_set_key("data_options", "x")),
+                          "Schema check failed.*data_options"),
 }
 
 

@@ -3,11 +3,13 @@ scikit-learn's `check_estimator`)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from forecasting.config import ModelConfig, TrainConfig
-from forecasting.errors import ForecastingError
+from forecasting.errors import ConfigError, ForecastingError
 from forecasting.forecaster import NotFittedError, RNNForecaster
 from forecasting.windows import chronological_split
 
@@ -77,6 +79,18 @@ def test_forecaster_contract(cell, strategy, make_values):
     # A later stretch predicts the same when `start` says where it begins.
     np.testing.assert_allclose(forecaster.predict(values[20:], [origin - 20], start=20),
                                forecaster.predict(values, [origin]), rtol=1e-6)
+
+    # The forecaster exports and imports its own fitted state (JSON + the networks).
+    state, networks = forecaster.get_state()
+    assert json.loads(json.dumps(state)) == state and networks == forecaster.models_
+    clone = RNNForecaster.from_state(state, networks)
+    assert clone.model == forecaster.model and clone.period == PERIOD
+    np.testing.assert_array_equal(clone.predict(values, origins), predictions)
+    assert clone.history_.loss == history.loss
+    with pytest.raises(ConfigError, match="preprocessing is malformed"):
+        RNNForecaster.from_state({**state, "preprocessor": {"scale": 1}}, networks)
+    with pytest.raises(ConfigError, match="at least one network"):
+        RNNForecaster.from_state(state, [])
 
     # An origin without a whole window before it is refused with the window length.
     with pytest.raises(ForecastingError, match=f"needs {WINDOW} values"):

@@ -13,8 +13,9 @@ from forecasting.baselines import QUICK_BASELINES
 from forecasting.config import RunConfig
 from forecasting.errors import DataError
 from forecasting.evaluation import METRICS, conformal_widths
+from forecasting.selection import MIN_ORIGINS_TO_CHOOSE, ScalingChoice, plan_scaling
 from forecasting.series import TimeSeries, future_index
-from forecasting.windows import minimum_length
+from forecasting.windows import chronological_split, minimum_length
 
 
 def test_forecast_frame_columns_dates_and_order(monthly_run, monthly_series):
@@ -212,3 +213,21 @@ def test_automatic_scaling_keeps_the_lower_validation_error(make_values, tiny_co
     reason = run.plan.reasons[-1]
     assert reason.startswith("Scaling kept: ") and "validation part" in reason
     assert any(reason.startswith("Scaling: automatic") for reason in run.plan.reasons)
+
+
+def test_the_scaling_choice_is_a_record_turned_into_prose_in_one_place():
+    split = chronological_split(600, 12, 6, 0.2, 0.15, 6)
+    choice = plan_scaling("auto", split, 6)
+    assert (choice.why, choice.chosen, tuple(choice.candidates)) == (
+        "compared", "", ("window", "standard"))
+    assert choice.origins >= MIN_ORIGINS_TO_CHOOSE
+    assert [s.split(".")[0] for s in choice.sentences()] == ["Scaling: automatic"]
+    done = choice.replace(chosen="standard", errors={"window": 2.0, "standard": 1.5})
+    assert done.sentences()[-1] == ("Scaling kept: global (standardized), mean absolute error "
+                                    "1.5 on the validation part (against 2 per window).")
+    assert ScalingChoice.from_json(done.to_json()).sentences() == done.sentences()
+    assert plan_scaling("minmax", split, 6) == ScalingChoice("requested", "minmax",
+                                                             origins=choice.origins)
+    assert plan_scaling("minmax", split, 6).sentences() == ()
+    short = plan_scaling("auto", chronological_split(150, 12, 6, 0.2, 0.15, 6), 6)
+    assert short.why == "too_few_forecasts" and short.chosen == "window"

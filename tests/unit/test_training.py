@@ -56,6 +56,8 @@ def test_epoch_events():
     elapsed = [e.elapsed for e in events]
     assert elapsed[0] > 0 and all(b > a for a, b in zip(elapsed, elapsed[1:], strict=False))
     assert set(events[0].to_dict()) == {f.name for f in dataclasses.fields(EpochEvent)}
+    assert [EpochEvent.from_dict(e.to_dict()) for e in events] == events  # events.jsonl lines
+    assert [e.progress for e in events] == [0.25, 0.5, 0.75, 1.0]
     assert history.epochs_run == 4 and history.stopped_by == "epochs"
     assert history.train_seconds >= elapsed[-1] * 0.5
     assert history.seconds_per_epoch == pytest.approx(history.train_seconds / 4)
@@ -174,10 +176,7 @@ def test_ensemble_reports_every_member(make_values):
                                                                  (2, 2, 1), (2, 2, 2)]
     assert len(forecaster.models_) == 2
     # The forecast is the median (here: mean of two) of the members' forecasts.
-    single = []
-    for network in forecaster.models_:
-        forecaster_one = RNNForecaster(forecaster.model, forecaster.train, 3, 12)
-        forecaster_one.preprocessor_ = forecaster.preprocessor_
-        forecaster_one.models_, forecaster_one.histories_ = [network], forecaster.histories_
-        single.append(forecaster_one.forecast(values))
+    state, networks = forecaster.get_state()
+    single = [RNNForecaster.from_state(state, [network]).forecast(values)
+              for network in networks]
     np.testing.assert_allclose(forecaster.forecast(values), np.mean(single, axis=0), rtol=1e-9)

@@ -1,0 +1,171 @@
+"""The automatic scaling choice, in one place: which scaling a run uses, and why.
+
+With `scaling="auto"` and at least `MIN_ORIGINS_TO_CHOOSE` forecasts in the validation part,
+one network per scaling of `AUTO_SCALINGS` is fitted (the ensemble's first seed) and the
+scaling whose network forecast the validation part with the lower mean absolute error is kept;
+the rest of the ensemble is trained with it. With fewer forecasts the comparison would be
+noise, and per-window scaling (the safer with trends) is used. The decision is a
+`ScalingChoice` record; `ScalingChoice.sentences` is the one place it becomes prose.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from forecasting.config import AUTO_SCALINGS, ModelConfig, TrainConfig
+from forecasting.forecaster import NotFittedError, RNNForecaster
+from forecasting.records import JsonRecord
+from forecasting.training import EpochEvent, History
+from forecasting.windows import Split
+
+# Validation forecasts needed before automatic scaling compares candidates.
+MIN_ORIGINS_TO_CHOOSE = 50
+FALLBACK_SCALING = "window"
+SCALING_NAMES = {"window": "per window", "standard": "global (standardized)",
+                 "minmax": "global (min-max)"}
+# Why a scaling is used: named in the configuration, too few validation forecasts to
+# compare, or compared on the validation part.
+REQUESTED, TOO_FEW, COMPARED = "requested", "too_few_forecasts", "compared"
+
+
+@dataclass(frozen=True)
+class ScalingChoice(JsonRecord):
+    """Which scaling a run uses, and why.
+
+    Attributes:
+        why: "requested" (named in the configuration), "too_few_forecasts" (automatic, but
+            the validation part is too short to compare) or "compared" (automatic).
+        chosen: The scaling used; "" while a comparison has not run yet.
+        candidates: The scalings compared ("compared" only).
+        errors: Candidate -> mean absolute error of its network on the validation part
+            (filled once the comparison ran; a cancel may leave out a candidate).
+        origins: Forecasts in the validation part.
+    """
+
+    why: str
+    chosen: str = ""
+    candidates: tuple[str, ...] = ()
+    errors: dict[str, float] = field(default_factory=dict)
+    origins: int = 0
+
+    def sentences(self) -> tuple[str, ...]:
+        """The choice in plain words, for the plan shown before and after training."""
+        if self.why == TOO_FEW:
+            return (f"Scaling: per window (changes from the last value). The validation part "
+                    f"holds too few forecasts ({self.origins}, {MIN_ORIGINS_TO_CHOOSE} needed) "
+                    f"to compare it with one global scale.",)
+        if self.why != COMPARED:
+            return ()
+        text = ("Scaling: automatic. One network sees each window as changes from its last "
+                "value, another sees the series on one global scale; the scaling with the "
+                "lower error on the validation part is kept (and used by the rest of the "
+                "ensemble).",)
+        if len(self.errors) < 2:
+            return text
+        others = ", ".join(f"{error:.4g} {SCALING_NAMES[name]}"
+                           for name, error in self.errors.items() if name != self.chosen)
+        return (*text, f"Scaling kept: {SCALING_NAMES[self.chosen]}, mean absolute error "
+                       f"{self.errors[self.chosen]:.4g} on the validation part (against "
+                       f"{others}).")
+
+
+def plan_scaling(scaling: str, split: Split, horizon: int) -> ScalingChoice:
+    """The choice as far as it is known before training.
+
+    Args:
+        scaling: The configured scaling ("auto" or a scaling's name).
+        split: The chronological split of the series.
+        horizon: Steps forecast from each origin.
+    """
+    origins = len(split.origins("val", horizon))
+    if scaling != "auto":
+        return ScalingChoice(REQUESTED, scaling, origins=origins)
+    if origins < MIN_ORIGINS_TO_CHOOSE:
+        return ScalingChoice(TOO_FEW, FALLBACK_SCALING, origins=origins)
+    return ScalingChoice(COMPARED, candidates=AUTO_SCALINGS, origins=origins)
+
+
+@dataclass
+class Selection:
+    """A fitted forecaster and how its scaling was chosen.
+
+    Attributes:
+        forecaster: The fitted forecaster, its scaling resolved (never "auto").
+        choice: The scaling used, and why.
+        histories: Every network trained, the candidates left out included (for timings).
+    """
+
+    forecaster: RNNForecaster
+    choice: ScalingChoice
+    histories: list[History]
+
+
+def fit_forecaster(model: ModelConfig, train: TrainConfig, horizon: int, period: int,
+                   values: np.ndarray, split: Split, *,
+                   on_epoch: Callable[[EpochEvent], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> Selection:
+    """Fit a forecaster, choosing its scaling first when `model.scaling` is "auto".
+
+    Nothing at or after `split.fit_end` (the test part) is read.
+
+    Raises:
+        NotFittedError: Cancelled before the first network finished an epoch.
+        TrainingError: The loss became NaN.
+    """
+    choice = plan_scaling(model.scaling, split, horizon)
+    if choice.chosen:
+        forecaster = RNNForecaster(model.replace(scaling=choice.chosen), train, horizon, period)
+        forecaster.fit(values, split, on_epoch=on_epoch, should_stop=should_stop)
+        return Selection(forecaster, choice, list(forecaster.histories_))
+    return _compare(choice, model, train, horizon, period, values, split, on_epoch, should_stop)
+
+
+def _compare(choice: ScalingChoice, model: ModelConfig, train: TrainConfig, horizon: int,
+             period: int, values: np.ndarray, split: Split, on_epoch, should_stop) -> Selection:
+    """One network per candidate (the ensemble's first seed); the rest of the ensemble is
+    trained with the scaling whose network forecast the validation part better."""
+    members = len(choice.candidates) + model.ensemble - 1
+    origins = split.origins("val", horizon)
+    actual = np.asarray(values, dtype=float)[origins[:, None] + np.arange(horizon)]
+    fitted: dict[str, RNNForecaster] = {}
+    errors: dict[str, float] = {}
+    histories: list[History] = []
+
+    def fit(scaling: str, networks: int, seed: int, offset: int) -> RNNForecaster | None:
+        def event(e: EpochEvent) -> None:
+            on_epoch(dataclasses.replace(e, member=offset + e.member, members=members))
+
+        part = RNNForecaster(model.replace(scaling=scaling, ensemble=networks),
+                             train.replace(seed=seed), horizon, period)
+        try:
+            part.fit(values, split, on_epoch=event if on_epoch else None,
+                     should_stop=should_stop)
+        except NotFittedError:  # cancelled before its first epoch: keep what was fitted
+            if not fitted:
+                raise
+            return None
+        histories.extend(part.histories_)
+        return part
+
+    for rank, scaling in enumerate(choice.candidates):
+        candidate = fit(scaling, 1, train.seed, rank)
+        if candidate is None:
+            break
+        error = float(np.mean(np.abs(candidate.predict(values, origins) - actual)))
+        fitted[scaling], errors[scaling] = candidate, error if np.isfinite(error) else np.inf
+        if candidate.histories_[-1].stopped_by == "cancel":
+            break
+    chosen = min(errors, key=errors.get)
+    best = fitted[chosen]
+    if model.ensemble > 1 and histories[-1].stopped_by != "cancel":
+        rest = fit(chosen, model.ensemble - 1, train.seed + 1, len(choice.candidates))
+        if rest is not None:
+            best.join(rest)
+    forecaster = RNNForecaster(model.replace(scaling=chosen), train, horizon, period)
+    forecaster.adopt(best)
+    return Selection(forecaster, dataclasses.replace(choice, chosen=chosen, errors=errors),
+                     histories)
