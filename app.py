@@ -11,6 +11,7 @@ import streamlit as st
 
 from forecasting.loading import summarize
 from forecasting.progress import training_progress
+from forecasting.ui_text import md
 from pages._common import (
     PAGES,
     bootstrap,
@@ -64,7 +65,7 @@ def _sidebar_data(box) -> None:
         st.markdown("**Current data**")
         st.text(f"{source.get('name', '')}")
         st.caption(
-            f"{summary['name']} · {summary['rows']:,} points · {summary['frequency']} · "
+            f"{md(summary['name'])} · {summary['rows']:,} points · {summary['frequency']} · "
             f"{summary['start']} to {summary['end']}"
         )
 

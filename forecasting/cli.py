@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
+import warnings
 from pathlib import Path
 
 from forecasting.config import RunConfig, read_run_file, run_file_text
@@ -266,7 +269,30 @@ def pd_options():
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Third-party warnings and log records (a statsmodels baseline that did not converge, a
+    backend's start-up chatter) are silenced: stderr holds the command's own `note:`,
+    `error:` and progress lines only. Every result is checked for finite numbers instead.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # Libraries re-enable their own warnings on import (statsmodels: "always" for
+            # ConvergenceWarning): drop whatever still gets through.
+            warnings.showwarning = _drop_warning
+            return _run(argv)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _drop_warning(*args, **kwargs) -> None:
+    """`warnings.showwarning` that shows nothing."""
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler = {"train": cmd_train, "forecast": cmd_forecast,

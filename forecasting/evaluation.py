@@ -189,6 +189,18 @@ class Intervals:
         return cls({float(level): conformal_widths(residuals, level)
                     for level in sorted(set(levels))}, relative)
 
+    @classmethod
+    def from_changes(cls, values: np.ndarray, horizon: int, levels) -> Intervals:
+        """Rough widths for a series too short to test forecasts on: the conformal quantile
+        of its step-to-step changes (the naive method's one-step errors), growing with the
+        square root of the lead. Zero widths when there is no change to measure."""
+        changes = np.diff(np.asarray(values, dtype=float))
+        if changes.size == 0:
+            changes = np.zeros(1)
+        ranked, roots = np.sort(np.abs(changes)), np.sqrt(np.arange(1, horizon + 1))
+        return cls({float(level): ranked[_conformal_rank(ranked.size, level) - 1] * roots
+                    for level in sorted(set(levels))})
+
     def bounds(self, forecast: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds around `forecast` (any shape ending in the horizon)."""
         forecast, width = np.asarray(forecast, float), self.widths[float(level)]

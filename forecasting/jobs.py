@@ -7,6 +7,7 @@ reload from its id alone:
     spec.json      the `JobSpec`: kind, series, run configuration, ...      written by submit
     upload.zip     the uploaded bundle (forecast jobs)                        written by submit
     state.json     queued / running / done / failed / cancelled, and a message (atomic writes)
+    worker.json    the worker's pid and start time                          written by the manager
     events.jsonl   one `EpochEvent` per finished epoch (append-only)
     fold.json      the backtest fold running now
     cancel         present when a cancel was asked for
@@ -16,200 +17,120 @@ reload from its id alone:
 
 The server process never imports Keras, TensorFlow or JAX: workers do (`run_job`, the one
 worker entry point, dispatches on the spec's kind), and their memory returns to the system
-when they exit. At most `max_running` workers run at once; other jobs wait in a queue. Tests
-can use the inline runner, which runs the very same worker code synchronously.
+when they exit. At most `max_running` live workers run at once; other jobs wait in a queue.
+Tests can use the inline runner, which runs the very same worker code synchronously.
+
+The registry always tells the truth about workers: a worker records its end on any signal
+(Ctrl-C, a kill), a cancel that the worker does not honour within `cancel_grace` seconds
+stops it, and a new manager (a server restart) marks the jobs whose worker is gone as failed
+and adopts the workers still running (counted against the limit, cancellable, their end
+noticed). Finished jobs are pruned to a bounded number and size whenever a job ends.
+Job ids are 128 random bits: knowing one is what lets a page show that job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import secrets
 import shutil
+import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from forecasting.errors import ConfigError
-from forecasting.records import JsonRecord
+from forecasting.registry import (
+    ADVICE,
+    BACKTEST,
+    CANCELLED,
+    DONE,
+    FAILED,
+    FINISHED,
+    FORECAST,
+    NOUNS,
+    QUEUED,
+    RUNNING,
+    TRAIN,
+    UPLOAD,
+    BundleForecast,
+    JobSpec,
+    JobStatus,
+    read_events,
+    read_json,
+    read_spec,
+    series_from_dict,
+    series_to_dict,
+    write_json,
+)
 from forecasting.results import ForecastFrame, RecentFrame
 from forecasting.series import TimeSeries
 from forecasting.training import EpochEvent
+from forecasting.workers import Worker, default_jobs_folder, private_folder, process_start
 
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
-FINISHED = (DONE, FAILED, CANCELLED)
 KEEP_FINISHED = 50
-TRAIN, BACKTEST, FORECAST = "train", "backtest", "forecast"
-UPLOAD = "upload.zip"
-# How the messages of each kind name it.
-_NOUNS = {TRAIN: "training", BACKTEST: "backtest", FORECAST: "forecast from the bundle"}
-_ADVICE = {TRAIN: "perhaps with fewer units or a shorter window",
-           BACKTEST: "perhaps with fewer folds or fewer units",
-           FORECAST: "or download the bundle again"}
+KEEP_BYTES = 1024 * 1024 * 1024  # finished jobs kept, at most this much disk together
+CANCEL_GRACE = 30.0  # seconds a worker has to honour a cancel before it is stopped
+KILL_AFTER = 5.0  # seconds after the stop signal before a worker is killed outright
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 WORKER_COMMAND = (sys.executable, "-m", "forecasting.jobs")
-
-
-def _write_json(path: Path, data) -> None:
-    """Write JSON atomically (readers never see half a file)."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _read_json(path: Path, default=None):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return default
-
-
-def series_to_dict(series: TimeSeries) -> dict:
-    """A series as plain JSON (no pickle crosses the process boundary)."""
-    return series.to_dict()
-
-
-def series_from_dict(data: dict) -> TimeSeries:
-    return TimeSeries.from_dict(data)
-
-
-@dataclass(frozen=True)
-class JobSpec(JsonRecord):
-    """What a job does (`spec.json`).
-
-    Attributes:
-        kind: "train", "backtest" or "forecast" (from an uploaded bundle, `upload.zip`).
-        label: Short description shown in the dashboard.
-        created: Submission time (epoch seconds).
-        series: The series (`series_to_dict`); for a forecast, newer data to forecast
-            after, or None for the data the bundle was trained on.
-        config: The run configuration (`RunConfig.to_dict`); train and backtest.
-        data_options: How the data file was read, or None.
-        folds: Folds of a backtest (0 for other kinds).
-    """
-
-    kind: str
-    label: str = ""
-    created: float = 0.0
-    series: dict | None = None
-    config: dict | None = None
-    data_options: dict | None = None
-    folds: int = 0
-
-    def __post_init__(self) -> None:
-        if self.kind not in _NOUNS:
-            raise ConfigError(f"`kind` must be one of {', '.join(_NOUNS)}. "
-                              f"Received: kind={self.kind!r}")
-        if self.kind in (TRAIN, BACKTEST) and (self.series is None or self.config is None):
-            raise ConfigError(f"A {self.kind} job needs a series and a configuration.")
-        if self.kind == BACKTEST and not (isinstance(self.folds, int) and self.folds >= 1):
-            raise ConfigError(f"`folds` must be at least 1 for a backtest. "
-                              f"Received: folds={self.folds!r}")
-
-
-@dataclass(frozen=True)
-class BundleForecast(JsonRecord):
-    """What a forecast job hands back (its `result.json`).
-
-    Attributes:
-        name: The series' name.
-        cell: The bundle's cell kind.
-        level: Coverage of the band.
-        after_bundle_data: True when forecast after the data the bundle was trained on,
-            False after the series sent with the job.
-        forecast: The forecast with its band.
-        history: The end of the history before it (what the chart draws first).
-    """
-
-    name: str
-    cell: str
-    level: float
-    after_bundle_data: bool
-    forecast: ForecastFrame
-    history: RecentFrame
-
-
-@dataclass
-class JobStatus:
-    """What a page shows about a job.
-
-    Attributes:
-        id: Job id.
-        state: queued, running, done, failed or cancelled.
-        events: Finished epochs so far.
-        message: Why it failed, or a note.
-        queue_position: 1 for the next job to start, 0 when not queued.
-        label: Short description given at submission.
-        created: Submission time (epoch seconds).
-        fold: For a backtest, the fold running now (1-based; 0 before the first).
-        folds: For a backtest, the number of folds (0 for other kinds).
-        kind: train, backtest or forecast.
-    """
-
-    id: str
-    state: str
-    events: list[EpochEvent] = field(default_factory=list)
-    message: str = ""
-    queue_position: int = 0
-    label: str = ""
-    created: float = 0.0
-    fold: int = 0
-    folds: int = 0
-    kind: str = TRAIN
-
-    @property
-    def finished(self) -> bool:
-        return self.state in FINISHED
-
-
-def _read_spec(folder: Path) -> JobSpec | None:
-    try:
-        return JobSpec.from_json((folder / "spec.json").read_text(encoding="utf-8"))
-    except (OSError, ConfigError):
-        return None
 
 
 class JobManager:
     """Submits, tracks, cancels and cleans up jobs.
 
     Args:
-        root: Folder of the job registry.
-        max_running: Most jobs at once; later jobs queue.
+        root: Folder of the job registry (made private to the user).
+        max_running: Most live workers at once; later jobs queue.
         runner: "process" (a worker process per job) or "inline" (synchronous, for tests).
         worker: The command of a worker process; the job's folder is appended.
+        cancel_grace: Seconds a worker has to honour a cancel before it is stopped.
+        keep: Finished jobs kept (newest first), at most `keep_bytes` together.
+        keep_bytes: Disk the kept finished jobs may use together.
     """
 
     def __init__(self, root: str | Path, max_running: int = 1, runner: str = "process",
-                 worker: Sequence[str] = WORKER_COMMAND):
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+                 worker: Sequence[str] = WORKER_COMMAND, cancel_grace: float = CANCEL_GRACE,
+                 keep: int = KEEP_FINISHED, keep_bytes: int = KEEP_BYTES):
+        self.root = private_folder(root)
         self.max_running = max(1, int(max_running))
         self.runner = runner
         self.worker = tuple(worker)
+        self.cancel_grace = cancel_grace
+        self.keep, self.keep_bytes = keep, keep_bytes
         self._lock = threading.Lock()
-        self._processes: dict[str, subprocess.Popen] = {}
+        self._processes: dict[str, Worker] = {}
         self._queue: list[str] = []
+        self._cancelled: dict[str, float] = {}  # job id -> when the cancel was asked
         self._watcher: threading.Thread | None = None
+        self._closed = False
+        with self._lock:
+            self._reconcile()
+        self.cleanup()
+        if self._processes or self._queue:
+            self._ensure_watcher()
 
     # ------------------------------------------------------------------ submit
     def submit(self, spec: JobSpec, upload: bytes | None = None) -> str:
         """Queue the job `spec` (with the uploaded bundle of a forecast); returns its id."""
         if spec.kind == FORECAST and upload is None:
             raise ConfigError("A forecast job needs the uploaded bundle.")
-        job_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+        job_id = secrets.token_urlsafe(16)  # 128 random bits: unguessable
         folder = self.root / job_id
-        folder.mkdir()
+        folder.mkdir(mode=0o700)
         if upload is not None:
             (folder / UPLOAD).write_bytes(upload)
-        _write_json(folder / "spec.json", spec.replace(created=time.time()).to_dict())
-        _write_json(folder / "state.json", {"state": QUEUED, "message": ""})
+        write_json(folder / "spec.json", spec.replace(created=time.time()).to_dict())
+        write_json(folder / "state.json", {"state": QUEUED, "message": ""})
         if self.runner == "inline":
             run_job(folder)
+            self.cleanup()
             return job_id
         with self._lock:
             self._queue.append(job_id)
@@ -218,56 +139,108 @@ class JobManager:
         return job_id
 
     def submit_training(self, series: TimeSeries, config, data_options: dict | None = None,
-                        label: str = "") -> str:
-        """Queue a training of `series` with `config` (a RunConfig)."""
+                        label: str = "", owner: str = "") -> str:
+        """Queue a training of `series` with `config` (a RunConfig) for session `owner`."""
         return self.submit(JobSpec(TRAIN, label, series=series_to_dict(series),
-                                   config=config.to_dict(), data_options=data_options))
+                                   config=config.to_dict(), data_options=data_options,
+                                   owner=owner))
 
     def submit_backtest(self, series: TimeSeries, config, folds: int,
-                        data_options: dict | None = None, label: str = "") -> str:
+                        data_options: dict | None = None, label: str = "",
+                        owner: str = "") -> str:
         """Queue a rolling-origin backtest of `config` on `series` with `folds` folds."""
         return self.submit(JobSpec(BACKTEST, label, series=series_to_dict(series),
                                    config=config.to_dict(), data_options=data_options,
-                                   folds=folds))
+                                   folds=folds, owner=owner))
 
     def submit_forecast(self, bundle: bytes, series: TimeSeries | None = None,
-                        label: str = "") -> str:
+                        label: str = "", owner: str = "") -> str:
         """Queue a forecast from an uploaded bundle (checked by the worker before anything
         in it is loaded), after `series` or, when None, after the bundle's own data."""
         series_data = None if series is None else series_to_dict(series)
-        return self.submit(JobSpec(FORECAST, label, series=series_data), upload=bundle)
+        return self.submit(JobSpec(FORECAST, label, series=series_data, owner=owner),
+                           upload=bundle)
+
+    # ------------------------------------------------------------------ workers
+    def _reconcile(self) -> None:
+        """Make the registry match reality after a (re)start (lock held): a job whose
+        worker is gone is marked failed, a live worker is adopted, and jobs that were
+        waiting in the previous manager's queue wait again, oldest first."""
+        waiting = []
+        for folder in self.root.iterdir():
+            state = read_json(folder / "state.json")
+            if not isinstance(state, dict) or state.get("state") not in (QUEUED, RUNNING):
+                continue
+            found = read_json(folder / "worker.json") or state
+            pid, start = found.get("pid"), found.get("start")
+            if isinstance(pid, int):
+                worker = Worker(pid, start if isinstance(start, str) else None)
+                if worker.alive():
+                    self._processes[folder.name] = worker
+                    if (folder / "cancel").exists():
+                        self._cancelled[folder.name] = time.monotonic()
+                    continue
+            spec = read_spec(folder)
+            if state.get("state") == QUEUED and not isinstance(pid, int) and spec is not None:
+                waiting.append((spec.created, folder.name))
+                continue
+            kind = spec.kind if spec is not None else TRAIN
+            write_json(folder / "state.json", {
+                "state": FAILED, "message": f"The {NOUNS[kind]} process was stopped (the "
+                f"server restarted). Run it again."})
+        self._queue = [name for _, name in sorted(waiting)]
+        self._start_queued()
 
     def _start_queued(self) -> None:
-        """Start queued jobs while slots are free (lock held)."""
-        for job_id, process in list(self._processes.items()):
-            if process.poll() is not None:
+        """Reap ended workers, stop those past their cancel grace, start queued jobs while
+        live workers leave slots free (lock held)."""
+        reaped = False
+        for job_id, worker in list(self._processes.items()):
+            if not worker.alive():
                 del self._processes[job_id]
-                self._mark_if_crashed(job_id, process.returncode)
-        while self._queue and len(self._processes) < self.max_running:
+                self._cancelled.pop(job_id, None)
+                self._mark_if_crashed(job_id, worker.returncode)
+                reaped = True
+            elif job_id in self._cancelled:
+                waited = time.monotonic() - self._cancelled[job_id]
+                if waited > self.cancel_grace + KILL_AFTER:
+                    worker.send(signal.SIGKILL)
+                elif waited > self.cancel_grace:
+                    worker.send(signal.SIGTERM)
+        if reaped:
+            self._cleanup_locked()
+        while self._queue and len(self._processes) < self.max_running and not self._closed:
             job_id = self._queue.pop(0)
             folder = self.root / job_id
             if (folder / "cancel").exists():
-                _write_json(folder / "state.json", {"state": CANCELLED,
+                write_json(folder / "state.json", {"state": CANCELLED,
                                                     "message": "Cancelled before it started."})
                 continue
             log = open(folder / "worker.log", "wb")  # noqa: SIM115 - handed to the child
-            self._processes[job_id] = subprocess.Popen(
+            worker = Worker.started(subprocess.Popen(
                 [*self.worker, str(folder)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                env={**os.environ, "PYTHONUNBUFFERED": "1"}))
             log.close()
+            write_json(folder / "worker.json", worker.to_dict())
+            self._processes[job_id] = worker
 
-    def _mark_if_crashed(self, job_id: str, returncode: int) -> None:
+    def _mark_if_crashed(self, job_id: str, returncode: int | None) -> None:
         folder = self.root / job_id
-        state = _read_json(folder / "state.json", {})
+        state = read_json(folder / "state.json", {})
         if folder.is_dir() and state.get("state") not in FINISHED:
-            spec = _read_spec(folder)
+            if (folder / "cancel").exists():
+                write_json(folder / "state.json", {
+                    "state": CANCELLED, "message": "Cancelled: the run was stopped before "
+                    "it could save anything."})
+                return
+            spec = read_spec(folder)
             kind = spec.kind if spec is not None else TRAIN
-            _write_json(folder / "state.json", {
+            code = "" if returncode is None else f" (exit code {returncode})"
+            write_json(folder / "state.json", {
                 "state": FAILED,
-                "message": f"The {_NOUNS[kind]} process stopped unexpectedly (exit code "
-                           f"{returncode}). The app keeps working: try again, "
-                           f"{_ADVICE[kind]}."})
+                "message": f"The {NOUNS[kind]} process stopped unexpectedly{code}. The app "
+                           f"keeps working: try again, {ADVICE[kind]}."})
 
     def _ensure_watcher(self) -> None:
         """A daemon thread that starts queued jobs when running ones end."""
@@ -283,9 +256,21 @@ class JobManager:
             time.sleep(0.5)
             with self._lock:
                 self._start_queued()
-                if not self._processes and not self._queue:
+                if self._closed or (not self._processes and not self._queue):
                     self._watcher = None
                     return
+
+    def close(self) -> None:
+        """Stop starting jobs and watching (workers keep running; a new manager adopts
+        them): what a server's exit does."""
+        with self._lock:
+            self._closed = True
+
+    def running(self) -> list[str]:
+        """Ids of the jobs whose worker is alive now."""
+        with self._lock:
+            self._start_queued()
+            return list(self._processes)
 
     # ------------------------------------------------------------------ query
     def status(self, job_id: str) -> JobStatus | None:
@@ -296,22 +281,33 @@ class JobManager:
         with self._lock:
             self._start_queued()
             position = self._queue.index(job_id) + 1 if job_id in self._queue else 0
-        state = _read_json(folder / "state.json", {"state": FAILED,
+        state = read_json(folder / "state.json", {"state": FAILED,
                                                     "message": "The job's state is unreadable."})
-        spec = _read_spec(folder)
+        spec = read_spec(folder)
         if spec is None:
             return JobStatus(job_id, FAILED, message="This job was made by an earlier version "
                              "of the studio and cannot be read. Run it again.")
-        fold = _read_json(folder / "fold.json", {})
+        fold = read_json(folder / "fold.json", {})
         return JobStatus(job_id, state.get("state", FAILED), read_events(folder),
                          state.get("message", ""), position, spec.label, spec.created,
                          fold.get("fold", 0), spec.folds, spec.kind)
+
+    def jobs_of(self, owner: str, kind: str = TRAIN) -> list[str]:
+        """Ids of the jobs of `kind` submitted for session `owner`, oldest first."""
+        if not owner:
+            return []
+        found = []
+        for folder in self.root.iterdir():
+            spec = read_spec(folder)
+            if spec is not None and spec.owner == owner and spec.kind == kind:
+                found.append((spec.created, folder.name))
+        return [name for _, name in sorted(found)]
 
     def result(self, job_id: str) -> dict | None:
         """The finished job's result as stored (the pages parse it into its record), or
         None."""
         folder = self._folder(job_id)
-        return None if folder is None else _read_json(folder / "result.json")
+        return None if folder is None else read_json(folder / "result.json")
 
     def bundle_bytes(self, job_id: str) -> bytes | None:
         folder = self._folder(job_id)
@@ -319,63 +315,69 @@ class JobManager:
         return path.read_bytes() if path is not None and path.exists() else None
 
     def cancel(self, job_id: str) -> None:
-        """Ask the job to stop after the current batch; the best weights are kept."""
+        """Ask the job to stop after the current batch (the best weights are kept); a
+        worker still running `cancel_grace` seconds later is stopped."""
         folder = self._folder(job_id)
         if folder is not None:
             (folder / "cancel").touch()
             with self._lock:
                 if job_id in self._queue:  # not started yet: it never will
                     self._queue.remove(job_id)
-                    _write_json(folder / "state.json", {
+                    write_json(folder / "state.json", {
                         "state": CANCELLED, "message": "Cancelled before it started."})
+                elif job_id in self._processes:
+                    self._cancelled.setdefault(job_id, time.monotonic())
                 self._start_queued()
+            self._ensure_watcher()
 
     def _folder(self, job_id: str) -> Path | None:
         """The job's folder; ids are checked so a URL can't point outside the registry."""
-        if not job_id or not all(c.isalnum() or c == "-" for c in job_id):
+        if not job_id or not _ID.match(job_id):
             return None
         folder = self.root / job_id
         return folder if (folder / "spec.json").exists() else None
 
-    def cleanup(self, keep: int = KEEP_FINISHED) -> None:
-        """Delete all but the `keep` newest finished jobs (newest by submission time); a
-        job whose worker has not been reaped yet stays until it has."""
+    def cleanup(self, keep: int | None = None, keep_bytes: int | None = None) -> None:
+        """Delete finished jobs beyond the `keep` newest (by submission time) or beyond
+        `keep_bytes` of disk together; running and queued jobs stay."""
         with self._lock:
-            active = set(self._processes) | set(self._queue)
+            self._cleanup_locked(keep, keep_bytes)
+
+    def _cleanup_locked(self, keep: int | None = None, keep_bytes: int | None = None) -> None:
+        keep = self.keep if keep is None else keep
+        budget = self.keep_bytes if keep_bytes is None else keep_bytes
+        active = set(self._processes) | set(self._queue)
         finished = []
         for folder in self.root.iterdir():
-            if folder.name in active:
+            if folder.name in active or not folder.is_dir():
                 continue
-            state = _read_json(folder / "state.json", {})
-            if folder.is_dir() and state.get("state") in FINISHED:
-                spec = _read_json(folder / "spec.json", {})
+            state = read_json(folder / "state.json", {})
+            if isinstance(state, dict) and state.get("state") in FINISHED:
+                spec = read_json(folder / "spec.json", {})
                 created = spec.get("created", 0.0) if isinstance(spec, dict) else 0.0
                 finished.append((created, folder.name, folder))
-        for *_, folder in sorted(finished)[:-keep or None]:
-            shutil.rmtree(folder, ignore_errors=True)
+        used = 0
+        for rank, (*_, folder) in enumerate(sorted(finished, reverse=True)):
+            used += _folder_bytes(folder)
+            if rank >= keep or used > budget:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
-def read_events(folder: Path) -> list[EpochEvent]:
-    """Epoch events so far; a half-written last line is skipped."""
-    try:
-        lines = (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    events = []
-    for line in lines:
-        try:
-            events.append(EpochEvent.from_dict(json.loads(line)))
-        except (json.JSONDecodeError, ConfigError):
-            break
-    return events
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for path in folder.iterdir():
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size
+    return total
 
 
 # ---------------------------------------------------------------------- worker side
-def run_job(folder: str | Path) -> None:
+def run_job(folder: str | Path, *, on_signals: bool = False) -> None:
     """Run the job in `folder`: the worker process's whole life (also the inline runner).
 
     Dispatches on the spec's kind; a `ForecastingError` (a message for people, such as a
-    `BundleError`) becomes the failed job's message unchanged.
+    `BundleError`) becomes the failed job's message unchanged. However the work ends (an
+    error, Ctrl-C, a kill signal when `on_signals`), the state records the end.
     """
     from forecasting.errors import ForecastingError
 
@@ -383,32 +385,64 @@ def run_job(folder: str | Path) -> None:
     try:
         spec = JobSpec.from_json((folder / "spec.json").read_text(encoding="utf-8"))
     except (OSError, ConfigError) as exc:
-        _write_json(folder / "state.json", {"state": FAILED,
-                                            "message": f"The job cannot be read ({exc})."})
+        write_json(folder / "state.json", {"state": FAILED,
+                                           "message": f"The job cannot be read ({exc})."})
         return
-    _write_json(folder / "state.json", {"state": RUNNING, "message": "", "pid": os.getpid()})
+    if on_signals:
+        _record_end_on_signals(folder, spec.kind)
+    write_json(folder / "state.json", {"state": RUNNING, "message": "", "pid": os.getpid(),
+                                       "start": process_start(os.getpid())})
     cancel_flag = folder / "cancel"
     work = _WORKERS[spec.kind]
-    with open(folder / "events.jsonl", "a", encoding="utf-8") as events:
-        def on_epoch(event: EpochEvent) -> None:
-            events.write(json.dumps(event.to_dict()) + "\n")
-            events.flush()
+    try:
+        with open(folder / "events.jsonl", "a", encoding="utf-8") as events:
+            def on_epoch(event: EpochEvent) -> None:
+                events.write(json.dumps(event.to_dict()) + "\n")
+                events.flush()
 
-        try:
             result, message = work(folder, spec, on_epoch, cancel_flag.exists)
-        except ForecastingError as exc:
-            state = CANCELLED if cancel_flag.exists() else FAILED
-            _write_json(folder / "state.json", {"state": state, "message": str(exc)})
-            return
-        except Exception as exc:  # noqa: BLE001 - the page shows a message, never a traceback
-            traceback.print_exc()  # into worker.log, for the developers
-            noun = _NOUNS[spec.kind]
-            _write_json(folder / "state.json", {
-                "state": FAILED, "message": f"The {noun} failed unexpectedly "
-                f"({type(exc).__name__}). Try again, {_ADVICE[spec.kind]}."})
-            return
-    _write_json(folder / "result.json", result if isinstance(result, dict) else result.to_dict())
-    _write_json(folder / "state.json", {"state": DONE, "message": message})
+        write_json(folder / "result.json",
+                   result if isinstance(result, dict) else result.to_dict())
+        write_json(folder / "state.json", {"state": DONE, "message": message})
+    except ForecastingError as exc:
+        state = CANCELLED if cancel_flag.exists() else FAILED
+        write_json(folder / "state.json", {"state": state, "message": str(exc)})
+    except Exception as exc:  # noqa: BLE001 - the page shows a message, never a traceback
+        traceback.print_exc()  # into worker.log, for the developers
+        write_json(folder / "state.json", {
+            "state": FAILED, "message": f"The {NOUNS[spec.kind]} failed unexpectedly "
+            f"({type(exc).__name__}). Try again, {ADVICE[spec.kind]}."})
+    except BaseException:  # KeyboardInterrupt, SystemExit: record the end, then go on
+        record_stop(folder, spec.kind, signal.SIGINT)
+        raise
+
+
+def record_stop(folder: Path, kind: str, signum: int) -> None:
+    """Record that the worker of the job in `folder` was stopped by `signum` (unless it
+    already recorded its end): cancelled when a cancel was asked, else failed."""
+    if read_json(folder / "state.json", {}).get("state") in FINISHED:
+        return
+    if (folder / "cancel").exists():
+        state, message = CANCELLED, "Cancelled: the run was stopped before it could save " \
+            "anything."
+    elif signum == signal.SIGINT:
+        state, message = FAILED, f"The {NOUNS[kind]} was interrupted (Ctrl-C in the " \
+            f"server's terminal). Run it again."
+    else:
+        state, message = FAILED, f"The {NOUNS[kind]} process was stopped (signal " \
+            f"{signal.Signals(signum).name}). Run it again."
+    write_json(folder / "state.json", {"state": state, "message": message})
+
+
+def _record_end_on_signals(folder: Path, kind: str) -> None:
+    """SIGINT and SIGTERM record the job's end and exit the worker at once."""
+    def handler(signum, frame) -> None:
+        record_stop(folder, kind, signum)
+        sys.stdout.flush()
+        os._exit(128 + signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
 
 
 Work = Callable[[Path, JobSpec, Callable[[EpochEvent], None], Callable[[], bool]],
@@ -436,7 +470,7 @@ def _backtest(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[objec
     from forecasting.config import RunConfig
 
     def on_fold(fold: int, folds: int) -> None:
-        _write_json(folder / "fold.json", {"fold": fold, "folds": folds})
+        write_json(folder / "fold.json", {"fold": fold, "folds": folds})
 
     result = backtest(series_from_dict(spec.series), RunConfig.from_dict(spec.config),
                       spec.folds, on_fold=on_fold, on_epoch=on_epoch, should_stop=should_stop)
@@ -464,21 +498,24 @@ _MANAGER_LOCK = threading.Lock()
 
 def get_manager() -> JobManager:
     """The process-wide manager, configured by environment variables:
-    FORECASTING_JOBS_DIR (registry folder), FORECASTING_MAX_JOBS (default 1),
-    FORECASTING_RUNNER ("process" or "inline")."""
+    FORECASTING_JOBS_DIR (registry folder; default `default_jobs_folder()`, private to the
+    user), FORECASTING_MAX_JOBS (default 1), FORECASTING_RUNNER ("process" or "inline")."""
     global _MANAGER
     with _MANAGER_LOCK:
         if _MANAGER is None:
-            root = os.environ.get("FORECASTING_JOBS_DIR") or Path(tempfile.gettempdir()) / \
-                "forecasting-jobs"
+            root = os.environ.get("FORECASTING_JOBS_DIR") or default_jobs_folder()
             _MANAGER = JobManager(root, int(os.environ.get("FORECASTING_MAX_JOBS", "1")),
                                   os.environ.get("FORECASTING_RUNNER", "process"))
-            _MANAGER.cleanup()
         return _MANAGER
 
 
+__all__ = ["BACKTEST", "CANCELLED", "DONE", "FAILED", "FINISHED", "FORECAST", "QUEUED",
+           "RUNNING", "TRAIN", "BundleForecast", "JobManager", "JobSpec", "JobStatus",
+           "get_manager", "read_events", "run_job", "series_from_dict", "series_to_dict"]
+
+
 if __name__ == "__main__":
-    run_job(sys.argv[1])
+    run_job(sys.argv[1], on_signals=True)
     # Everything is on disk: skip the backend's slow interpreter teardown, free memory now.
     sys.stdout.flush()
     os._exit(0)

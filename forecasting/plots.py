@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from forecasting.baselines import BASELINE_NAMES
 from forecasting.records import FrameRecord
 from forecasting.results import BacktestSummary, OneStepFrame, RunResult, Scores, TrainingHistory
+from forecasting.ui_text import plot_text
 
 MAX_POINTS = 5000
 
@@ -97,7 +98,8 @@ def _layout(
     legend_below: bool = False,
 ) -> go.Figure:
     """The common look: white template, title top left, a horizontal legend above the plot
-    (below it for long run labels), unified hover."""
+    (below it for long run labels), unified hover. The texts may hold user-provided names:
+    they are shown literally (`plot_text`), never as Plotly's HTML."""
     if legend_below:
         legend = dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0)
         margin = dict(l=10, r=10, t=50 if title else 20, b=10)
@@ -105,14 +107,16 @@ def _layout(
         legend = dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1)
         margin = dict(l=10, r=10, t=80 if title else 40, b=10)
     fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left", y=0.98, yanchor="top") if title else None,
+        title=dict(text=plot_text(title), x=0, xanchor="left", y=0.98, yanchor="top")
+        if title
+        else None,
         template="plotly_white",
         height=height,
         hovermode="x unified",
         margin=margin,
         legend=legend,
-        xaxis_title=x_title,
-        yaxis_title=y_title,
+        xaxis_title=plot_text(x_title),
+        yaxis_title=plot_text(y_title),
     )
     return fig
 
@@ -159,7 +163,8 @@ def series_figure(
     """
     x, y = downsample(index, values, max_points)
     fig = go.Figure(
-        go.Scatter(x=x, y=y, mode="lines", name=name, line=dict(color=ACTUAL, width=1.3))
+        go.Scatter(x=x, y=y, mode="lines", name=plot_text(name),
+                   line=dict(color=ACTUAL, width=1.3))
     )
     fig.update_layout(showlegend=False)
     return _layout(fig, title, _x_title(index), name)
@@ -234,7 +239,7 @@ def loss_overlay(
                 x=epochs,
                 y=loss,
                 mode="lines",
-                name=f"{label} (training)",
+                name=plot_text(f"{label} (training)"),
                 line=dict(color=color, dash="dot"),
                 legendgroup=label,
             )
@@ -246,7 +251,7 @@ def loss_overlay(
                     x=list(range(1, len(val) + 1)),
                     y=[np.nan if v is None else v for v in val],
                     mode="lines",
-                    name=f"{label} (validation)",
+                    name=plot_text(f"{label} (validation)"),
                     line=dict(color=color),
                     legendgroup=label,
                 )
@@ -480,7 +485,7 @@ def forecasts_overlay(
                 x=forecast[forecast.columns[0]],
                 y=forecast["forecast"],
                 mode="lines+markers",
-                name=label,
+                name=plot_text(label),
                 line=dict(color=color, width=2),
                 marker=dict(size=4),
             )

@@ -9,7 +9,7 @@ a `BacktestResult`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -298,12 +298,15 @@ class BacktestSummary(JsonRecord):
         folds: One entry per fold and method.
         by_lead: Method -> mean absolute error per lead time over the folds.
         summary: Method -> mean scores over the folds.
+        coverage: Level ("0.95") -> share of all folds' actual values inside the network's
+            band at that level; empty in records written before it existed.
     """
 
     horizon: int
     folds: list[FoldScores]
     by_lead: dict[str, list[float]]
     summary: dict[str, Scores]
+    coverage: dict[str, float] = field(default_factory=dict)
 
     def folds_frame(self) -> pd.DataFrame:
         """One row per fold and method: fold, origin, method and every metric (NaN where

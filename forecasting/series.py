@@ -40,6 +40,9 @@ class Repair(JsonRecord):
         return self.sentence
 
 
+MAX_ABS_VALUE = 1e100  # squares and sums of squares of larger values overflow float64
+
+
 @dataclass(frozen=True, eq=False)
 class TimeSeries:
     """A validated univariate series.
@@ -72,6 +75,13 @@ class TimeSeries:
         if not np.all(np.isfinite(values)):
             raise DataError(
                 "The series holds missing or infinite values. Fill the gaps or drop those rows."
+            )
+        largest = float(np.max(np.abs(values)))
+        if largest > MAX_ABS_VALUE:
+            raise DataError(
+                f"Values too large: the series reaches {largest:.3g}, beyond the "
+                f"{MAX_ABS_VALUE:.0e} the computations can handle without overflowing. Rescale "
+                "the column (for example divide it by a power of ten) and load it again."
             )
         index = self.index if isinstance(self.index, pd.Index) else pd.Index(self.index)
         if len(index) != values.size:

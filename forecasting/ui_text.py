@@ -6,10 +6,37 @@ help texts are declared with the settings themselves (`forecasting.config`).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from forecasting.results import RunResult
+
+# Characters with a meaning in Streamlit's Markdown: CommonMark and GitHub's specials, Streamlit's
+# `:material/...:` icons and `:red[...]` colours, and `$` (LaTeX).
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]()#+\-.!|<>{}~:$=^\"'&])")
+
+WORD_JOINER = "\u2060"
+_AUTOLINK_STARTS = re.compile(r":/|www\.|@", re.IGNORECASE)
+
+
+def md(text: object) -> str:
+    """User-provided text (a column, file, sheet or series name, a run label, an error message
+    that embeds one) made literal for Markdown: every special character is backslash-escaped
+    and line breaks become spaces, so `![t](http://host/x.png)` shows as typed, never as an
+    image, a link, a heading or a list."""
+    flat = " ".join(str(text).splitlines())
+    # GitHub's autolinks are found in the text after escapes are resolved: an invisible
+    # word joiner keeps `http://...`, `www.` and `a@b.c` from becoming links.
+    flat = _AUTOLINK_STARTS.sub(lambda m: m[0][:-1] + WORD_JOINER + m[0][-1], flat)
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", flat)
+
+
+def plot_text(text: object) -> str:
+    """User-provided text made literal for Plotly titles, axis labels and legend names, which
+    render a subset of HTML (`<a href>`, `<b>`, entities): `&`, `<` and `>` become entities."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
 
 HELP = {
     # Data

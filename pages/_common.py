@@ -7,6 +7,7 @@ Session state keys:
     series, series_key, data_options, source   the current series and how it was read
     upload                                     the last uploaded file, as uploaded
     job, jobs                                  the current training and all of the session
+    session_key                                the session's key (`?session=`), its jobs' owner
     p_*                                        widget values (persist_state="session")
 """
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import runpy
+import secrets
 from pathlib import Path
 
 import streamlit as st
@@ -177,13 +180,30 @@ def manager():
     return get_manager()
 
 
+_SESSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def session_key() -> str:
+    """The session's key (128 random bits), kept in the URL as `?session=` so that a reload
+    finds the session's runs again; jobs are submitted with it as their owner."""
+    state = st.session_state
+    if "session_key" not in state:
+        key = st.query_params.get("session", "")
+        state.session_key = key if _SESSION_KEY.match(key) else secrets.token_urlsafe(16)
+    if st.query_params.get("session") != state.session_key:
+        st.query_params["session"] = state.session_key
+    return state.session_key
+
+
 def bootstrap() -> None:
-    """First-run setup of a session: the default series, the job list, and the training
-    found again from the URL after a reload."""
+    """First-run setup of a session: the default series, the job list (the trainings of the
+    session's key, found again after a reload), and the training named by the URL."""
     state = st.session_state
     if "series" not in state:
         load_default()
-    state.setdefault("jobs", [])
+    key = session_key()
+    if "jobs" not in state:
+        state.jobs = manager().jobs_of(key)
     url_job = st.query_params.get("job")
     if url_job and not state.get("job") and manager().status(url_job) is not None:
         state.job = url_job
@@ -257,12 +277,12 @@ def finished_jobs() -> list[str]:
 def pick_run(key: str, label: str = "Run") -> tuple[str, RunResult] | None:
     """A selectbox over the session's finished runs (current one first); None when there is
     none, after telling the user where to train. Runs that cannot be read are named."""
-    from forecasting.ui_text import HELP
+    from forecasting.ui_text import HELP, md
 
     for job_id in st.session_state.get("jobs", []):
         problem = result_problem(job_id)
         if problem:
-            st.warning(problem, icon=":material/history_toggle_off:")
+            st.warning(md(problem), icon=":material/history_toggle_off:")
     jobs = finished_jobs()
     if not jobs:
         st.info("No finished training yet in this session. Train a network first.")
@@ -290,7 +310,9 @@ def status_line(status: JobStatus) -> str:
     """One line about a job for the sidebar: "Training: epoch 12 of 100"."""
     word = STATE_WORDS.get(status.state, status.state)
     if status.state == "queued":
-        return f"{word}, position {status.queue_position}" if status.queue_position else word
+        # position 0: no longer waiting in the queue (a worker is taking it up)
+        return f"{word}, position {status.queue_position}" if status.queue_position else (
+            "Starting…")
     if status.state == "running":
         progress = training_progress(status.events)
         if progress is None:

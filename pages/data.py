@@ -9,7 +9,7 @@ import streamlit as st
 from forecasting.loading import AGGREGATES, FILLS, RESAMPLE_HOWS, LoadOptions, summarize
 from forecasting.plots import series_figure
 from forecasting.samples import get_sample, list_samples
-from forecasting.ui_text import HELP
+from forecasting.ui_text import HELP, md
 from pages._common import (
     DEFAULT_SAMPLE,
     PAGES,
@@ -64,7 +64,7 @@ def show_current(note: str | None = None) -> None:
     """The series in use (after an error, the one loaded before)."""
     series = state.series
     if note:
-        st.info(note, icon=":material/info:")
+        st.info(note, icon=":material/info:")  # the caller escapes the names in it
     st.plotly_chart(
         series_figure(series.index, series.values, series.name, title=f"{series.name} (in use)"),
         key="current_chart",
@@ -121,7 +121,7 @@ with pick_col:
             show_current()
             st.stop()
         if uploaded is None:
-            st.caption(f"Using **{upload['name']}**, uploaded earlier in this session.")
+            st.caption(f"Using **{md(upload['name'])}**, uploaded earlier in this session.")
         data, filename, base = upload["bytes"], upload["name"], LoadOptions()
         source = {"kind": "upload", "name": upload["name"], "filename": upload["name"]}
 
@@ -138,15 +138,24 @@ if len(sheets) > 1:
             help="The workbook has several sheets: choose the one that holds the series.",
         )
     base = dataclasses.replace(base, sheet=sheet)
-table, error = parse_table(key, data, filename, base.sheet)
-if table is None:
-    st.error(error, icon=":material/error:")
+
+
+def refuse(message: str) -> None:
+    """The file or the column choice cannot be used: say why (the message may embed column
+    names: shown literally) and keep the series loaded before."""
+    st.error(md(message), icon=":material/error:")
     if upload:
         offer_original(upload)
     show_current(
-        f"Nothing was lost: **{state.source.get('name')}** ({state.series.name}) stays loaded."
+        f"Nothing was lost: **{md(state.source.get('name'))}** ({md(state.series.name)}) "
+        "stays loaded."
     )
     st.stop()
+
+
+table, error = parse_table(key, data, filename, base.sheet)
+if table is None:
+    refuse(error)
 
 
 # ---------------------------------------------------------------------- columns and repairs
@@ -241,7 +250,7 @@ series, error, ambiguous = build_series(key, options_json(options), table)
 chose_dayfirst = series is not None and any(r.kind == "dayfirst_chosen" for r in series.repairs)
 if ambiguous or chose_dayfirst or state.get(dayfirst_key) is not None:
     if ambiguous:
-        st.info(error, icon=":material/help:")
+        st.info(md(error), icon=":material/help:")
     st.radio(
         "How should these dates be read?",
         [True, False],
@@ -255,19 +264,13 @@ if ambiguous or chose_dayfirst or state.get(dayfirst_key) is not None:
     if ambiguous:
         st.stop()
 if series is None:
-    st.error(error, icon=":material/error:")
-    if upload:
-        offer_original(upload)
-    show_current(
-        f"Nothing was lost: **{state.source.get('name')}** ({state.series.name}) stays loaded."
-    )
-    st.stop()
+    refuse(error)
 
 use_series(series, f"{key}:{options_json(options)}", options, source)
 
 # ---------------------------------------------------------------------- summary
 summary = summarize(series)
-st.subheader(f"{summary['name']}", anchor=False)
+st.subheader(md(summary["name"]), anchor=False)
 m = st.columns([1, 1.3, 2.4, 1.3, 1.3])
 m[0].metric("Points", f"{summary['rows']:,}", help="Rows of the series after the repairs.")
 m[1].metric("Span", summary["span"], help=f"From {summary['start']} to {summary['end']}.")
@@ -313,16 +316,16 @@ with right:
     st.markdown("**Repairs**")
     if summary["repairs"]:
         for sentence in summary["repairs"]:
-            st.markdown(f"- {sentence}")
+            st.markdown(f"- {md(sentence)}")
     else:
         st.caption("None needed: the series was complete and regular.")
     notes = [n for n in table.notes if n not in summary["repairs"]]
     if notes:
         with st.expander("How the file was read"):
             for sentence in notes:
-                st.markdown(f"- {sentence}")
+                st.markdown(f"- {md(sentence)}")
     if summary["columns"]:
-        st.caption("Other numeric columns kept aside: " + ", ".join(summary["columns"]))
+        st.caption("Other numeric columns kept aside: " + ", ".join(map(md, summary["columns"])))
     if upload:
         offer_original(upload)
 

@@ -14,7 +14,7 @@ from forecasting.plots import (
     test_figure,
 )
 from forecasting.progress import backtest_progress
-from forecasting.ui_text import HELP, skill_sentence
+from forecasting.ui_text import HELP, md, skill_sentence
 from pages._common import PAGES, backtest_result_of, ensure_frame, manager, pick_run
 
 ensure_frame()
@@ -169,7 +169,7 @@ def backtest_view(backtest_id: str, live: bool) -> None:
         return
     outcome, problem = backtest_result_of(backtest_id)
     if status.state != "done" or outcome is None:
-        st.error(status.message or problem, icon=":material/error:")
+        st.error(md(status.message or problem), icon=":material/error:")
         return
     backtest = outcome.backtest
     st.dataframe(backtest_table(backtest), hide_index=True)

@@ -9,7 +9,7 @@ from forecasting.config import run_file_text
 from forecasting.export import forecast_csv
 from forecasting.jobs import DONE, BundleForecast
 from forecasting.plots import forecast_figure
-from forecasting.ui_text import HELP
+from forecasting.ui_text import HELP, md
 from pages._common import digest, ensure_frame, manager, pick_run
 
 ensure_frame()
@@ -92,7 +92,7 @@ if picked is not None:
     )
     with st.expander("Forecast table"):
         st.dataframe(forecast, hide_index=True)
-    st.caption(f"Run: {result.short_name(job_id)}")
+    st.caption(f"Run: {md(result.short_name(job_id))}")
 
 # ---------------------------------------------------------------------- bundle upload
 st.divider()

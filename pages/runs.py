@@ -11,7 +11,7 @@ from forecasting.plots import (
     ranking_table,
     runs_table,
 )
-from forecasting.ui_text import HELP
+from forecasting.ui_text import HELP, md
 from pages._common import PAGES, STATE_WORDS, ensure_frame, manager, result_of, result_problem
 
 ensure_frame()
@@ -73,7 +73,7 @@ for job_id, status in others:
     word = "unknown" if status is None else STATE_WORDS.get(status.state, status.state)
     label = "" if status is None else status.label
     message = result_problem(job_id) or (status.message if status is not None else "")
-    st.caption(f"{word}: {label or job_id}" + (f" — {message}" if message else ""))
+    st.caption(f"{word}: {md(label or job_id)}" + (f" — {md(message)}" if message else ""))
 
 if not results:
     st.stop()

@@ -22,7 +22,7 @@ from forecasting.settings import (
     widget_defaults,
     widget_key,
 )
-from forecasting.ui_text import HELP, skill_sentence
+from forecasting.ui_text import HELP, md, skill_sentence
 from pages._common import (
     PAGES,
     ensure_frame,
@@ -32,6 +32,7 @@ from pages._common import (
     plan_for,
     result_of,
     result_problem,
+    session_key,
     start_job,
 )
 
@@ -88,7 +89,7 @@ def show_fallback(series, config: RunConfig) -> None:
     """What a series too short for a network still gets: the Theta method's forecast, with
     its band, to look at and download."""
     frame, note = fallback_for(state.series_key, config.horizon, config.level, series)
-    st.info(note + " Add data or shorten the window and the horizon to train a network.",
+    st.info(md(note) + " Add data or shorten the window and the horizon to train a network.",
             icon=":material/info:")
     st.plotly_chart(forecast_figure(recent_frame(series), frame, config.level, series.name,
                                     title=f"{series.name}: Theta forecast"),
@@ -111,7 +112,7 @@ if plan is not None:  # show the resolved automatic values on their (disabled) s
 
 st.title("Train")
 st.caption(
-    f"Train a recurrent network on **{state.source.get('name', series.name)}** "
+    f"Train a recurrent network on **{md(state.source.get('name', series.name))}** "
     f"({len(series):,} points). The training runs in the background: you can keep "
     "exploring while it runs."
 )
@@ -133,14 +134,14 @@ with evaluation, st.expander("Advanced"):
 with st.container(border=True):
     if plan is not None:
         split = plan.split
-        st.markdown("**Plan** · " + " ".join(plan.reasons))
+        st.markdown("**Plan** · " + " ".join(plan.reasons))  # our sentences, no names
         st.caption(
             f"Training part: {split.train_end:,} points · validation: "
             f"{split.n_val:,} · test: {split.n_test:,} (the last "
             f"{split.n_test / split.n:.0%}, never used for training)."
         )
     else:
-        st.error(plan_error, icon=":material/error:")
+        st.error(md(plan_error), icon=":material/error:")
         if too_short:
             show_fallback(series, config)
     current = state.get("job")
@@ -178,7 +179,9 @@ if (clicked or compare) and plan is not None:
                 f"{plan.config.model.window} on {series.name}"
             )
             job_ids.append(
-                manager().submit_training(series, cell_config, state.get("data_options"), label)
+                manager().submit_training(
+                    series, cell_config, state.get("data_options"), label, owner=session_key()
+                )
             )
     for job_id in reversed(job_ids):  # the first one, which runs first, stays current
         start_job(job_id)
@@ -197,12 +200,14 @@ def progress_view(job_id: str, live: bool) -> None:
             st.rerun()  # redraw the whole page once: results, links, no more polling
         finished_view(job_id, status)
         return
-    if status.state == "queued":
+    if status.state == "queued" and status.queue_position:
         st.info(
-            f"Queued, position {status.queue_position or 1}. It starts when the training "
+            f"Queued, position {status.queue_position}. It starts when the training "
             "before it ends.",
             icon=":material/hourglass_top:",
         )
+    elif status.state == "queued":  # out of the queue, a worker is taking it up
+        st.progress(0.0, text="Starting: loading Keras and preparing the windows…")
     progress = training_progress(status.events)
     elapsed = time.time() - status.created if status.created else 0.0
     if status.state == "running":
@@ -221,7 +226,7 @@ def progress_view(job_id: str, live: bool) -> None:
                 "n/a" if last.val_loss is None else f"{last.val_loss:.4f}",
             )
         else:
-            st.progress(0.0, text="Starting: loading TensorFlow and preparing the windows…")
+            st.progress(0.0, text="Starting: loading Keras and preparing the windows…")
     if progress is not None:  # the network being trained now (one of several in an ensemble)
         current = progress.current
         st.plotly_chart(
@@ -262,16 +267,16 @@ def final_loss_figure(job_id: str):
 def finished_view(job_id: str, status) -> None:
     """Summary of a finished job, or why it did not finish."""
     if status.state == "failed":
-        st.error(f"The training failed. {status.message}", icon=":material/error:")
+        st.error(f"The training failed. {md(status.message)}", icon=":material/error:")
         return
     result = result_of(job_id)
     if status.state == "cancelled" or result is None:
-        st.warning(result_problem(job_id) or status.message or "The training was cancelled.",
+        st.warning(md(result_problem(job_id) or status.message or "The training was cancelled."),
                    icon=":material/cancel:")
         return
     metrics = result.metrics
     if status.message:
-        st.info(status.message, icon=":material/info:")
+        st.info(md(status.message), icon=":material/info:")
     text, beats = skill_sentence(result)
     (st.success if beats else st.warning)(text)
     model_mase, naive_mase = metrics.model.mase, metrics.baseline("seasonal_naive").mase
@@ -310,6 +315,6 @@ if job:
     st.subheader("Training", anchor=False)
     status = manager().status(job)
     if status is not None:
-        st.caption(status.label)
+        st.caption(md(status.label))
     running = status is not None and not status.finished
     st.fragment(run_every=1 if running else None)(progress_view)(job, running)

@@ -70,7 +70,8 @@ def test_a_result_of_an_older_version_gives_a_message(trained_job, jobs_dir) -> 
     path.write_text(json.dumps(data))
     at = open_page("evaluate", jobs=[old], job=old)
     assert not at.exception
-    assert any("earlier version" in text and "test_mase" in text for text in texts(at.warning))
+    # shown literally: the message's Markdown characters are escaped
+    assert any("earlier version" in text and "test\\_mase" in text for text in texts(at.warning))
     assert any("No finished training" in text for text in texts(at.info))
     runs = open_page("runs", jobs=[trained_job, old], job=old)
     assert not runs.exception and len(runs.dataframe[0].value) == 1

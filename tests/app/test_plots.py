@@ -82,3 +82,20 @@ def test_ranking_puts_runs_beside_the_baselines(trained_job) -> None:
     assert table.loc[known, "Test MASE"].is_monotonic_increasing
     other_split = replace(result, horizon=result.horizon + 1)
     assert plots.ranking_table({"a": result, "b": other_split}) is None
+
+
+def test_user_names_are_plain_text_in_figures(trained_job) -> None:
+    """Plotly renders a subset of HTML in titles, axis labels and legend names: a name such as
+    `<a href>` must show as typed, not as a live link."""
+    link = '<a href="http://127.0.0.1:9/x">L</a>'
+    shown = '&lt;a href="http://127.0.0.1:9/x"&gt;L&lt;/a&gt;'
+    result = result_of(trained_job)
+    figure = plots.series_figure([1, 2, 3], [1.0, 2.0, 3.0], link, title=f"{link} over time")
+    assert figure.layout.title.text == f"{shown} over time"
+    assert figure.layout.yaxis.title.text == shown and figure.data[0].name == shown
+    overlay = plots.forecasts_overlay({link: result})
+    assert [t.name for t in overlay.data][1] == shown
+    losses = plots.loss_overlay({link: result.history})
+    assert all("<a " not in t.name for t in losses.data)
+    forecast = plots.forecast_figure(result.recent, result.forecast, 0.9, link, title=link)
+    assert forecast.layout.title.text == shown and forecast.layout.yaxis.title.text == shown

@@ -55,3 +55,15 @@ def test_one_run(trained_job) -> None:
     at = with_job("runs", trained_job)
     assert len(at.dataframe[0].value) == 1
     assert not at.exception
+
+
+def test_the_sidebar_line_shows_a_position_only_while_a_job_waits() -> None:
+    """A job out of the queue (position 0: a worker is taking it up) is not "position 1"."""
+    from types import SimpleNamespace
+
+    from pages._common import status_line
+
+    waiting = SimpleNamespace(state="queued", queue_position=2, events=())
+    assert status_line(waiting) == "Queued, position 2"
+    starting = SimpleNamespace(state="queued", queue_position=0, events=())
+    assert "position" not in status_line(starting) and "Starting" in status_line(starting)

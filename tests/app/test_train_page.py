@@ -139,6 +139,9 @@ class _Busy:
     def poll(self):
         return None
 
+    def alive(self):
+        return True
+
     def kill(self):
         pass
 

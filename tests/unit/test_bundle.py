@@ -335,3 +335,63 @@ def test_lambda_layer_is_refused_and_never_runs(bundle_bytes, monthly_run, tmp_p
     # runs it (so the assertions above really test something).
     keras.saving.load_model(path, safe_mode=False)
     assert marker.read_text() == "pwned"
+
+
+def _weights_bomb(keras_bytes: bytes, tmp_path) -> bytes:
+    """The model file with its weights replaced by an HDF5 file of a few KB whose one
+    gzip-compressed, chunked array of zeros unpacks to 1 GiB."""
+    import h5py
+
+    inner = _members(keras_bytes)
+    path = tmp_path / "bomb.weights.h5"
+    with h5py.File(path, "w") as weights:
+        weights.create_dataset("layers/dense/vars/0", shape=(2**28,), dtype="float32",
+                               chunks=(2**20,), compression="gzip", fillvalue=0.0)
+    inner["model.weights.h5"] = path.read_bytes()
+    return _zip(inner)
+
+
+# Loads the bundle given and prints the error, the seconds and the peak memory growth (MB).
+_MEASURE = """
+import json, resource, sys, time
+from forecasting.bundle import load_bundle
+from forecasting.errors import BundleError
+import keras  # the backend's own memory is not the bundle's
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+try:
+    load_bundle(sys.argv[1])
+    error = None
+except BundleError as exc:
+    error = str(exc)
+seconds = time.perf_counter() - started
+grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps({"error": error, "seconds": seconds, "grown_mb": grown}))
+"""
+
+
+def test_a_weights_file_that_unpacks_to_gigabytes_is_refused_before_keras(bundle_bytes,
+                                                                           tmp_path, load_spy):
+    model = _weights_bomb(_members(bundle_bytes)["model_1.keras"], tmp_path)
+    bomb = _rebuild(bundle_bytes, model=model)
+    assert len(bomb) < 100_000  # passes every zip-level size check
+    with pytest.raises(BundleError, match=r"Size check failed: the weights array .* unpacks "
+                                          r"to 268,435,456 numbers"):
+        load_bundle(bomb)
+    assert load_spy == []
+    (tmp_path / "bomb.zip").write_bytes(bomb)
+    out = subprocess.run([sys.executable, "-c", _MEASURE, str(tmp_path / "bomb.zip")],
+                         capture_output=True, text=True, timeout=300, check=True)
+    measured = json.loads(out.stdout.strip().splitlines()[-1])
+    assert measured["error"] and "Size check failed" in measured["error"]
+    assert measured["seconds"] < 5 and measured["grown_mb"] < 200
+
+
+def test_a_layer_with_absurd_units_is_refused(bundle_bytes, load_spy):
+    def huge(config):
+        config["config"]["layers"][-1]["config"]["units"] = 10**9
+
+    model = _keras_config_changed(_members(bundle_bytes)["model_1.keras"], huge)
+    with pytest.raises(BundleError, match="1000000000 units"):
+        load_bundle(_rebuild(bundle_bytes, model=model))
+    assert load_spy == []

@@ -244,3 +244,47 @@ def test_every_setting_has_a_flag_that_overrides_a_config_file(tmp_path):
     assert flat_values(config) == {**flat_values(stored), "units": 8, "loss": "huber",
                                    "deseasonalize": False, "log": True, "clipnorm": 0.5,
                                    "validation_fraction": 0.2, "learning_rate": 0.01}
+
+
+def _write_daily(path, values) -> None:
+    dates = pd.date_range("2020-01-01", periods=len(values), freq="D")
+    path.write_text("date,value\n" + "".join(f"{d:%Y-%m-%d},{v!r}\n" for d, v in
+                                             zip(dates, values, strict=True)), encoding="utf-8")
+
+
+def test_a_series_of_five_points_gets_a_band_and_a_note(tmp_path, capsys):
+    """Too short for the fallback's own rolling forecasts: the band used to be empty cells."""
+    tiny = tmp_path / "tiny.csv"
+    _write_daily(tiny, [1.0, 3.0, 2.0, 5.0, 4.0])
+    code = main(["forecast", str(tiny), "--horizon", "3"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    _check_forecast_csv(captured.out, ["2020-01-06", "2020-01-07", "2020-01-08"])
+    assert "band is rough" in captured.err
+
+
+def test_values_too_large_to_compute_with_are_refused(tmp_path, capsys):
+    """Values of about 1e298 overflowed to empty forecast cells with exit code 0."""
+    huge = tmp_path / "huge.csv"
+    _write_daily(huge, [float(3e298 * (1 + 0.1 * np.sin(i))) for i in range(30)])
+    code = main(["forecast", str(huge), "--horizon", "3"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Values too large")
+    assert "Rescale the column" in lines[0]
+
+
+def test_stderr_holds_only_the_commands_own_lines(tmp_path):
+    """A series of zeros but one made statsmodels print a ConvergenceWarning (two lines of
+    Python warning) beside the `note:` lines."""
+    zeros = tmp_path / "zeros.csv"
+    _write_monthly(zeros, [0.0] * 29 + [1.0])
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-m", "forecasting", "forecast", str(zeros), "--horizon", "3",
+         "--epochs", "1", "--ensemble", "1", "--units", "4"],
+        capture_output=True, text=True, timeout=540, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stderr.splitlines()
+    assert lines and all(line.startswith(("note: ", "epoch ")) for line in lines), lines

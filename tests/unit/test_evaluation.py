@@ -271,3 +271,18 @@ def test_conformal_width_is_the_ceil_n_plus_1_level_order_statistic(rows, level,
     took the next one: over-wide intervals). Fewer than 10 rows take the pooled path."""
     scores = np.random.default_rng(rows).permutation(np.arange(1.0, rows + 1))
     assert conformal_widths(scores[:, None], level)[0] == rank
+
+
+def test_rough_intervals_from_changes_of_a_short_series():
+    """Too few points to test forecasts on: the band comes from the step-to-step changes
+    (never NaN, which left the forecast's band cells empty)."""
+    from forecasting.evaluation import Intervals
+
+    intervals = Intervals.from_changes(np.array([1.0, 3.0, 2.0, 5.0, 4.0]), 4, [0.9])
+    widths = intervals.widths[0.9]
+    assert np.all(np.isfinite(widths)) and widths[0] == 3.0  # the largest of 4 changes
+    assert np.allclose(widths, 3.0 * np.sqrt([1, 2, 3, 4]))
+    lower, upper = intervals.bounds(np.array([4.0, 4.0, 4.0, 4.0]), 0.9)
+    assert np.all(lower < 4.0) and np.all(upper > 4.0)
+    flat = Intervals.from_changes(np.array([7.0]), 2, [0.8, 0.95])
+    assert all(np.array_equal(w, [0.0, 0.0]) for w in flat.widths.values())

@@ -159,3 +159,135 @@ def test_a_job_whose_spec_is_unreadable_fails_with_a_message(tmp_path: Path):
     jobs.run_job(tmp_path)
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["state"] == jobs.FAILED and "cannot be read" in state["message"]
+
+
+# ------------------------------------------------------------ the registry tells the truth
+def adopting_manager(old: JobManager, **kwargs) -> JobManager:
+    """A new manager on `old`'s registry, as after a server restart (`old` stops watching)."""
+    old.close()
+    return JobManager(old.root, max_running=old.max_running, worker=old.worker, **kwargs)
+
+
+def test_a_new_manager_adopts_a_live_worker_and_counts_it_against_the_limit(manager):
+    first = submit(manager, "hold")
+    wait_for(lambda: state_on_disk(manager, first) == jobs.RUNNING)
+    restarted = adopting_manager(manager)
+    assert restarted.running() == [first]
+    second = submit(restarted, "done")
+    time.sleep(0.8)
+    assert state_on_disk(restarted, second) == jobs.QUEUED  # the orphan holds the one slot
+    release(restarted, first)
+    wait_for(lambda: state_on_disk(restarted, second) == jobs.DONE)  # its end was noticed
+    assert restarted.status(first).state == jobs.DONE
+    wait_for(lambda: restarted.running() == [])  # both reaped
+
+
+def test_a_new_manager_marks_a_job_whose_worker_is_gone_failed(manager):
+    job = submit(manager, "hold")
+    wait_for(lambda: state_on_disk(manager, job) == jobs.RUNNING)
+    manager.close()
+    worker = manager._processes[job]
+    worker.send(9)  # the orphan dies unnoticed: its state still says running
+    worker.popen.wait()
+    assert state_on_disk(manager, job) == jobs.RUNNING
+    restarted = adopting_manager(manager)
+    status = restarted.status(job)
+    assert status.state == jobs.FAILED and "the server restarted" in status.message
+    assert restarted.running() == []
+
+
+def test_a_job_queued_before_a_restart_runs_after_it(manager):
+    first, second = submit(manager, "hold"), submit(manager, "done")
+    wait_for(lambda: state_on_disk(manager, first) == jobs.RUNNING)
+    restarted = adopting_manager(manager)
+    assert restarted.status(second).queue_position == 1
+    release(restarted, first)
+    wait_for(lambda: state_on_disk(restarted, second) == jobs.DONE)
+
+
+def test_a_cancel_the_worker_ignores_ends_the_job_within_seconds(manager):
+    manager.cancel_grace = 0.5
+    job = submit(manager, "hold")  # this worker never looks at the cancel flag
+    wait_for(lambda: state_on_disk(manager, job) == jobs.RUNNING)
+    asked = time.monotonic()
+    manager.cancel(job)
+    wait_for(lambda: manager.status(job).finished, timeout=10)
+    assert time.monotonic() - asked < 5
+    status = manager.status(job)
+    assert status.state == jobs.CANCELLED and "stopped" in status.message
+
+
+# A worker running the real `run_job` (with its signal handlers) on a job that sleeps.
+SLEEPER = """
+import sys, time
+from forecasting import jobs
+
+jobs._WORKERS[jobs.FORECAST] = lambda *args: time.sleep(60)
+jobs.run_job(sys.argv[1], on_signals=True)
+"""
+
+
+@pytest.mark.parametrize(("signum", "cancel", "state", "words"), [
+    (2, False, jobs.FAILED, "interrupted (Ctrl-C"),
+    (15, False, jobs.FAILED, "stopped (signal SIGTERM)"),
+    (15, True, jobs.CANCELLED, "Cancelled"),
+])
+def test_a_worker_records_its_end_on_a_signal(tmp_path, signum, cancel, state, words):
+    script = tmp_path / "sleeper.py"
+    script.write_text(SLEEPER)
+    manager = JobManager(tmp_path / "jobs", worker=[sys.executable, str(script)])
+    job = submit(manager, "sleep")
+    wait_for(lambda: state_on_disk(manager, job) == jobs.RUNNING)
+    if cancel:
+        (manager.root / job / "cancel").touch()
+    manager._processes[job].send(signum)
+    wait_for(lambda: manager.status(job).finished, timeout=10)
+    status = manager.status(job)
+    assert status.state == state and words in status.message
+
+
+def test_a_keyboard_interrupt_inline_is_recorded(tmp_path, monkeypatch):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(jobs._WORKERS, jobs.FORECAST, interrupted)
+    manager = JobManager(tmp_path / "jobs", runner="inline")
+    with pytest.raises(KeyboardInterrupt):
+        submit(manager, "x")
+    (folder,) = manager.root.iterdir()
+    assert state_on_disk(manager, folder.name) == jobs.FAILED
+
+
+# ---------------------------------------------------------------------- folder, ids, owners
+def test_the_registry_is_private_and_wider_permissions_are_repaired(tmp_path, monkeypatch):
+    root = tmp_path / "jobs"
+    JobManager(root)
+    assert root.stat().st_mode & 0o777 == 0o700
+    root.chmod(0o755)
+    JobManager(root)
+    assert root.stat().st_mode & 0o777 == 0o700
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert jobs.default_jobs_folder() == tmp_path / "cache" / "forecasting" / "jobs"
+
+
+def test_finished_jobs_are_pruned_by_number_and_size_as_jobs_end(manager):
+    manager.max_running, manager.keep = 4, 2
+    finished = [submit(manager, "done") for _ in range(5)]
+    wait_for(lambda: not manager._processes and not manager._queue)
+    wait_for(lambda: len(list(manager.root.iterdir())) <= 2)  # pruned when jobs ended
+    newest = [p.name for p in manager.root.iterdir()]
+    assert set(newest) <= set(finished)
+    (manager.root / newest[0] / "big").write_bytes(b"x" * 10_000)
+    manager.cleanup(keep_bytes=5_000)
+    assert len(list(manager.root.iterdir())) <= 1
+
+
+def test_ids_are_unguessable_and_a_session_finds_its_jobs_again(tmp_path):
+    manager = JobManager(tmp_path / "jobs", runner="inline")
+    manager.submit(JobSpec(jobs.FORECAST, "other", owner="B"), upload=b"not a bundle")
+    ids = [manager.submit(JobSpec(jobs.TRAIN, str(i), series={}, config={}, owner="A"))
+           for i in range(2)]
+    assert all(len(job) >= 22 and manager.status(job) is not None for job in ids)
+    assert len(set(ids)) == 2 and ids[0][:8] != ids[1][:8]
+    assert manager.jobs_of("A") == ids and manager.jobs_of("") == []
+    assert manager.jobs_of("B") == [] and len(manager.jobs_of("B", jobs.FORECAST)) == 1
