@@ -44,16 +44,19 @@ TF_SUITES := tests/unit/test_training.py tests/unit/test_forecaster_contract.py 
 
 ## test: install the test extras and Chromium, then run lint and the whole suite (on JAX,
 ## and the training, bundle and CLI suites again on TensorFlow)
-test: test-deps
-	$(VENV)/bin/ruff check forecasting app.py pages tests benchmarks
+test: test-deps lint
 	$(PY) -m pytest
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q $(TF_SUITES)
 
+LINTED := forecasting app.py pages tests benchmarks
+
+## lint: ruff's checks and its formatter (check only; `make format` rewrites)
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check forecasting app.py pages tests benchmarks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 format: $(VENV)/.installed-test
-	$(VENV)/bin/ruff format forecasting app.py pages tests benchmarks
+	$(VENV)/bin/ruff format $(LINTED)
 
 ## bench: speed and accuracy figures beside their targets
 bench: $(VENV)/.installed-test
