@@ -8,7 +8,7 @@ from the same origin. No fold sees data after its origin.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,7 @@ from forecasting.evaluation import METRICS
 from forecasting.pipeline import plan_run, train
 from forecasting.records import format_timestamps
 from forecasting.results import BacktestSummary, FoldScores, Scores
+from forecasting.scoring import pooled_coverage
 from forecasting.series import TimeSeries
 from forecasting.training import EpochEvent
 
@@ -32,12 +33,16 @@ class Backtest:
         by_lead: Mean absolute error per lead time (columns) for each method (rows).
         horizon: Steps per forecast.
         forecasts: One row per fold, method and lead: the forecast and the actual value.
+        coverage: Level (0.8, 0.95, the run's level) -> share of the actual values of all
+            folds inside the network's band at that level (each fold's band calibrated by
+            its own run).
     """
 
     folds: pd.DataFrame
     by_lead: pd.DataFrame
     horizon: int
     forecasts: pd.DataFrame
+    coverage: dict[float, float] = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """Mean of each metric per method over the folds, best MASE first."""
@@ -56,7 +61,8 @@ class Backtest:
                    for row in self.folds.to_dict(orient="records")],
             by_lead={method: [float(v) for v in row] for method, row in self.by_lead.iterrows()},
             summary={method: Scores(**scores(values))
-                     for method, values in self.summary().to_dict(orient="index").items()})
+                     for method, values in self.summary().to_dict(orient="index").items()},
+            coverage={str(level): share for level, share in self.coverage.items()})
 
     def to_dict(self) -> dict:
         return self.to_record().to_dict()
@@ -90,7 +96,7 @@ def backtest(series: TimeSeries, config: RunConfig, folds: int, *,
     if folds < 1:
         raise ConfigError(f"`folds` must be at least 1. Received: folds={folds}")
     horizon = config.horizon or plan_run(series, config).config.horizon
-    rows, errors, forecasts = [], {}, []
+    rows, errors, forecasts, bands = [], {}, [], {}
     for k, origin in enumerate(fold_origins(len(series), horizon, folds), start=1):
         if should_stop is not None and should_stop():
             raise TrainingError("The backtest was cancelled.")
@@ -104,6 +110,10 @@ def backtest(series: TimeSeries, config: RunConfig, folds: int, *,
             raise SeriesTooShortError(f"Fold {k} of {folds} has only {origin} points before "
                                       f"its origin. {exc} Or use fewer folds.") from None
         evaluation = run.evaluation
+        model = evaluation.forecasts["model"][0]
+        for level in run.intervals.widths:
+            bands.setdefault(level, []).append(
+                (evaluation.actual[0], *run.intervals.bounds(model, level)))
         origin_label = format_timestamps(series.index[origin:origin + 1])[0]
         for method, values in evaluation.metrics.items():
             rows.append({"fold": k, "origin": origin_label, "method": method,
@@ -117,5 +127,6 @@ def backtest(series: TimeSeries, config: RunConfig, folds: int, *,
     folds_frame = pd.DataFrame(rows).astype({m: float for m in METRICS})
     by_lead = pd.DataFrame({method: np.mean(e, axis=0) for method, e in errors.items()}).T
     by_lead.columns = range(1, horizon + 1)
-    return Backtest(folds_frame, by_lead, horizon, pd.concat(forecasts, ignore_index=True))
+    return Backtest(folds_frame, by_lead, horizon, pd.concat(forecasts, ignore_index=True),
+                    {level: pooled_coverage(b) for level, b in sorted(bands.items())})
 

@@ -11,8 +11,9 @@ import pytest
 from forecasting.backtest import backtest, fold_origins
 from forecasting.cli import main
 from forecasting.errors import ConfigError, SeriesTooShortError
+from forecasting.pipeline import train
 from forecasting.plots import backtest_table
-from forecasting.results import BacktestResult
+from forecasting.results import BacktestResult, BacktestSummary
 from forecasting.series import TimeSeries
 
 
@@ -88,3 +89,29 @@ def test_cli_backtest_prints_the_table(tmp_path, capsys, make_values) -> None:
     assert "seasonal_naive" in out and "Mean absolute error by lead time" in out
     data = json.loads((tmp_path / "bt.json").read_text())
     assert data["horizon"] == 6 and len(data["by_lead"]["model"]) == 6
+    assert {"0.8", "0.95"} <= set(data["coverage"])
+
+
+def test_band_coverage_is_pooled_over_the_folds(result) -> None:
+    """Each level's share is a count of the 2 x 6 actual values; wider bands hold more."""
+    assert {0.8, 0.95} <= set(result.coverage)
+    for share in result.coverage.values():
+        assert 0.0 <= share <= 1.0 and (share * 12) == pytest.approx(round(share * 12))
+    assert result.coverage[0.95] >= result.coverage[0.8]
+    record = result.to_record()
+    assert record.coverage == {str(k): v for k, v in result.coverage.items()}
+
+
+def test_one_fold_coverage_is_the_runs_test_coverage(monthly_series, tiny_config) -> None:
+    """A single fold is the run on the whole series with the last horizon as its test part,
+    so its coverage is that run's band coverage on the same points."""
+    one = backtest(monthly_series, tiny_config, 1)
+    run = train(monthly_series, tiny_config.replace(test_size=6 / len(monthly_series)))
+    assert run.plan.split.fit_end == len(monthly_series) - 6
+    assert one.coverage == pytest.approx(run.test_coverage)
+
+
+def test_a_backtest_record_without_coverage_still_reads(result) -> None:
+    data = result.to_record().to_dict()
+    del data["coverage"]  # written before coverage was recorded
+    assert BacktestSummary.from_dict(data).coverage == {}
