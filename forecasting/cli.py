@@ -17,6 +17,7 @@ from pathlib import Path
 from forecasting.config import RunConfig, read_run_file, run_file_text
 from forecasting.errors import ConfigError, DataError, ForecastingError
 from forecasting.settings import SettingField, setting_fields
+from forecasting.verdict import verdict
 
 EXIT_BAD_INPUT = 2
 
@@ -166,11 +167,16 @@ def _on_epoch(event) -> None:
           file=sys.stderr)
 
 
+def _on_plan(plan) -> None:
+    for warning in plan.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+
+
 def _train(args, config, data_options):
     from forecasting.pipeline import train
 
     series = _load(args, data_options)
-    run = train(series, config, on_epoch=_on_epoch)
+    run = train(series, config, on_epoch=_on_epoch, on_plan=_on_plan)
     for reason in run.plan.reasons:
         print(f"note: {reason}", file=sys.stderr)
     return run
@@ -183,14 +189,29 @@ def cmd_train(args) -> int:
     run = _train(args, config, data_options)
     Bundle.from_run(run, data_options).save(args.bundle)
     metrics = run.metrics_dict()
+    judged = verdict({name: scores["mase"] for name, scores in metrics["test"].items()})
+    best = (f"best baseline {judged.best_label} {_fmt(judged.best_mase)}, " if judged.best
+            else "")
     print(f"saved {args.bundle}: test MASE {_fmt(metrics['test']['model']['mase'])} "
-          f"(seasonal naive {_fmt(metrics['test']['seasonal_naive']['mase'])}), "
+          f"({best}seasonal naive {_fmt(metrics['test']['seasonal_naive']['mase'])}), "
           f"{metrics['epochs_run']} epochs, {metrics['seconds_per_epoch']:.3f} s/epoch",
           file=sys.stderr)
+    print(f"winner: {_winner_line(judged)}", file=sys.stderr)
     if args.metrics_json:
-        document = {**metrics, "config": json.loads(run_file_text(run.config, data_options))}
+        document = {**metrics, **judged.to_dict(),
+                    "config": json.loads(run_file_text(run.config, data_options))}
         Path(args.metrics_json).write_text(json.dumps(document, indent=2), encoding="utf-8")
     return 0
+
+
+def _winner_line(judged) -> str:
+    """Who had the lowest test MASE, in one line."""
+    if not judged.winner:
+        return "undecided (MASE is undefined on this series; compare MAE in --metrics-json)"
+    if judged.winner == "model":
+        return f"the network (MASE below every baseline's; best: {judged.best_label})"
+    return (f"{judged.best_label} (MASE {_fmt(judged.best_mase)} against the network's "
+            f"{_fmt(judged.model)}): consider its forecast instead of the network's")
 
 
 def _fmt(value) -> str:
@@ -230,7 +251,7 @@ def _forecast_or_fallback(args, config, data_options):
 
     series = _load(args, data_options)
     try:
-        run = train(series, config, on_epoch=_on_epoch)
+        run = train(series, config, on_epoch=_on_epoch, on_plan=_on_plan)
     except SeriesTooShortError as exc:
         frame, note = fallback_forecast(series, config.horizon, config.level)
         print(f"note: {_one_line(str(exc))}", file=sys.stderr)

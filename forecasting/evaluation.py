@@ -3,6 +3,7 @@ prediction intervals calibrated on held-out residuals."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -169,52 +170,82 @@ class Intervals:
     """Prediction intervals per level and lead time, calibrated on held-out residuals.
 
     For positive series the residuals are relative (log of actual over forecast), so a band
-    grows with the level of the series and stays positive; otherwise they are absolute.
+    grows with the level of the series and stays positive; otherwise they are absolute. For a
+    series without negative values, forecasts and bounds are clipped at 0 (`clip`).
 
     Attributes:
         widths: Level (e.g. 0.95) -> `horizon` half-widths (log-ratios when `relative`).
         relative: Whether widths are log-ratios.
+        non_negative: Whether the series had no negative value (forecasts clipped at 0).
     """
 
     widths: dict[float, np.ndarray]
     relative: bool = False
+    non_negative: bool = False
 
     @classmethod
-    def calibrate(cls, actual: np.ndarray, predicted: np.ndarray, levels, relative: bool
-                  ) -> Intervals:
-        """Split-conformal widths from forecasts `predicted` of `actual` (rows x horizon)."""
+    def calibrate(cls, actual: np.ndarray, predicted: np.ndarray, levels, relative: bool,
+                  non_negative: bool = False) -> Intervals:
+        """Split-conformal widths from forecasts `predicted` of `actual` (rows x horizon);
+        `non_negative` when the series has no negative value (see `clip`)."""
         actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
         relative = bool(relative and np.all(actual > 0) and np.all(predicted > 0))
         residuals = np.log(actual / predicted) if relative else actual - predicted
         return cls({float(level): conformal_widths(residuals, level)
-                    for level in sorted(set(levels))}, relative)
+                    for level in sorted(set(levels))}, relative, non_negative)
 
     @classmethod
     def from_changes(cls, values: np.ndarray, horizon: int, levels) -> Intervals:
         """Rough widths for a series too short to test forecasts on: the conformal quantile
         of its step-to-step changes (the naive method's one-step errors), growing with the
         square root of the lead. Zero widths when there is no change to measure."""
-        changes = np.diff(np.asarray(values, dtype=float))
+        values = np.asarray(values, dtype=float)
+        changes = np.diff(values)
         if changes.size == 0:
             changes = np.zeros(1)
         ranked, roots = np.sort(np.abs(changes)), np.sqrt(np.arange(1, horizon + 1))
         return cls({float(level): ranked[_conformal_rank(ranked.size, level) - 1] * roots
-                    for level in sorted(set(levels))})
+                    for level in sorted(set(levels))}, non_negative=non_negative(values))
+
+    def clip(self, values: np.ndarray) -> np.ndarray:
+        """`values` clipped at 0 when the series has no negative value (a forecast or a bound
+        below 0 would be a value the series never takes); unchanged otherwise. Every forecast
+        and band goes through here."""
+        values = np.asarray(values, dtype=float)
+        return np.maximum(values, 0.0) if self.non_negative else values
+
+    def clips(self, forecast: np.ndarray, level: float) -> bool:
+        """Whether `clip` changes `forecast` or its lower bound at `level`."""
+        unclipped = dataclasses.replace(self, non_negative=False)
+        return bool(self.non_negative and (np.any(np.asarray(forecast) < 0)
+                                           or np.any(unclipped.bounds(forecast, level)[0] < 0)))
 
     def bounds(self, forecast: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper bounds around `forecast` (any shape ending in the horizon)."""
-        forecast, width = np.asarray(forecast, float), self.widths[float(level)]
+        """Lower and upper bounds around `forecast` (any shape ending in the horizon),
+        clipped at 0 for a series without negative values."""
+        forecast, width = self.clip(forecast), self.widths[float(level)]
         if self.relative:
             positive = np.maximum(forecast, 0.0)
             return positive * np.exp(-width), positive * np.exp(width)
-        return forecast - width, forecast + width
+        return self.clip(forecast - width), self.clip(forecast + width)
 
     def to_dict(self) -> dict:
-        return {"relative": self.relative,
+        return {"relative": self.relative, "non_negative": self.non_negative,
                 "widths": {str(level): [float(w) for w in widths]
                            for level, widths in self.widths.items()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> Intervals:
         return cls({float(level): np.asarray(widths, dtype=float)
-                    for level, widths in data["widths"].items()}, bool(data["relative"]))
+                    for level, widths in data["widths"].items()}, bool(data["relative"]),
+                   bool(data.get("non_negative", False)))
+
+
+CLIP_NOTE = ("The series has no negative values, so forecasts and the lower bounds of the "
+             "bands are clipped at 0.")
+
+
+def non_negative(values: np.ndarray) -> bool:
+    """Whether every observed value is 0 or more (forecasts are then clipped at 0)."""
+    values = np.asarray(values, dtype=float)
+    return bool(values.size and np.nanmin(values) >= 0)

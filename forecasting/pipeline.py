@@ -16,15 +16,19 @@ import pandas as pd
 from forecasting.config import AUTO, RunConfig
 from forecasting.errors import DataError
 from forecasting.evaluation import (
+    CLIP_NOTE,
     INTERVAL_LEVELS,
     Evaluation,
     Intervals,
     coverage,
     evaluate,
     evaluation_origins,
+    non_negative,
 )
 from forecasting.forecaster import RNNForecaster
 from forecasting.frequency import default_horizon, describe_season
+from forecasting.guard import guard_forecasts
+from forecasting.progress import TrainingEstimate
 from forecasting.seasonality import detect_period
 from forecasting.selection import ScalingChoice, fit_forecaster, plan_scaling
 from forecasting.series import TimeSeries
@@ -45,6 +49,7 @@ class Plan:
         split: Where training, validation and test parts start and end.
         notes: Plain sentences explaining the automatic season, horizon and window.
         scaling: The scaling used and why (known fully once trained).
+        estimate: The longest the training may take.
     """
 
     config: RunConfig
@@ -52,6 +57,13 @@ class Plan:
     split: Split
     notes: tuple[str, ...] = ()
     scaling: ScalingChoice | None = None
+    estimate: TrainingEstimate | None = None
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What to know before training (a long one, and how to shorten it)."""
+        text = self.estimate.warning(self.split.n) if self.estimate else ""
+        return (text,) if text else ()
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -117,9 +129,14 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
         else:
             reasons.append(f"Window {window} steps.")
     model = config.model.replace(window=window)
-    scaling = plan_scaling(model.scaling, split, horizon)
+    scaling = plan_scaling(model.scaling, split, horizon, series.values)
     resolved = config.replace(horizon=horizon, model=model)
-    return Plan(resolved, period, split, tuple(reasons), scaling)
+    estimate = TrainingEstimate(
+        windows=split.train_end - window - target_len + 1, window=window,
+        epochs=config.train.epochs,
+        networks=model.ensemble + max(len(scaling.candidates) - 1, 0),
+        units=model.units, layers=model.layers)
+    return Plan(resolved, period, split, tuple(reasons), scaling, estimate)
 
 
 @dataclass
@@ -200,7 +217,8 @@ def fallback_forecast(series: TimeSeries, horizon: int = AUTO, level: float = 0.
         actual = values[origins[:, None] + np.arange(horizon)]
         predicted = np.array([method_fn(values[:o], horizon, period) for o in origins])
         if np.all(np.isfinite(predicted)):
-            intervals = Intervals.calibrate(actual, predicted, [level], relative=True)
+            intervals = Intervals.calibrate(actual, predicted, [level], relative=True,
+                                            non_negative=non_negative(values))
             rough = False
     forecast = method_fn(values, horizon, period)
     if not np.all(np.isfinite(forecast)):
@@ -210,12 +228,16 @@ def fallback_forecast(series: TimeSeries, horizon: int = AUTO, level: float = 0.
     if rough:
         note += (" Its band is rough: too few points to test forecasts on, so it is sized from "
                  "the step-to-step changes.")
+    if intervals.clips(forecast, level):
+        note += " " + CLIP_NOTE
     return forecast_frame(series.future_index(horizon), forecast, intervals, level), note
 
 
 def forecast_frame(index: pd.Index, forecast: np.ndarray, intervals: Intervals,
                    level: float) -> pd.DataFrame:
-    """Columns date, forecast, lower, upper (the interval at `level`)."""
+    """Columns date, forecast, lower, upper (the interval at `level`); clipped at 0 for a
+    series without negative values (`Intervals.clip`)."""
+    forecast = intervals.clip(forecast)
     lower, upper = intervals.bounds(forecast, level)
     return pd.DataFrame({"date": index, "forecast": forecast, "lower": lower, "upper": upper})
 
@@ -223,6 +245,7 @@ def forecast_frame(index: pd.Index, forecast: np.ndarray, intervals: Intervals,
 def train(series: TimeSeries, config: RunConfig | None = None, *,
           on_epoch: Callable[[EpochEvent], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
+          on_plan: Callable[[Plan], None] | None = None,
           baselines=None) -> TrainedRun:
     """Train, evaluate on the test part beside the baselines, calibrate intervals on the
     validation part and forecast beyond the data.
@@ -232,6 +255,7 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
         config: Run settings; the project's defaults when None.
         on_epoch: Receives an `EpochEvent` after every epoch.
         should_stop: Polled after every batch; True cancels and keeps the best weights.
+        on_plan: Receives the plan before training starts (to show its `warnings`).
         baselines: Name -> baseline method for the evaluation; all baselines when None.
 
     Raises:
@@ -240,6 +264,8 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
     """
     started = time.perf_counter()
     plan = plan_run(series, config or RunConfig())
+    if on_plan is not None:
+        on_plan(plan)
     values = series.values
     selection = fit_forecaster(plan.config.model, plan.config.train, plan.config.horizon,
                                plan.period, values, plan.split, on_epoch=on_epoch,
@@ -251,11 +277,18 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
     val_actual = values[val_origins[:, None] + np.arange(horizon)]
     intervals = Intervals.calibrate(val_actual, forecaster.predict(values, val_origins),
                                     (*INTERVAL_LEVELS, cfg.level),
-                                    relative=bool(np.all(values[:split.fit_end] > 0)))
+                                    relative=bool(np.all(values[:split.fit_end] > 0)),
+                                    non_negative=non_negative(values))
 
     test_origins = evaluation_origins(split.origins("test", horizon))
-    evaluation = evaluate(forecaster.predict(values, test_origins), values, test_origins,
-                          horizon, plan.period, split.fit_end, baselines)
+    guarded = guard_forecasts(values, split, horizon, plan.period, test_origins,
+                              forecaster.predict(values, test_origins),
+                              forecaster.forecast(values), baselines)
+    raw_test, raw_future = guarded.test, guarded.future
+    if guarded.note:
+        plan = dataclasses.replace(plan, notes=(*plan.notes, guarded.note))
+    evaluation = evaluate(intervals.clip(raw_test), values, test_origins, horizon,
+                          plan.period, split.fit_end, baselines)
     model_test = evaluation.forecasts["model"]
     test_coverage = {level: coverage(evaluation.actual, *intervals.bounds(model_test, level))
                      for level in intervals.widths}
@@ -263,13 +296,15 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
     one_step_origins = np.arange(split.fit_end, len(series))
     one_step = pd.DataFrame({"date": series.index[one_step_origins],
                              "actual": values[one_step_origins],
-                             "predicted": forecaster.predict(values, one_step_origins)[:, 0]})
+                             "predicted": intervals.clip(
+                                 forecaster.predict(values, one_step_origins)[:, 0])})
     first = split.fit_end
     test_forecast = forecast_frame(series.index[first:first + horizon], model_test[0],
                                    intervals, cfg.level)
     test_forecast.insert(1, "actual", evaluation.actual[0])
-    future = forecast_frame(series.future_index(horizon), forecaster.forecast(values),
-                            intervals, cfg.level)
+    future = forecast_frame(series.future_index(horizon), raw_future, intervals, cfg.level)
+    if intervals.clips(raw_future, cfg.level) or intervals.clips(raw_test[0], cfg.level):
+        plan = dataclasses.replace(plan, notes=(*plan.notes, CLIP_NOTE))
 
     histories = selection.histories
     train_seconds = sum(h.train_seconds for h in histories)

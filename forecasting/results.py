@@ -144,6 +144,24 @@ class RunMetrics(JsonRecord):
 
 # ---------------------------------------------------------------------- the run
 @dataclass(frozen=True)
+class BaselineForecast(JsonRecord):
+    """The future forecast of a baseline that beat the network on the test part.
+
+    Attributes:
+        name: The baseline ("ets", "theta", ...).
+        mase: Its MASE on the test part.
+        model_mase: The network's MASE on the same test part.
+        forecast: Its forecast from the end of the series, with a band calibrated on its own
+            test-part errors.
+    """
+
+    name: str
+    mase: float | None
+    model_mase: float | None
+    forecast: ForecastFrame
+
+
+@dataclass(frozen=True)
 class SeriesInfo(JsonRecord):
     """The series a run was trained on."""
 
@@ -201,6 +219,8 @@ class RunResult(JsonRecord):
         by_lead: Method -> mean absolute error per lead time.
         horizon: Steps per forecast.
         intervals: Level in percent ("80", "95", ...) -> the band at that level.
+        winner_forecast: The best baseline's future forecast when it beat the network on the
+            test part; None when the network won (and in results written before it existed).
     """
 
     label: str
@@ -220,6 +240,7 @@ class RunResult(JsonRecord):
     by_lead: dict[str, list[float]]
     horizon: int
     intervals: dict[str, Band]
+    winner_forecast: BaselineForecast | None = None
 
     def short_name(self, job_id: str | None = None) -> str:
         """Short name of a run: "GRU 32×1, window 24 · 14:03:12" (the time from the id)."""
@@ -262,7 +283,23 @@ def run_result(run: TrainedRun, data_options: dict | None = None, label: str = "
                  if np.all(np.isfinite(evaluation.forecasts[name]))},
         horizon=run.config.horizon,
         intervals=_bands(run),
+        winner_forecast=_winner_forecast(run),
     )
+
+
+def _winner_forecast(run: TrainedRun) -> BaselineForecast | None:
+    """The best baseline's future forecast when it beat the network on the test part."""
+    from forecasting.verdict import MODEL, baseline_future, verdict
+
+    judged = verdict({name: scores.get("mase") for name, scores in
+                      run.evaluation.metrics.items()})
+    if judged.winner in ("", MODEL):
+        return None
+    frame = baseline_future(run, judged.winner)
+    if frame is None:
+        return None
+    return BaselineForecast(judged.winner, judged.best_mase, judged.model,
+                            ForecastFrame.from_frame(frame))
 
 
 def _bands(run: TrainedRun) -> dict[str, Band]:

@@ -4,8 +4,11 @@ With `scaling="auto"` and at least `MIN_ORIGINS_TO_CHOOSE` forecasts in the vali
 one network per scaling of `AUTO_SCALINGS` is fitted (the ensemble's first seed) and the
 scaling whose network forecast the validation part with the lower mean absolute error is kept;
 the rest of the ensemble is trained with it. With fewer forecasts the comparison would be
-noise, and per-window scaling (the safer with trends) is used. The decision is a
-`ScalingChoice` record; `ScalingChoice.sentences` is the one place it becomes prose.
+noise, and per-window scaling (the safer with trends) is used. A global scaling is never
+tried when the recent level lies outside what the network is trained on (`level_outside`): a
+network fitted on one global scale saturates on levels it never saw and returns the old level.
+The decision is a `ScalingChoice` record; `ScalingChoice.sentences` is the one place it becomes
+prose.
 """
 
 from __future__ import annotations
@@ -27,9 +30,14 @@ MIN_ORIGINS_TO_CHOOSE = 50
 FALLBACK_SCALING = "window"
 SCALING_NAMES = {"window": "per window", "standard": "global (standardized)",
                  "minmax": "global (min-max)"}
+GLOBAL_SCALINGS = ("standard", "minmax")
+# The training part's range is widened by this share of its span on either side; a recent
+# level beyond it is one the network never saw.
+LEVEL_MARGIN = 0.25
 # Why a scaling is used: named in the configuration, too few validation forecasts to
-# compare, or compared on the validation part.
+# compare, compared on the validation part, or the recent level is outside the training range.
 REQUESTED, TOO_FEW, COMPARED = "requested", "too_few_forecasts", "compared"
+LEVEL_OUTSIDE = "level_outside"
 
 
 @dataclass(frozen=True)
@@ -38,12 +46,17 @@ class ScalingChoice(JsonRecord):
 
     Attributes:
         why: "requested" (named in the configuration), "too_few_forecasts" (automatic, but
-            the validation part is too short to compare) or "compared" (automatic).
+            the validation part is too short to compare), "level_outside" (automatic, but the
+            recent level lies outside the training range) or "compared" (automatic).
         chosen: The scaling used; "" while a comparison has not run yet.
         candidates: The scalings compared ("compared" only).
         errors: Candidate -> mean absolute error of its network on the validation part
             (filled once the comparison ran; a cancel may leave out a candidate).
         origins: Forecasts in the validation part.
+        recent_level: The mean of the last horizon of values before the forecast origin
+            furthest from the training range (the test part's or the final forecast's);
+            None when not checked.
+        train_range: The training part's lowest and highest value ([] when not checked).
     """
 
     why: str
@@ -51,9 +64,29 @@ class ScalingChoice(JsonRecord):
     candidates: tuple[str, ...] = ()
     errors: dict[str, float] = field(default_factory=dict)
     origins: int = 0
+    recent_level: float | None = None
+    train_range: list[float] = field(default_factory=list)
+
+    @property
+    def level_outside(self) -> bool:
+        """Whether the recent level lies outside the training range (with its margin)."""
+        return self.recent_level is not None and bool(self.train_range)
+
+    def _level_text(self) -> str:
+        low, high = self.train_range
+        return (f"the recent level ({self.recent_level:.4g}) lies outside the range the "
+                f"network is trained on ({low:.4g} to {high:.4g})")
 
     def sentences(self) -> tuple[str, ...]:
         """The choice in plain words, for the plan shown before and after training."""
+        if self.why == LEVEL_OUTSIDE:
+            return (f"Scaling: per window (changes from the last value), because "
+                    f"{self._level_text()}: a network on one global scale would never have "
+                    f"seen such values.",)
+        if self.why == REQUESTED and self.level_outside:
+            return (f"Scaling: {SCALING_NAMES.get(self.chosen, self.chosen)}, as requested, "
+                    f"although {self._level_text()}; forecasts far off the series' recent "
+                    f"values are replaced by the best baseline's.",)
         if self.why == TOO_FEW:
             return (f"Scaling: per window (changes from the last value). The validation part "
                     f"holds too few forecasts ({self.origins}, {MIN_ORIGINS_TO_CHOOSE} needed) "
@@ -73,17 +106,57 @@ class ScalingChoice(JsonRecord):
                        f"{others}).")
 
 
-def plan_scaling(scaling: str, split: Split, horizon: int) -> ScalingChoice:
+def level_outside(values: np.ndarray | None, split: Split,
+                  horizon: int) -> tuple[float, list[float]] | None:
+    """The recent level that lies outside the training part's range, or None.
+
+    The recent level is the mean of the last `horizon` values before each forecast origin a
+    run uses: the test part's (`split.fit_end`) and the final forecast's (the series' end, which
+    is what the final forecast starts from). It lies outside when it is beyond the training
+    part's lowest or highest value by more than `LEVEL_MARGIN` of that range's span.
+
+    Returns:
+        `(recent level, [low, high])` for the origin furthest outside; None when every
+        recent level is inside (or no values were given).
+    """
+    if values is None:
+        return None
+    values = np.asarray(values, dtype=float)
+    trained = values[:split.train_end]
+    trained = trained[np.isfinite(trained)]
+    if trained.size == 0:
+        return None
+    low, high = float(trained.min()), float(trained.max())
+    margin = LEVEL_MARGIN * (high - low)
+    worst, beyond = None, 0.0
+    for end in (split.fit_end, min(split.n, values.size)):
+        recent = values[max(0, end - max(horizon, 1)):end]
+        level = float(np.nanmean(recent)) if recent.size else low
+        distance = max(low - margin - level, level - high - margin)
+        if distance > beyond:
+            worst, beyond = level, distance
+    return None if worst is None else (worst, [low, high])
+
+
+def plan_scaling(scaling: str, split: Split, horizon: int,
+                 values: np.ndarray | None = None) -> ScalingChoice:
     """The choice as far as it is known before training.
 
     Args:
         scaling: The configured scaling ("auto" or a scaling's name).
         split: The chronological split of the series.
         horizon: Steps forecast from each origin.
+        values: The whole series; when given, a global scaling is not tried where the recent
+            level lies outside the training range (`level_outside`).
     """
     origins = len(split.origins("val", horizon))
+    outside = level_outside(values, split, horizon)
+    level = {} if outside is None else {"recent_level": outside[0], "train_range": outside[1]}
     if scaling != "auto":
-        return ScalingChoice(REQUESTED, scaling, origins=origins)
+        return ScalingChoice(REQUESTED, scaling, origins=origins,
+                             **(level if scaling in GLOBAL_SCALINGS else {}))
+    if outside is not None:
+        return ScalingChoice(LEVEL_OUTSIDE, FALLBACK_SCALING, origins=origins, **level)
     if origins < MIN_ORIGINS_TO_CHOOSE:
         return ScalingChoice(TOO_FEW, FALLBACK_SCALING, origins=origins)
     return ScalingChoice(COMPARED, candidates=AUTO_SCALINGS, origins=origins)
@@ -110,13 +183,15 @@ def fit_forecaster(model: ModelConfig, train: TrainConfig, horizon: int, period:
                    should_stop: Callable[[], bool] | None = None) -> Selection:
     """Fit a forecaster, choosing its scaling first when `model.scaling` is "auto".
 
-    Nothing at or after `split.fit_end` (the test part) is read.
+    Nothing at or after `split.fit_end` (the test part) is fitted on; only the mean of the
+    series' last horizon is read, to keep a global scaling away from a level the final forecast
+    starts from and the network never saw (`level_outside`).
 
     Raises:
         NotFittedError: Cancelled before the first network finished an epoch.
         TrainingError: The loss became NaN.
     """
-    choice = plan_scaling(model.scaling, split, horizon)
+    choice = plan_scaling(model.scaling, split, horizon, values)
     if choice.chosen:
         forecaster = RNNForecaster(model.replace(scaling=choice.chosen), train, horizon, period)
         forecaster.fit(values, split, on_epoch=on_epoch, should_stop=should_stop)

@@ -77,36 +77,40 @@ HELP = {
 
 
 def skill_sentence(result: RunResult) -> tuple[str, bool]:
-    """Whether the network beats seasonal naive on the test part, in one plain sentence.
+    """Who won on the test part, the network or the best baseline, in plain sentences.
 
     Args:
         result: A run result (`forecasting.results.run_result`).
 
     Returns:
-        `(sentence, beats)`: e.g. ("The GRU beats seasonal naive: its MASE is 46% lower
-        (1.43 vs 2.67).", True).
+        `(sentence, beats)`: e.g. ("ETS (Holt-Winters) beats the GRU on the test part: MASE
+        1.25 against the network's 1.50 (seasonal naive 2.72). ...", False); `beats` is True
+        when the network beats every baseline.
     """
     from forecasting.config import CELL_NAMES
+    from forecasting.verdict import MODEL, verdict
 
     cell = CELL_NAMES.get(result.config.model.cell, "network")
-    metrics = result.metrics
-    model, naive = metrics.model.mase, metrics.baseline("seasonal_naive").mase
-    skill = metrics.skill_vs_seasonal_naive
-    if model is None or naive is None or skill is None:
+    judged = verdict({name: scores.mase for name, scores in result.metrics.test.items()})
+    naive = result.metrics.baseline("seasonal_naive").mase
+    also = (f" (seasonal naive {naive:.2f})"
+            if naive is not None and judged.best != "seasonal_naive" else "")
+    if not judged.winner:
         return (
-            f"The {cell}'s MASE cannot be compared with seasonal naive on this series "
+            f"The {cell}'s MASE cannot be compared with the baselines on this series "
             "(the scale of the errors is zero or undefined); compare MAE and RMSE in the "
             "table instead.",
             False,
         )
-    figures = f"({model:.2f} vs {naive:.2f})"
-    if skill > 0:
-        return (f"The {cell} beats seasonal naive: its MASE is {skill:.0%} lower {figures}.", True)
-    if skill == 0:
-        return f"The {cell} ties with seasonal naive: the same MASE {figures}.", False
+    if judged.winner == MODEL:
+        return (f"The {cell} beats every baseline on the test part: MASE {judged.model:.2f} "
+                f"against {judged.best_mase:.2f} for {judged.best_label}, the best of "
+                f"them{also}.", True)
+    tie = judged.model == judged.best_mase
     return (
-        f"The {cell} does not beat seasonal naive: its MASE is {-skill:.0%} higher "
-        f"{figures}. Try more epochs, a longer window, another cell, or removing the "
-        "seasonal pattern first (Advanced).",
+        f"{judged.best_label} {'ties with' if tie else 'beats'} the {cell} on the test part: "
+        f"MASE {judged.best_mase:.2f} against the network's {judged.model:.2f}{also}. Its "
+        "forecast is offered on the Forecast page. To improve the network, try more epochs, "
+        "a longer window, another cell, or removing the seasonal pattern first (Advanced).",
         False,
     )

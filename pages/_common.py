@@ -343,15 +343,3 @@ def _plan(series_key: str, config_json: str, _series: TimeSeries):
 def fallback_for(series_key: str, horizon: int, level: float, _series: TimeSeries):
     """The Theta method's forecast of a series too short for a network, and its note."""
     return fallback_forecast(_series, horizon, level)
-
-
-def format_seconds(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-

@@ -15,6 +15,7 @@ from forecasting.plots import (
 )
 from forecasting.progress import backtest_progress
 from forecasting.ui_text import HELP, md, skill_sentence
+from forecasting.verdict import verdict
 from pages._common import PAGES, backtest_result_of, ensure_frame, manager, pick_run
 
 ensure_frame()
@@ -38,7 +39,7 @@ text, beats = skill_sentence(result)
 )
 
 model_metrics = metrics.model
-naive = metrics.baseline("seasonal_naive")
+judged = verdict({name: scores.mase for name, scores in metrics.test.items()})
 
 
 def _fmt(value, digits: int = 2, suffix: str = "") -> str:
@@ -50,8 +51,8 @@ cols[0].metric(
     "Test MASE",
     _fmt(model_metrics.mase),
     delta=None
-    if model_metrics.mase is None or naive.mase is None
-    else f"{model_metrics.mase - naive.mase:+.2f} vs seasonal naive",
+    if model_metrics.mase is None or judged.best_mase is None
+    else f"{model_metrics.mase - judged.best_mase:+.2f} vs {judged.best_label}",
     delta_color="inverse",
     help="Mean absolute error divided by the in-sample error of seasonal naive.",
 )
@@ -81,7 +82,7 @@ baseline_names = list(result.baselines_test)
 chosen = st.multiselect(
     "Baselines on the chart",
     baseline_names,
-    default=[b for b in ("seasonal_naive",) if b in baseline_names],
+    default=[b for b in dict.fromkeys((judged.best, "seasonal_naive")) if b in baseline_names],
     format_func=method_name,
     key="p_eval_baselines",
     persist_state="session",
@@ -103,7 +104,8 @@ with right:
     lead_chosen = st.multiselect(
         "Compare with",
         lead_methods,
-        default=[m for m in ("seasonal_naive", "naive") if m in lead_methods],
+        default=[m for m in dict.fromkeys((judged.best, "seasonal_naive", "naive"))
+                 if m in lead_methods],
         format_func=method_name,
         key="p_eval_lead",
         persist_state="session",

@@ -8,8 +8,9 @@ import streamlit as st
 from forecasting.config import run_file_text
 from forecasting.export import forecast_csv
 from forecasting.jobs import DONE, BundleForecast
-from forecasting.plots import forecast_figure
+from forecasting.plots import forecast_figure, method_name
 from forecasting.ui_text import HELP, md
+from forecasting.verdict import offer_sentence
 from pages._common import digest, ensure_frame, manager, pick_run
 
 ensure_frame()
@@ -92,6 +93,21 @@ if picked is not None:
     )
     with st.expander("Forecast table"):
         st.dataframe(forecast, hide_index=True)
+    winner = result.winner_forecast
+    if winner is not None:
+        st.info(offer_sentence(winner.name, winner.mase, winner.model_mase),
+                icon=":material/emoji_events:")
+        st.download_button(
+            f"{method_name(winner.name)} forecast (CSV)",
+            data=forecast_csv(winner.forecast.to_frame()),
+            file_name=f"forecast-{winner.name}-{job_id}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key="download_winner_csv",
+            on_click="ignore",
+            help="Columns date, forecast, lower, upper; the band is calibrated on this "
+            "method's own errors on the test part.",
+        )
     st.caption(f"Run: {md(result.short_name(job_id))}")
 
 # ---------------------------------------------------------------------- bundle upload
@@ -115,7 +131,7 @@ with target_col:
         persist_state="session",
         help=HELP["bundle_series"],
         format_func=lambda v: (
-            f"The current series ({series.name}, {len(series):,} points)"
+            f"The current series ({md(series.name)}, {len(series):,} points)"
             if v == "current"
             else "The data the model was trained on"
         ),
@@ -142,7 +158,7 @@ def bundle_forecast_view(job_id: str, live: bool) -> None:
         st.rerun()  # once: stop polling and draw the result
     data = manager().result(job_id)
     if status.state != DONE or data is None:
-        st.error(status.message or "The forecast did not finish.", icon=":material/error:")
+        st.error(md(status.message or "The forecast did not finish."), icon=":material/error:")
         return
     result = BundleForecast.from_dict(data)
     frame = result.forecast.to_frame()

@@ -12,7 +12,7 @@ from forecasting.config import CELL_NAMES, RunConfig
 from forecasting.errors import ForecastingError
 from forecasting.export import forecast_csv
 from forecasting.plots import forecast_figure, loss_figure
-from forecasting.progress import training_progress
+from forecasting.progress import format_seconds, training_progress
 from forecasting.results import recent_frame
 from forecasting.settings import (
     SettingField,
@@ -23,11 +23,11 @@ from forecasting.settings import (
     widget_key,
 )
 from forecasting.ui_text import HELP, md, skill_sentence
+from forecasting.verdict import verdict
 from pages._common import (
     PAGES,
     ensure_frame,
     fallback_for,
-    format_seconds,
     manager,
     plan_for,
     result_of,
@@ -135,6 +135,8 @@ with st.container(border=True):
     if plan is not None:
         split = plan.split
         st.markdown("**Plan** · " + " ".join(plan.reasons))  # our sentences, no names
+        for warning in plan.warnings:
+            st.warning(warning, icon=":material/schedule:")
         st.caption(
             f"Training part: {split.train_end:,} points · validation: "
             f"{split.n_val:,} · test: {split.n_test:,} (the last "
@@ -279,19 +281,25 @@ def finished_view(job_id: str, status) -> None:
         st.info(md(status.message), icon=":material/info:")
     text, beats = skill_sentence(result)
     (st.success if beats else st.warning)(text)
-    model_mase, naive_mase = metrics.model.mase, metrics.baseline("seasonal_naive").mase
+    judged = verdict({name: scores.mase for name, scores in metrics.test.items()})
+    model_mase, best_mase = metrics.model.mase, judged.best_mase
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(
         "Test MASE",
         "n/a" if model_mase is None else f"{model_mase:.2f}",
         delta=None
-        if model_mase is None or naive_mase is None
-        else f"{model_mase - naive_mase:+.2f} vs seasonal naive",
+        if model_mase is None or best_mase is None
+        else f"{model_mase - best_mase:+.2f} vs the best baseline",
         delta_color="inverse",
         help="Mean absolute scaled error on the test part; "
         "below 1 beats the in-sample seasonal naive forecast.",
     )
-    c2.metric("Seasonal naive MASE", "n/a" if naive_mase is None else f"{naive_mase:.2f}")
+    c2.metric(
+        "Best baseline MASE",
+        "n/a" if best_mase is None else f"{best_mase:.2f}",
+        help=f"{judged.best_label or 'No baseline'}: the baseline with the lowest MASE on the "
+        "same test part.",
+    )
     c3.metric(
         "Epochs run",
         f"{metrics.epochs_run}",

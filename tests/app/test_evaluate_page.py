@@ -21,8 +21,9 @@ def test_results_of_a_training(trained_job) -> None:
     at = with_job("evaluate", trained_job)
     assert at.selectbox(key="p_eval_run").value == trained_job
     sentence = " ".join(texts(at.success) + texts(at.warning))
-    assert "GRU" in sentence and "seasonal naive" in sentence
-    assert "MASE" in sentence and " vs " in sentence
+    assert "GRU" in sentence and any(verdict in sentence for verdict in (
+        "beats every baseline", "beats the GRU", "ties with the GRU"))
+    assert "MASE" in sentence and "against" in sentence
     labels = [m.label for m in at.metric]
     assert "Test MASE" in labels and any(label.startswith("Band coverage") for label in labels)
     charts = at.get("plotly_chart")
@@ -94,3 +95,34 @@ def test_backtest_runs_folds_beside_the_baselines(trained_job) -> None:
     assert table["Mean MASE"].dropna().is_monotonic_increasing
     charts = at.get("plotly_chart")
     assert len(charts) == 4  # the three charts and the backtest's error by lead time
+
+
+def _with_mase(jobs_dir, job: str, new_id: str, **mase: float) -> str:
+    """A copy of `job` whose test MASE of each named method is replaced."""
+    copy = copy_job(jobs_dir, job, new_id)
+    path = jobs_dir / copy / "result.json"
+    data = json.loads(path.read_text())
+    for method, value in mase.items():
+        data["metrics"]["test"][method]["mase"] = value
+    path.write_text(json.dumps(data))
+    return copy
+
+
+def test_headline_names_the_best_baseline_when_it_wins(jobs_dir, trained_job) -> None:
+    job = _with_mase(jobs_dir, trained_job, "20200101-120000-etsw1nsx", model=1.5, ets=1.25,
+                     seasonal_naive=2.72, naive=3.0, naive2=2.0, theta=1.3, drift=3.1,
+                     moving_average=3.2)
+    at = with_job("evaluate", job)
+    assert not at.exception
+    (sentence,) = texts(at.warning)[:1]
+    assert sentence.startswith("ETS (Holt-Winters) beats the GRU on the test part")
+    assert "1.25 against the network's 1.50" in sentence and "seasonal naive 2.72" in sentence
+    assert not any("beats every baseline" in text for text in texts(at.success))
+    mase = next(m for m in at.metric if m.label == "Test MASE")
+    assert "vs ETS" in str(mase.proto.delta)
+
+
+def test_headline_says_when_the_network_beats_every_baseline(jobs_dir, trained_job) -> None:
+    job = _with_mase(jobs_dir, trained_job, "20200101-120000-netw1nsx", model=0.5, ets=1.25)
+    at = with_job("evaluate", job)
+    assert any("beats every baseline" in text for text in texts(at.success))

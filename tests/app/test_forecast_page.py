@@ -7,7 +7,7 @@ import json
 import zipfile
 
 import pandas as pd
-from app_helpers import download_content, texts, with_job
+from app_helpers import copy_job, download_content, texts, with_job
 
 from forecasting import jobs
 from forecasting.config import read_run_file
@@ -71,7 +71,8 @@ def test_a_tampered_bundle_is_refused_with_a_message(trained_job) -> None:
 
 def test_a_file_that_is_no_bundle_is_refused(trained_job) -> None:
     at = upload_bundle(with_job("forecast", trained_job), b"not a zip at all")
-    assert any("not a valid .zip" in text for text in texts(at.error)), texts(at.error)
+    shown = [text.replace("\\", "") for text in texts(at.error)]  # Markdown escapes (md)
+    assert any("not a valid .zip" in text for text in shown), shown
     assert not at.exception
 
 
@@ -95,3 +96,31 @@ def test_the_downloaded_run_file_reproduces_the_run_from_the_cli(
     original = jobs.get_manager().result(trained_job)["metrics"]
     assert again["test"] == original["test"]
     assert again["epochs_run"] == original["epochs_run"]
+
+
+def test_a_winning_baseline_forecast_is_offered_with_why(jobs_dir, trained_job,
+                                                         downloads) -> None:
+    job = copy_job(jobs_dir, trained_job, "20200101-120000-w1nnerfc")
+    path = jobs_dir / job / "result.json"
+    data = json.loads(path.read_text())
+    data["winner_forecast"] = {"name": "ets", "mase": 1.25, "model_mase": 1.5,
+                               "forecast": data["forecast"]}
+    path.write_text(json.dumps(data))
+    at = with_job("forecast", job)
+    assert not at.exception
+    assert ("On this series ETS (Holt-Winters) had the lower error on the test part (MASE 1.25 "
+            "against the network's 1.50): its forecast is offered below.") in texts(at.info)
+    csv = download_content(at, "download_winner_csv", downloads).decode()
+    frame = pd.read_csv(io.StringIO(csv))
+    assert list(frame.columns) == ["date", "forecast", "lower", "upper"] and len(frame) == 12
+
+
+def test_no_baseline_offer_when_the_network_won_or_in_older_results(jobs_dir, trained_job):
+    job = copy_job(jobs_dir, trained_job, "20200101-120000-0ldresfc")
+    path = jobs_dir / job / "result.json"
+    data = json.loads(path.read_text())
+    data.pop("winner_forecast", None)  # written before the field existed
+    path.write_text(json.dumps(data))
+    at = with_job("forecast", job)
+    assert not at.exception
+    assert "download_winner_csv" not in {button.key for button in at.get("download_button")}

@@ -55,3 +55,13 @@ def test_crafted_names_are_shown_literally_on_the_train_page() -> None:
     html = _rendered(at)
     assert "<img" not in html and "<a " not in html, html
     assert LINK in unescape(html)
+
+
+def test_crafted_names_are_shown_literally_on_the_forecast_page() -> None:
+    at = _upload(new_app().run())
+    at.switch_page("pages/forecast.py").run()
+    assert not at.exception, at.exception
+    options = at.radio(key="p_bundle_target").options  # rendered as Markdown by the browser
+    html = MarkdownIt("commonmark").render("\n\n".join(options)).replace(WORD_JOINER, "")
+    assert "<img" not in html and "<a " not in html, html
+    assert IMAGE in unescape(html)

@@ -98,6 +98,27 @@ def test_train_writes_bundle_and_metrics(trained):
     assert metrics["horizon"] == 12 and metrics["window"] == 12
 
 
+def test_metrics_json_names_the_best_baseline_and_the_winner(trained):
+    metrics = json.loads(trained["metrics"].read_text(encoding="utf-8"))
+    mase = {name: scores["mase"] for name, scores in metrics["test"].items()
+            if name != "model" and scores["mase"] is not None}
+    best = min(mase, key=mase.get)
+    assert metrics["best_baseline"] == {"name": best, "mase": mase[best]}
+    model = metrics["test"]["model"]["mase"]
+    assert metrics["winner"] == ("model" if model < mase[best] else best)
+
+
+def test_train_says_who_won_on_stderr(files, tmp_path, capsys, quick_baselines):
+    code = main(["train", str(files["monthly"]), "--horizon", "12", "--epochs", "1",
+                 "--units", "4", "--ensemble", "1", "--bundle", str(tmp_path / "b.zip")])
+    assert code == 0
+    err = capsys.readouterr().err
+    saved = next(line for line in err.splitlines() if line.startswith("saved "))
+    assert "best baseline" in saved
+    winner = next(line for line in err.splitlines() if line.startswith("winner: "))
+    assert "the network" in winner or "against the network's" in winner
+
+
 def test_config_file_is_honoured_and_options_override_it(trained):
     bundle = load_bundle(trained["bundle"])
     config = bundle.config

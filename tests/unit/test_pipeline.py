@@ -231,3 +231,69 @@ def test_the_scaling_choice_is_a_record_turned_into_prose_in_one_place():
     assert plan_scaling("minmax", split, 6).sentences() == ()
     short = plan_scaling("auto", chronological_split(150, 12, 6, 0.2, 0.15, 6), 6)
     assert short.why == "too_few_forecasts" and short.chosen == "window"
+
+
+# ---------------------------------------------------------------- non-negative series (issue 19)
+def intermittent_values(n: int = 160, seed: int = 3) -> np.ndarray:
+    """A non-negative series that is 0 a third of the time (like sunspots at a minimum)."""
+    rng = np.random.default_rng(seed)
+    values = np.maximum(0.0, 20 * np.sin(2 * np.pi * np.arange(n) / 12) + rng.normal(0, 8, n))
+    assert (values == 0).mean() > 0.3
+    return values
+
+
+def test_forecasts_and_bands_of_a_non_negative_series_stay_at_or_above_zero(tiny_config):
+    from forecasting.results import run_result
+
+    series = TimeSeries.from_values(intermittent_values(), freq="MS")
+    run = pipeline.train(series, tiny_config, baselines=QUICK_BASELINES)
+    for frame in (run.forecast, run.test_forecast):
+        assert (frame[["forecast", "lower", "upper"]].to_numpy() >= 0).all()
+    assert (run.one_step["predicted"] >= 0).all()
+    assert (run.evaluation.forecasts["model"] >= 0).all()
+    for band in run_result(run).intervals.values():
+        assert min(band.lower + band.test_lower) >= 0
+    assert run.plan.reasons.count(pipeline.CLIP_NOTE) == 1  # said once
+
+
+def test_clipping_happens_in_one_place_and_only_without_negative_values():
+    from forecasting.evaluation import Intervals
+
+    actual = np.array([[0.0, 1.0], [5.0, 0.0], [2.0, 3.0]])
+    predicted = np.array([[2.0, 2.0], [2.0, 2.0], [2.0, 2.0]])
+    clipped = Intervals.calibrate(actual, predicted, [0.9], relative=False, non_negative=True)
+    lower, upper = clipped.bounds(np.array([-1.0, 0.5]), 0.9)
+    assert (lower >= 0).all() and (upper >= 0).all()
+    assert clipped.clips(np.array([0.5, 0.5]), 0.9)
+    frame = pipeline.forecast_frame(pd.RangeIndex(2), np.array([-1.0, 0.5]), clipped, 0.9)
+    assert (frame[["forecast", "lower"]].to_numpy() >= 0).all()
+    assert Intervals.from_dict(clipped.to_dict()).non_negative  # kept in bundles
+    free = Intervals.calibrate(actual - 10, predicted, [0.9], relative=False)
+    assert free.bounds(np.array([-1.0, 0.5]), 0.9)[0].min() < 0
+    assert not free.clips(np.array([-1.0, 0.5]), 0.9)
+
+
+def test_fallback_forecast_of_a_non_negative_series_is_clipped_and_says_so():
+    series = TimeSeries.from_values(np.array([0.0, 3.0, 0.0, 0.0, 5.0, 0.0, 1.0, 0.0]))
+    frame, note = pipeline.fallback_forecast(series, 3, 0.9, method="naive")
+    assert (frame[["forecast", "lower"]].to_numpy() >= 0).all()
+    assert "clipped at 0" in note
+
+
+# ------------------------------------------------------- long trainings warned of (issue 19)
+def test_the_plan_of_a_huge_series_warns_before_training(capsys):
+    from forecasting import cli
+
+    n = 1_000_000
+    values = 100 + 10 * np.sin(2 * np.pi * np.arange(n) / 24)
+    series = TimeSeries.from_values(values, freq="h")
+    plan = pipeline.plan_run(series, RunConfig())
+    assert plan.estimate.networks == RunConfig().model.ensemble + 1  # + a scaling candidate
+    assert plan.estimate.long and len(plan.warnings) == 1
+    assert "resample" in plan.warnings[0]
+    cli._on_plan(plan)  # the CLI prints it before training
+    assert capsys.readouterr().err == f"note: {plan.warnings[0]}\n"
+
+
+def test_the_plan_of_a_small_series_has_no_warning(monthly_series):
+    assert pipeline.plan_run(monthly_series, RunConfig()).warnings == ()

@@ -51,3 +51,35 @@ def test_backtest_progress() -> None:
     assert backtest_progress(0, 3, []) == (0.0, "Backtest: fold 1 of 3, epoch 0")
     fraction, text = backtest_progress(2, 3, events(1, 1, 7))
     assert fraction == pytest.approx(1 / 3) and text == "Backtest: fold 2 of 3, epoch 7"
+
+
+# ------------------------------------------------------- estimated training time (issue 19)
+def test_the_estimate_is_windows_steps_epochs_networks_and_size() -> None:
+    from forecasting.progress import SECONDS_PER_WINDOW_STEP, TrainingEstimate
+
+    small = TrainingEstimate(windows=100, window=24, epochs=100, networks=6)
+    assert small.seconds == pytest.approx(100 * 24 * 100 * 6 * SECONDS_PER_WINDOW_STEP)
+    assert TrainingEstimate(100, 24, 100, 6, units=64, layers=2).seconds == \
+        pytest.approx(4 * small.seconds)
+    assert TrainingEstimate(100, 24, 100, 6, units=4).seconds == small.seconds  # no cheaper
+    assert not small.long and small.warning(150) == ""
+
+
+def test_a_long_training_is_warned_of_with_what_to_do() -> None:
+    from forecasting.progress import LONG_TRAINING_SECONDS, TrainingEstimate, format_seconds
+
+    # A 1M-row hourly upload with the defaults: about 640k windows of 48 steps.
+    estimate = TrainingEstimate(windows=640_000, window=48, epochs=100, networks=6)
+    assert estimate.seconds > LONG_TRAINING_SECONDS and estimate.long
+    text = estimate.warning(1_000_000)
+    assert format_seconds(estimate.seconds) in text and " h " in text
+    assert "resample" in text and "Data page" in text and "recent part" in text
+    assert "640,000 training windows" in text
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(42.4, "42 s"), (185, "3 min 05 s"),
+                                               (24_600, "6 h 50 min")])
+def test_format_seconds(seconds, text) -> None:
+    from forecasting.progress import format_seconds
+
+    assert format_seconds(seconds) == text
