@@ -110,14 +110,16 @@ def level_outside(values: np.ndarray | None, split: Split,
                   horizon: int) -> tuple[float, list[float]] | None:
     """The recent level that lies outside the training part's range, or None.
 
-    The recent level is the mean of the last `horizon` values before each forecast origin a
-    run uses: the test part's (`split.fit_end`) and the final forecast's (the series' end, which
-    is what the final forecast starts from). It lies outside when it is beyond the training
-    part's lowest or highest value by more than `LEVEL_MARGIN` of that range's span.
+    The recent level is the mean of the last `horizon` values before the test part's origin
+    (`split.fit_end`): nothing after that origin may decide how the network is built, or the
+    test scores would peek at the test part. It lies outside when it is beyond the training
+    part's lowest or highest value by more than `LEVEL_MARGIN` of that range's span. A level
+    that moves away later (inside the test part or before the final forecast) is the guard's
+    job (`forecasting.guard`), which checks each forecast against the values before its origin.
 
     Returns:
-        `(recent level, [low, high])` for the origin furthest outside; None when every
-        recent level is inside (or no values were given).
+        `(recent level, [low, high])` when it lies outside; None when it is inside (or no
+        values were given).
     """
     if values is None:
         return None
@@ -128,14 +130,10 @@ def level_outside(values: np.ndarray | None, split: Split,
         return None
     low, high = float(trained.min()), float(trained.max())
     margin = LEVEL_MARGIN * (high - low)
-    worst, beyond = None, 0.0
-    for end in (split.fit_end, min(split.n, values.size)):
-        recent = values[max(0, end - max(horizon, 1)):end]
-        level = float(np.nanmean(recent)) if recent.size else low
-        distance = max(low - margin - level, level - high - margin)
-        if distance > beyond:
-            worst, beyond = level, distance
-    return None if worst is None else (worst, [low, high])
+    recent = values[max(0, split.fit_end - max(horizon, 1)):split.fit_end]
+    level = float(np.nanmean(recent)) if recent.size else low
+    outside = level < low - margin or level > high + margin
+    return (level, [low, high]) if outside else None
 
 
 def plan_scaling(scaling: str, split: Split, horizon: int,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -296,14 +295,13 @@ def test_summarize_integer_steps() -> None:
     assert summary["span"] == "4 steps" and summary["freq"] is None
 
 
-def test_hundred_thousand_rows_parse_fast() -> None:
+def test_hundred_thousand_rows_parse() -> None:
+    """Speed is measured in benchmarks/dashboard.py (load_series on 100,000 rows, < 2 s)."""
     n = 100_000
     frame = pd.DataFrame({"timestamp": pd.date_range("2000-01-01", periods=n, freq="h")
                           .strftime("%Y-%m-%d %H:%M:%S"),
                           "load": np.random.default_rng(0).normal(size=n).round(3),
                           "site": "north"})
     raw = frame.to_csv(index=False).encode()
-    started = time.perf_counter()
     series = load_series(raw)
-    assert time.perf_counter() - started < 2.0
     assert len(series) == n and series.freq == "h"

