@@ -49,8 +49,10 @@ METHODS = ("network", "naive", "seasonal_naive", "naive2", "ets", "theta")
 FREQ_BY_PERIOD = {12: "MS", 4: "QS-JAN", 1: "YS-JAN"}
 TARGET_SECONDS = 30.0
 # M4 developer files: kind -> (file, pandas frequency, horizon, M4's seasonal period)
-M4_FILES = {"weekly": ("m4_weekly_dev100.csv", "W-SUN", 13, 1),
-            "hourly": ("m4_hourly_dev100.csv", "h", 48, 24)}
+M4_FILES = {
+    "weekly": ("m4_weekly_dev100.csv", "W-SUN", 13, 1),
+    "hourly": ("m4_hourly_dev100.csv", "h", 48, 24),
+}
 
 
 @dataclass
@@ -72,7 +74,8 @@ class GroupScore:
     smape: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in METHODS})
     mase: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in METHODS})
     coverage: dict[float, list[float]] = field(
-        default_factory=lambda: {level: [] for level in INTERVAL_LEVELS})
+        default_factory=lambda: {level: [] for level in INTERVAL_LEVELS}
+    )
     msis: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     fallbacks: int = 0
@@ -100,9 +103,15 @@ class GroupScore:
         return float(ratios[worst]), self.names[worst]
 
     def to_dict(self) -> dict:
-        return {"names": self.names, "smape": self.smape, "mase": self.mase,
-                "coverage": {str(level): v for level, v in self.coverage.items()},
-                "msis": self.msis, "seconds": self.seconds, "fallbacks": self.fallbacks}
+        return {
+            "names": self.names,
+            "smape": self.smape,
+            "mase": self.mase,
+            "coverage": {str(level): v for level, v in self.coverage.items()},
+            "msis": self.msis,
+            "seconds": self.seconds,
+            "fallbacks": self.fallbacks,
+        }
 
 
 def competition_cases(per_group: int, seed: int) -> list[Case]:
@@ -126,8 +135,9 @@ def competition_cases(per_group: int, seed: int) -> list[Case]:
             rng = random.Random(f"{seed}-{dataset_name}-{kind}")
             for entry in rng.sample(members, min(per_group, len(members))):
                 values = np.concatenate([np.asarray(entry.x, float), np.asarray(entry.xx, float)])
-                series = TimeSeries.from_values(values, FREQ_BY_PERIOD[period], "1980-01-01",
-                                                name=entry.sn)
+                series = TimeSeries.from_values(
+                    values, FREQ_BY_PERIOD[period], "1980-01-01", name=entry.sn
+                )
                 cases.append(Case(f"{dataset_name} {kind}", entry.sn, series, int(entry.h)))
     return cases
 
@@ -141,30 +151,42 @@ def shared_cases(origins: int = 1) -> list[Case]:
         return []
     from forecasting.loading import LoadOptions, load_series
 
-    specs = [("a10.csv", None, None, 12), ("AirPassengers.csv", None, None, 12),
-             ("monthly-sunspots.csv", None, None, 12), ("shampoo.csv", None, None, 12),
-             ("daily-min-temperatures.csv", None, None, 14),
-             ("daily-min-temperatures.csv", None, "W", 13),
-             ("pollution.csv", "pm2.5", None, 48), ("pollution.csv", "TEMP", None, 48),
-             ("pollution.csv", "DEWP", None, 48), ("pollution.csv", "PRES", None, 48),
-             ("pollution.csv", "pm2.5", "D", 14), ("pollution.csv", "TEMP", "D", 14)]
+    specs = [
+        ("a10.csv", None, None, 12),
+        ("AirPassengers.csv", None, None, 12),
+        ("monthly-sunspots.csv", None, None, 12),
+        ("shampoo.csv", None, None, 12),
+        ("daily-min-temperatures.csv", None, None, 14),
+        ("daily-min-temperatures.csv", None, "W", 13),
+        ("pollution.csv", "pm2.5", None, 48),
+        ("pollution.csv", "TEMP", None, 48),
+        ("pollution.csv", "DEWP", None, 48),
+        ("pollution.csv", "PRES", None, 48),
+        ("pollution.csv", "pm2.5", "D", 14),
+        ("pollution.csv", "TEMP", "D", 14),
+    ]
     cases = []
     for file, value_col, resample, horizon in specs:
         path = SHARED / file
         if not path.exists():
             continue
         full = load_series(path, LoadOptions(value_col=value_col, resample=resample))
-        label = file.removesuffix(".csv") + (f" {value_col}" if value_col else "") + \
-            (f" resampled {resample}" if resample else "")
+        label = (
+            file.removesuffix(".csv")
+            + (f" {value_col}" if value_col else "")
+            + (f" resampled {resample}" if resample else "")
+        )
         for back in range(origins):
             end = len(full) - back * horizon
             start = max(0, end - 1000 - horizon)
             if end - start <= 2 * horizon:
                 break
-            series = TimeSeries(full.values[start:end], full.index[start:end], full.freq,
-                                full.name)
-            cases.append(Case(f"shared {series.freq}", label + (f" -{back}" if back else ""),
-                              series, horizon))
+            series = TimeSeries(full.values[start:end], full.index[start:end], full.freq, full.name)
+            cases.append(
+                Case(
+                    f"shared {series.freq}", label + (f" -{back}" if back else ""), series, horizon
+                )
+            )
     return cases
 
 
@@ -185,12 +207,17 @@ def m4_cases(per_group: int, seed: int) -> list[Case]:
         for name in rng.sample(sorted(members), min(per_group, len(members))):
             rows = members[name].assign(date=lambda f: pd.to_datetime(f["date"]))
             rows = rows.sort_values("date", kind="stable")
-            if list(rows["split"].iloc[-horizon:]) != ["test"] * horizon or \
-                    (rows["split"] == "test").sum() != horizon:
-                raise ValueError(f"{file}: series {name} does not end in exactly {horizon} "
-                                 f"test points; the file is not the M4 developer sample.")
-            series = TimeSeries(rows["value"].to_numpy(float), pd.DatetimeIndex(rows["date"]),
-                                freq, name)
+            if (
+                list(rows["split"].iloc[-horizon:]) != ["test"] * horizon
+                or (rows["split"] == "test").sum() != horizon
+            ):
+                raise ValueError(
+                    f"{file}: series {name} does not end in exactly {horizon} "
+                    f"test points; the file is not the M4 developer sample."
+                )
+            series = TimeSeries(
+                rows["value"].to_numpy(float), pd.DatetimeIndex(rows["date"]), freq, name
+            )
             cases.append(Case(f"M4 {kind}", name, series, horizon, period))
     return cases
 
@@ -206,16 +233,26 @@ def check_test_part(run: TrainedRun, n: int, h: int) -> None:
     forecast = run.evaluation.forecasts["model"][0]
     lower, upper = run.intervals.bounds(forecast, run.config.level)
     frame = run.test_forecast
-    if run.plan.split.fit_end != n - h or origins != [n - h] or len(frame) != h or not (
-            np.allclose(frame["forecast"], forecast) and np.allclose(frame["lower"], lower)
+    if (
+        run.plan.split.fit_end != n - h
+        or origins != [n - h]
+        or len(frame) != h
+        or not (
+            np.allclose(frame["forecast"], forecast)
+            and np.allclose(frame["lower"], lower)
             and np.allclose(frame["upper"], upper)
-            and np.array_equal(frame["date"].to_numpy(), run.series.index[n - h:].to_numpy())):
-        raise RuntimeError(f"The run's test part (from {run.plan.split.fit_end}, origins "
-                           f"{origins[:3]}) is not the held-out last {h} of {n} points.")
+            and np.array_equal(frame["date"].to_numpy(), run.series.index[n - h :].to_numpy())
+        )
+    ):
+        raise RuntimeError(
+            f"The run's test part (from {run.plan.split.fit_end}, origins "
+            f"{origins[:3]}) is not the held-out last {h} of {n} points."
+        )
 
 
-def network_forecast(case: Case, config: RunConfig, score: GroupScore
-                     ) -> tuple[np.ndarray, dict[float, tuple], int, dict | None]:
+def network_forecast(
+    case: Case, config: RunConfig, score: GroupScore
+) -> tuple[np.ndarray, dict[float, tuple], int, dict | None]:
     """Train the network on the case (Theta's fallback when the series is too short, as the
     CLI does) and forecast the held-out part.
 
@@ -235,8 +272,9 @@ def network_forecast(case: Case, config: RunConfig, score: GroupScore
         history = case.series.head(n - h)
         frames = {level: fallback_forecast(history, h, level)[0] for level in INTERVAL_LEVELS}
         forecast = frames[INTERVAL_LEVELS[0]]["forecast"].to_numpy()
-        bands = {level: (f["lower"].to_numpy(), f["upper"].to_numpy())
-                 for level, f in frames.items()}
+        bands = {
+            level: (f["lower"].to_numpy(), f["upper"].to_numpy()) for level, f in frames.items()
+        }
         period, baselines = seasonal_period(history)[0], None
         score.fallbacks += 1
     score.seconds.append(time.perf_counter() - started)
@@ -250,14 +288,18 @@ def score_case(case: Case, config: RunConfig, score: GroupScore) -> str:
     forecast, bands, period, baselines = network_forecast(case, config, score)
     period_used = case.scoring_period or period
     if baselines is None or period_used != period:
-        baselines = baseline_forecasts(case.series.values, np.array([n - h]), h, period_used,
-                                       {m: ALL_BASELINES[m] for m in METHODS[1:]})
+        baselines = baseline_forecasts(
+            case.series.values,
+            np.array([n - h]),
+            h,
+            period_used,
+            {m: ALL_BASELINES[m] for m in METHODS[1:]},
+        )
     scale = mase_scale(case.series.values[: n - h], period_used)
-    actual = case.series.values[n - h:]
+    actual = case.series.values[n - h :]
     score.names.append(case.name)
     for method in METHODS:
-        values = metrics(actual, forecast if method == "network" else baselines[method][0],
-                         scale)
+        values = metrics(actual, forecast if method == "network" else baselines[method][0], scale)
         if values["smape"] is None or values["mase"] is None:  # failed baseline: use Naive2
             values = metrics(actual, baselines["naive2"][0], scale)
         score.smape[method].append(values["smape"])
@@ -278,12 +320,21 @@ def owa(score: GroupScore, method: str) -> float:
 def table(scores: dict[str, GroupScore]) -> str:
     """Markdown table per group: OWA of every method, the network's sMAPE and MASE, its worst
     MASE against naive on one series, band coverage, MSIS, timing."""
-    names = {"network": "network", "naive": "naive", "seasonal_naive": "s.naive",
-             "naive2": "Naive2", "ets": "ETS", "theta": "Theta"}
-    head = ("| group | series | " + " | ".join(f"OWA {names[m]}" for m in METHODS)
-            + " | sMAPE net | MASE net | worst MASE net/naive | "
-            + " | ".join(f"{level:.0%} band held" for level in INTERVAL_LEVELS)
-            + f" | MSIS net ({1 - MSIS_ALPHA:.0%}) | s/series (max) | fallbacks |")
+    names = {
+        "network": "network",
+        "naive": "naive",
+        "seasonal_naive": "s.naive",
+        "naive2": "Naive2",
+        "ets": "ETS",
+        "theta": "Theta",
+    }
+    head = (
+        "| group | series | "
+        + " | ".join(f"OWA {names[m]}" for m in METHODS)
+        + " | sMAPE net | MASE net | worst MASE net/naive | "
+        + " | ".join(f"{level:.0%} band held" for level in INTERVAL_LEVELS)
+        + f" | MSIS net ({1 - MSIS_ALPHA:.0%}) | s/series (max) | fallbacks |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     total = GroupScore()
     for group, score in scores.items():
@@ -297,10 +348,12 @@ def _row(group: str, score: GroupScore) -> str:
     owas = " | ".join(f"{owa(score, m):.3f}" for m in METHODS)
     ratio, worst = score.worst_ratio()
     held = " | ".join(f"{np.mean(score.coverage[level]):.1%}" for level in INTERVAL_LEVELS)
-    return (f"| {group} | {len(score.seconds)} | {owas} | {np.mean(score.smape['network']):.2f}"
-            f" | {np.mean(score.mase['network']):.3f} | {ratio:.2f} ({worst}) | {held}"
-            f" | {np.nanmean(score.msis):.2f} | {np.mean(score.seconds):.1f} "
-            f"({np.max(score.seconds):.1f}) | {score.fallbacks} |")
+    return (
+        f"| {group} | {len(score.seconds)} | {owas} | {np.mean(score.smape['network']):.2f}"
+        f" | {np.mean(score.mase['network']):.3f} | {ratio:.2f} ({worst}) | {held}"
+        f" | {np.nanmean(score.msis):.2f} | {np.mean(score.seconds):.1f} "
+        f"({np.max(score.seconds):.1f}) | {score.fallbacks} |"
+    )
 
 
 def select_groups(cases: list[Case], words: str | None) -> list[Case]:
@@ -316,27 +369,49 @@ def select_groups(cases: list[Case], words: str | None) -> list[Case]:
     groups = sorted({c.group for c in cases})
     unmatched = [w for w in wanted if not any(w in g.lower() for g in groups)]
     if unmatched:
-        raise SystemExit(f"--groups: {', '.join(unmatched)} matches no group. Groups loaded: "
-                         f"{', '.join(groups) or 'none'} (check --per-group, --m4-per-group "
-                         f"and --no-shared).")
+        raise SystemExit(
+            f"--groups: {', '.join(unmatched)} matches no group. Groups loaded: "
+            f"{', '.join(groups) or 'none'} (check --per-group, --m4-per-group "
+            f"and --no-shared)."
+        )
     return [c for c in cases if any(w in c.group.lower() for w in wanted)]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-group", type=int, default=12,
-                        help="series sampled per competition data set and frequency")
+    parser.add_argument(
+        "--per-group",
+        type=int,
+        default=12,
+        help="series sampled per competition data set and frequency",
+    )
     parser.add_argument("--seed", type=int, default=0, help="sampling seed")
     parser.add_argument("--no-shared", action="store_true", help="skip ../shared/datasets")
-    parser.add_argument("--origins", type=int, default=1,
-                        help="score the shared series at their last N cycles, one at a time")
-    parser.add_argument("--m4-per-group", type=int, default=20,
-                        help="series sampled from each M4 developer file (weekly, hourly)")
-    parser.add_argument("--groups", help="only groups whose name contains one of these "
-                        "comma-separated words, e.g. weekly,hourly")
+    parser.add_argument(
+        "--origins",
+        type=int,
+        default=1,
+        help="score the shared series at their last N cycles, one at a time",
+    )
+    parser.add_argument(
+        "--m4-per-group",
+        type=int,
+        default=20,
+        help="series sampled from each M4 developer file (weekly, hourly)",
+    )
+    parser.add_argument(
+        "--groups",
+        help="only groups whose name contains one of these "
+        "comma-separated words, e.g. weekly,hourly",
+    )
     parser.add_argument("--json", help="write every score to this file")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a default setting, e.g. --set cell=lstm")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a default setting, e.g. --set cell=lstm",
+    )
     args = parser.parse_args(argv)
     config = RunConfig().with_settings(**dict(_parse_setting(s) for s in args.set))
     cases = competition_cases(args.per_group, args.seed)
@@ -345,15 +420,21 @@ def main(argv: list[str] | None = None) -> int:
     cases = select_groups(cases + m4_cases(args.m4_per_group, args.seed), args.groups)
     scores: dict[str, GroupScore] = {}
     for case in cases:
-        print(score_case(case, config, scores.setdefault(case.group, GroupScore())),
-              file=sys.stderr, flush=True)
+        print(
+            score_case(case, config, scores.setdefault(case.group, GroupScore())),
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"\nDefault configuration: {json.dumps(config.model.to_dict())}")
-    print(f"OWA below 1.0 beats Naive2; target: network OWA < 1.0 in every frequency, "
-          f"training under {TARGET_SECONDS:.0f} s per series.\n")
+    print(
+        f"OWA below 1.0 beats Naive2; target: network OWA < 1.0 in every frequency, "
+        f"training under {TARGET_SECONDS:.0f} s per series.\n"
+    )
     print(table(scores))
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            {group: s.to_dict() for group, s in scores.items()}, indent=1))
+        Path(args.json).write_text(
+            json.dumps({group: s.to_dict() for group, s in scores.items()}, indent=1)
+        )
     return 0
 
 

@@ -51,8 +51,9 @@ class RecipeData:
         return np.concatenate([self.y_fit, self.y_val])
 
 
-def recipe_data(window: int = RECIPE_WINDOW, seed: int = RECIPE_SEED,
-                points: int = 10_000) -> RecipeData:
+def recipe_data(
+    window: int = RECIPE_WINDOW, seed: int = RECIPE_SEED, points: int = 10_000
+) -> RecipeData:
     """x = sin(t) + N(0, 0.1) for t = 0, 0.1, ..., MinMax-scaled to [-1, 1]; windows of
     `window` values -> the next value; 80/20 split at random; the last 10% of the training
     windows validate (what Keras' `validation_split=0.1` takes)."""

@@ -73,8 +73,7 @@ def live_workers(jobs_dir: Path) -> list[int]:
         except OSError:
             continue
         text = [a.decode(errors="replace") for a in args]
-        if (fields[0] != "Z" and WORKER_MODULE in text
-                and any(a.startswith(prefix) for a in text)):
+        if fields[0] != "Z" and WORKER_MODULE in text and any(a.startswith(prefix) for a in text):
             found[int(proc.name)] = int(fields[1])  # pid -> parent pid
     return sorted(pid for pid, parent in found.items() if parent not in found)
 
@@ -164,8 +163,9 @@ def soak(browser, workdir: Path, report: Report) -> None:
     server.env["FORECASTING_MAX_JOBS"] = str(MAX_JOBS)
     server.start()
     server.wait_healthy()
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000})
-                for _ in range(SESSIONS)]
+    contexts = [
+        browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(SESSIONS)
+    ]
     pages = [c.new_page() for c in contexts]
     sampler = WorkerSampler(jobs_dir)
     signals: list[str] = []
@@ -191,8 +191,10 @@ def soak(browser, workdir: Path, report: Report) -> None:
         wait_for(lambda: training_worker(jobs_dir), 120, "a worker mid-training")
         server.process.kill()
         server.process.wait()
-        signals.append(f"SIGKILL server at {time.perf_counter() - started:.0f} s "
-                       f"({len(live_workers(jobs_dir))} workers left running)")
+        signals.append(
+            f"SIGKILL server at {time.perf_counter() - started:.0f} s "
+            f"({len(live_workers(jobs_dir))} workers left running)"
+        )
         print(f"  {signals[-1]}", flush=True)
         time.sleep(2.0)
         server.start()
@@ -231,24 +233,53 @@ def soak(browser, workdir: Path, report: Report) -> None:
     stuck = stuck_jobs(jobs_dir)
     states = [job_state(jobs_dir, j) for j in job_folders(jobs_dir)]
     server.stop()
-    report.samples["soak"] = {"signals": signals, "states": states, "stuck": stuck,
-                              "rss_start_mb": rss_start, "rss_end_mb": rss_end,
-                              "worker_samples": sampler.samples, "peak_workers": sampler.peak}
-    report.add(Figure("Jobs 'running' without a live process", len(stuck), "", "0",
-                      not stuck, f"end states: {', '.join(states)}"))
-    report.add(Figure("Most live workers at once", sampler.peak, "",
-                      f"<= {MAX_JOBS} (FORECASTING_MAX_JOBS)", sampler.peak <= MAX_JOBS,
-                      f"{sampler.samples} samples, one every 0.1 s"))
-    report.add(below("Server RSS after - before", abs(rss_end - rss_start), TARGET_RSS_MB,
-                     "MB", f"{rss_start:.0f} MB (4 sessions, first server) -> {rss_end:.0f} MB "
-                     f"(restarted server, 4 sessions reloaded); the figure is the absolute "
-                     f"difference"))
+    report.samples["soak"] = {
+        "signals": signals,
+        "states": states,
+        "stuck": stuck,
+        "rss_start_mb": rss_start,
+        "rss_end_mb": rss_end,
+        "worker_samples": sampler.samples,
+        "peak_workers": sampler.peak,
+    }
+    report.add(
+        Figure(
+            "Jobs 'running' without a live process",
+            len(stuck),
+            "",
+            "0",
+            not stuck,
+            f"end states: {', '.join(states)}",
+        )
+    )
+    report.add(
+        Figure(
+            "Most live workers at once",
+            sampler.peak,
+            "",
+            f"<= {MAX_JOBS} (FORECASTING_MAX_JOBS)",
+            sampler.peak <= MAX_JOBS,
+            f"{sampler.samples} samples, one every 0.1 s",
+        )
+    )
+    report.add(
+        below(
+            "Server RSS after - before",
+            abs(rss_end - rss_start),
+            TARGET_RSS_MB,
+            "MB",
+            f"{rss_start:.0f} MB (4 sessions, first server) -> {rss_end:.0f} MB "
+            f"(restarted server, 4 sessions reloaded); the figure is the absolute "
+            f"difference",
+        )
+    )
     report.add(Figure("Soak duration", elapsed, "s", note="; ".join(signals)))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.soak",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.soak", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     parser.add_argument("--chromium", default=CHROMIUM, help="Chromium executable")
     args = parser.parse_args(argv)
@@ -257,8 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     workdir = Path(tempfile.mkdtemp(prefix="soak-bench-"))
     print(f"work folder: {workdir}", flush=True)
-    header = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
-              "load average at start": " ".join(f"{x:.1f}" for x in os.getloadavg())}
+    header = {
+        "date": time.strftime("%Y-%m-%d"),
+        "cpus": os.cpu_count(),
+        "load average at start": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+    }
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)

@@ -55,7 +55,10 @@ def project_backend() -> str:
     default the project sets)."""
     done = subprocess.run(
         [sys.executable, "-c", "import forecasting, keras; print(keras.backend.backend())"],
-        capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
     if done.returncode:
         raise RuntimeError(f"Keras does not import:\n{done.stderr[-2000:]}")
     return done.stdout.strip().splitlines()[-1]
@@ -63,30 +66,44 @@ def project_backend() -> str:
 
 # ---------------------------------------------------------------- one run (a subprocess)
 
+
 def _run_recipe(data, epochs: int, seed: int) -> dict:
     import keras
 
     from benchmarks.common import epoch_timer
 
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input(shape=(data.x_fit.shape[1], 1)),
-        keras.layers.LSTM(50, return_sequences=True),
-        keras.layers.Dropout(0.2),
-        keras.layers.LSTM(50),
-        keras.layers.Dropout(0.2),
-        keras.layers.Dense(25),
-        keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(data.x_fit.shape[1], 1)),
+            keras.layers.LSTM(50, return_sequences=True),
+            keras.layers.Dropout(0.2),
+            keras.layers.LSTM(50),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(25),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile(optimizer="adam", loss="mse")
     timer = epoch_timer()
     started = time.perf_counter()
-    fitted = model.fit(data.x_train, data.y_train, batch_size=32, epochs=epochs,
-                       validation_split=0.1, verbose=0, callbacks=[timer])
+    fitted = model.fit(
+        data.x_train,
+        data.y_train,
+        batch_size=32,
+        epochs=epochs,
+        validation_split=0.1,
+        verbose=0,
+        callbacks=[timer],
+    )
     seconds = time.perf_counter() - started
-    return {"epoch_seconds": timer.times, "train_seconds": seconds,
-            "loss": fitted.history["loss"], "val_loss": fitted.history["val_loss"],
-            "test_mse": float(model.evaluate(data.x_test, data.y_test, verbose=0))}
+    return {
+        "epoch_seconds": timer.times,
+        "train_seconds": seconds,
+        "loss": fitted.history["loss"],
+        "val_loss": fitted.history["val_loss"],
+        "test_mse": float(model.evaluate(data.x_test, data.y_test, verbose=0)),
+    }
 
 
 def _run_project(data, epochs: int, seed: int) -> dict:
@@ -102,18 +119,29 @@ def _run_project(data, epochs: int, seed: int) -> dict:
         return False
 
     set_seed(seed)
-    model = build_model(ModelConfig(cell="lstm", units=50, layers=2, dropout=0.2),
-                        data.x_fit.shape[1], 1, dense_units=25)
-    train = TrainConfig(epochs=epochs, batch_size=32, learning_rate=0.001, patience=0,
-                        clipnorm=0.0, seed=seed)
-    history = fit_network(model, data.x_fit, data.y_fit, (data.x_val, data.y_val), train,
-                          should_stop=should_stop)
+    model = build_model(
+        ModelConfig(cell="lstm", units=50, layers=2, dropout=0.2),
+        data.x_fit.shape[1],
+        1,
+        dense_units=25,
+    )
+    train = TrainConfig(
+        epochs=epochs, batch_size=32, learning_rate=0.001, patience=0, clipnorm=0.0, seed=seed
+    )
+    history = fit_network(
+        model, data.x_fit, data.y_fit, (data.x_val, data.y_val), train, should_stop=should_stop
+    )
     # fit_network keeps the best epoch's weights; the figures below are the last epoch's,
     # like the recipe's.
-    return {"epoch_seconds": history.epoch_seconds, "train_seconds": history.train_seconds,
-            "loss": history.loss, "val_loss": history.val_loss, "cancel_polls": len(polls),
-            "native_kernels": install(),  # what build_model set up: True when they ran
-            "test_mse": float(model.evaluate(data.x_test, data.y_test, verbose=0))}
+    return {
+        "epoch_seconds": history.epoch_seconds,
+        "train_seconds": history.train_seconds,
+        "loss": history.loss,
+        "val_loss": history.val_loss,
+        "cancel_polls": len(polls),
+        "native_kernels": install(),  # what build_model set up: True when they ran
+        "test_mse": float(model.evaluate(data.x_test, data.y_test, verbose=0)),
+    }
 
 
 def worker(path: str, epochs: int, seed: int, quick: bool) -> dict:
@@ -127,14 +155,19 @@ def worker(path: str, epochs: int, seed: int, quick: bool) -> dict:
     figures = run(data, epochs, seed)
     times = figures["epoch_seconds"]
     figures.update(
-        path=path, backend=keras.backend.backend(), epochs=len(figures["loss"]),
+        path=path,
+        backend=keras.backend.backend(),
+        epochs=len(figures["loss"]),
         seconds_per_epoch=figures["train_seconds"] / max(len(figures["loss"]), 1),
-        steady_seconds_per_epoch=(sum(times[1:]) / len(times[1:])) if len(times) > 1
-        else times[0], first_epoch_seconds=times[0], windows=len(data.x_fit))
+        steady_seconds_per_epoch=(sum(times[1:]) / len(times[1:])) if len(times) > 1 else times[0],
+        first_epoch_seconds=times[0],
+        windows=len(data.x_fit),
+    )
     return figures
 
 
 # ---------------------------------------------------------------- the comparison
+
 
 def _spawn(path: str, backend: str, args, cache: str | None = None) -> dict:
     """Run one path in its own process; on JAX, `cache` is the folder of compiled programs
@@ -144,8 +177,19 @@ def _spawn(path: str, backend: str, args, cache: str | None = None) -> dict:
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
         if cache:
             env["JAX_COMPILATION_CACHE_DIR"] = cache
-        command = [sys.executable, "-m", "benchmarks.speed", "--worker", path,
-                   "--epochs", str(args.epochs), "--seed", str(args.seed), "--out", str(out)]
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.speed",
+            "--worker",
+            path,
+            "--epochs",
+            str(args.epochs),
+            "--seed",
+            str(args.seed),
+            "--out",
+            str(out),
+        ]
         if args.quick:
             command.append("--quick")
         done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -162,14 +206,20 @@ def _summary(runs: list[dict]) -> dict:
         values = [run[key] for run in runs]
         return [min(values), max(values)]
 
-    return {"path": runs[0]["path"], "backend": runs[0]["backend"], "runs": len(runs),
-            "native_kernels": all(run.get("native_kernels", False) for run in runs),
-            "mean": med("seconds_per_epoch"), "mean_range": spread("seconds_per_epoch"),
-            "steady": med("steady_seconds_per_epoch"),
-            "steady_range": spread("steady_seconds_per_epoch"),
-            "first_epoch": med("first_epoch_seconds"),
-            "loss": med("final_loss"), "val_loss": med("final_val_loss"),
-            "test_mse": med("test_mse")}
+    return {
+        "path": runs[0]["path"],
+        "backend": runs[0]["backend"],
+        "runs": len(runs),
+        "native_kernels": all(run.get("native_kernels", False) for run in runs),
+        "mean": med("seconds_per_epoch"),
+        "mean_range": spread("seconds_per_epoch"),
+        "steady": med("steady_seconds_per_epoch"),
+        "steady_range": spread("steady_seconds_per_epoch"),
+        "first_epoch": med("first_epoch_seconds"),
+        "loss": med("final_loss"),
+        "val_loss": med("final_val_loss"),
+        "test_mse": med("test_mse"),
+    }
 
 
 def compare(args) -> dict:
@@ -181,18 +231,26 @@ def compare(args) -> dict:
     default = project_backend()
     others = [b for b in BACKENDS if b != default and importlib.util.find_spec(b)]
     paths = [("recipe", "tensorflow", "")] + [
-        ("project", b, cache) for b in [default, *others]
-        for cache in (("cold", "warm") if b == "jax" else ("",))]
+        ("project", b, cache)
+        for b in [default, *others]
+        for cache in (("cold", "warm") if b == "jax" else ("",))
+    ]
     runs: dict[tuple, list[dict]] = {key: [] for key in paths}
     for repeat in range(args.repeats):
         with tempfile.TemporaryDirectory() as cache_dir:
             for key in paths:
                 path, b, cache = key
-                print(f"[{repeat + 1}/{args.repeats}] {path} on {b} {cache}...",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[{repeat + 1}/{args.repeats}] {path} on {b} {cache}...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 figures = _spawn(path, b, args, cache_dir if cache else None)
-                figures.update(final_loss=figures["loss"][-1],
-                               final_val_loss=figures["val_loss"][-1], cache=cache)
+                figures.update(
+                    final_loss=figures["loss"][-1],
+                    final_val_loss=figures["val_loss"][-1],
+                    cache=cache,
+                )
                 runs[key].append(figures)
     rows = [_summary(runs[key]) | {"cache": key[2]} for key in paths]
     recipe = rows[0]
@@ -200,51 +258,74 @@ def compare(args) -> dict:
         row["ratio_mean"] = recipe["mean"] / row["mean"]
         row["ratio_steady"] = recipe["steady"] / row["steady"]
         row["val_loss_change"] = row["val_loss"] / recipe["val_loss"] - 1
-        row["pass"] = (row["ratio_mean"] >= RATIO_TARGET
-                       and abs(row["val_loss_change"]) <= VAL_LOSS_TOLERANCE)
+        row["pass"] = (
+            row["ratio_mean"] >= RATIO_TARGET and abs(row["val_loss_change"]) <= VAL_LOSS_TOLERANCE
+        )
     # Ratios of runs taken side by side (repeat i of each path), to show the spread.
     for row, key in zip(rows, paths, strict=True):
-        row["ratio_mean_per_repeat"] = [r["seconds_per_epoch"] / p["seconds_per_epoch"]
-                                        for r, p in zip(runs[paths[0]], runs[key],
-                                                        strict=True)]
-    return {"epochs": args.epochs, "quick": args.quick, "repeats": args.repeats,
-            "batch_size": 32, "windows": runs[paths[0]][0]["windows"], "cpus": os.cpu_count(),
-            "project_backend": default, "load_average": os.getloadavg(),
-            "target": {"ratio_mean": RATIO_TARGET, "val_loss_within": VAL_LOSS_TOLERANCE},
-            "rows": rows, "runs": {"/".join(filter(None, key)): runs[key] for key in paths}}
+        row["ratio_mean_per_repeat"] = [
+            r["seconds_per_epoch"] / p["seconds_per_epoch"]
+            for r, p in zip(runs[paths[0]], runs[key], strict=True)
+        ]
+    return {
+        "epochs": args.epochs,
+        "quick": args.quick,
+        "repeats": args.repeats,
+        "batch_size": 32,
+        "windows": runs[paths[0]][0]["windows"],
+        "cpus": os.cpu_count(),
+        "project_backend": default,
+        "load_average": os.getloadavg(),
+        "target": {"ratio_mean": RATIO_TARGET, "val_loss_within": VAL_LOSS_TOLERANCE},
+        "rows": rows,
+        "runs": {"/".join(filter(None, key)): runs[key] for key in paths},
+    }
 
 
 def table(result: dict) -> str:
-    head = (f"{'path':<8} {'backend':<18} {'s/epoch mean':>13} {'steady':>7} {'1st':>6} "
-            f"{'loss':>8} {'val_loss':>9} {'x mean':>7} {'x steady':>8}  "
-            f"target (>= {RATIO_TARGET:g}x mean, val_loss within "
-            f"{VAL_LOSS_TOLERANCE:.0%})")
+    head = (
+        f"{'path':<8} {'backend':<18} {'s/epoch mean':>13} {'steady':>7} {'1st':>6} "
+        f"{'loss':>8} {'val_loss':>9} {'x mean':>7} {'x steady':>8}  "
+        f"target (>= {RATIO_TARGET:g}x mean, val_loss within "
+        f"{VAL_LOSS_TOLERANCE:.0%})"
+    )
     lines = [head, "-" * len(head)]
     for i, row in enumerate(result["rows"]):
         low, high = row["mean_range"]
         spread = f" [{low:.2f}-{high:.2f}]" if row["runs"] > 1 else ""
-        backend = (row["backend"] + ("+native" if row["native_kernels"] else "")
-                   + (f" ({row['cache']})" if row["cache"] else ""))
-        verdict = ("(reference)" if i == 0 else
-                   f"{'PASS' if row['pass'] else 'FAIL'} (val_loss {row['val_loss_change']:+.1%})"
-                   + (" [project default]" if i == 1 else ""))
+        backend = (
+            row["backend"]
+            + ("+native" if row["native_kernels"] else "")
+            + (f" ({row['cache']})" if row["cache"] else "")
+        )
+        verdict = (
+            "(reference)"
+            if i == 0
+            else f"{'PASS' if row['pass'] else 'FAIL'} (val_loss {row['val_loss_change']:+.1%})"
+            + (" [project default]" if i == 1 else "")
+        )
         lines.append(
             f"{row['path']:<8} {backend:<18} {row['mean']:>13.2f} {row['steady']:>7.2f} "
             f"{row['first_epoch']:>6.1f} {row['loss']:>8.5f} {row['val_loss']:>9.5f} "
-            f"{row['ratio_mean']:>6.2f}x {row['ratio_steady']:>7.2f}x  {verdict}{spread}")
-    lines.append(f"{result['epochs']} epochs, batch 32, {result['windows']} training windows, "
-                 f"{result['repeats']} run(s) each (median; [min-max] of the mean), "
-                 f"{result['cpus']} CPUs, load average at the end "
-                 f"{result['load_average'][0]:.1f}")
+            f"{row['ratio_mean']:>6.2f}x {row['ratio_steady']:>7.2f}x  {verdict}{spread}"
+        )
+    lines.append(
+        f"{result['epochs']} epochs, batch 32, {result['windows']} training windows, "
+        f"{result['repeats']} run(s) each (median; [min-max] of the mean), "
+        f"{result['cpus']} CPUs, load average at the end "
+        f"{result['load_average'][0]:.1f}"
+    )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__
-                                     .split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.speed", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--epochs", type=int, default=None, help="epochs (20; 2 with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 2 epochs on a quarter of the data")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 2 epochs on a quarter of the data"
+    )
     parser.add_argument("--repeats", type=int, default=1, help="runs of each path")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write the figures to this file")

@@ -51,18 +51,25 @@ class Backtest:
 
     def to_record(self) -> BacktestSummary:
         """The backtest as a JSON record (NaN metrics become None)."""
+
         def scores(values: dict) -> dict:
             return {m: None if pd.isna(values[m]) else float(values[m]) for m in METRICS}
 
         return BacktestSummary(
             horizon=self.horizon,
-            folds=[FoldScores(fold=int(row["fold"]), origin=row["origin"],
-                              method=row["method"], **scores(row))
-                   for row in self.folds.to_dict(orient="records")],
+            folds=[
+                FoldScores(
+                    fold=int(row["fold"]), origin=row["origin"], method=row["method"], **scores(row)
+                )
+                for row in self.folds.to_dict(orient="records")
+            ],
             by_lead={method: [float(v) for v in row] for method, row in self.by_lead.iterrows()},
-            summary={method: Scores(**scores(values))
-                     for method, values in self.summary().to_dict(orient="index").items()},
-            coverage={str(level): share for level, share in self.coverage.items()})
+            summary={
+                method: Scores(**scores(values))
+                for method, values in self.summary().to_dict(orient="index").items()
+            },
+            coverage={str(level): share for level, share in self.coverage.items()},
+        )
 
     def to_dict(self) -> dict:
         return self.to_record().to_dict()
@@ -74,10 +81,15 @@ def fold_origins(n: int, horizon: int, folds: int) -> list[int]:
     return [n - (folds - k) * horizon for k in range(folds)]
 
 
-def backtest(series: TimeSeries, config: RunConfig, folds: int, *,
-             on_fold: Callable[[int, int], None] | None = None,
-             on_epoch: Callable[[EpochEvent], None] | None = None,
-             should_stop: Callable[[], bool] | None = None) -> Backtest:
+def backtest(
+    series: TimeSeries,
+    config: RunConfig,
+    folds: int,
+    *,
+    on_fold: Callable[[int, int], None] | None = None,
+    on_epoch: Callable[[EpochEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Backtest:
     """Run a rolling-origin backtest.
 
     Args:
@@ -107,26 +119,46 @@ def backtest(series: TimeSeries, config: RunConfig, folds: int, *,
         try:
             run = train(visible, fold_config, on_epoch=on_epoch, should_stop=should_stop)
         except SeriesTooShortError as exc:
-            raise SeriesTooShortError(f"Fold {k} of {folds} has only {origin} points before "
-                                      f"its origin. {exc} Or use fewer folds.") from None
+            raise SeriesTooShortError(
+                f"Fold {k} of {folds} has only {origin} points before "
+                f"its origin. {exc} Or use fewer folds."
+            ) from None
         evaluation = run.evaluation
         model = evaluation.forecasts["model"][0]
         for level in run.intervals.widths:
             bands.setdefault(level, []).append(
-                (evaluation.actual[0], *run.intervals.bounds(model, level)))
-        origin_label = format_timestamps(series.index[origin:origin + 1])[0]
+                (evaluation.actual[0], *run.intervals.bounds(model, level))
+            )
+        origin_label = format_timestamps(series.index[origin : origin + 1])[0]
         for method, values in evaluation.metrics.items():
-            rows.append({"fold": k, "origin": origin_label, "method": method,
-                         **{m: values[m] for m in METRICS}})
+            rows.append(
+                {
+                    "fold": k,
+                    "origin": origin_label,
+                    "method": method,
+                    **{m: values[m] for m in METRICS},
+                }
+            )
             forecast = evaluation.forecasts[method][0]
             errors.setdefault(method, []).append(np.abs(evaluation.actual[0] - forecast))
-            forecasts.append(pd.DataFrame({"fold": k, "method": method,
-                                           "lead": np.arange(1, horizon + 1),
-                                           "forecast": forecast,
-                                           "actual": evaluation.actual[0]}))
+            forecasts.append(
+                pd.DataFrame(
+                    {
+                        "fold": k,
+                        "method": method,
+                        "lead": np.arange(1, horizon + 1),
+                        "forecast": forecast,
+                        "actual": evaluation.actual[0],
+                    }
+                )
+            )
     folds_frame = pd.DataFrame(rows).astype({m: float for m in METRICS})
     by_lead = pd.DataFrame({method: np.mean(e, axis=0) for method, e in errors.items()}).T
     by_lead.columns = range(1, horizon + 1)
-    return Backtest(folds_frame, by_lead, horizon, pd.concat(forecasts, ignore_index=True),
-                    {level: pooled_coverage(b) for level, b in sorted(bands.items())})
-
+    return Backtest(
+        folds_frame,
+        by_lead,
+        horizon,
+        pd.concat(forecasts, ignore_index=True),
+        {level: pooled_coverage(b) for level, b in sorted(bands.items())},
+    )

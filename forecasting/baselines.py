@@ -62,8 +62,9 @@ def moving_average(history: np.ndarray, horizon: int, period: int = 1) -> np.nda
     return np.full(horizon, float(np.mean(history[-span:])))
 
 
-def _statsmodels(fit_forecast: Callable[[np.ndarray], np.ndarray], history: np.ndarray,
-                 horizon: int) -> np.ndarray:
+def _statsmodels(
+    fit_forecast: Callable[[np.ndarray], np.ndarray], history: np.ndarray, horizon: int
+) -> np.ndarray:
     """Run a statsmodels fit quietly; NaN forecasts if it fails (too short, no convergence)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -75,7 +76,7 @@ def _statsmodels(fit_forecast: Callable[[np.ndarray], np.ndarray], history: np.n
 
 
 def _ets_seasonal(history: np.ndarray, period: int) -> str | None:
-    """"mul" / "add" when a season shows and the data covers two cycles, else None."""
+    """ "mul" / "add" when a season shows and the data covers two cycles, else None."""
     if period > 1 and history.size >= 2 * period + 2 and seasonality_test(history, period):
         return "mul" if np.all(history > 0) else "add"
     return None
@@ -84,22 +85,29 @@ def _ets_seasonal(history: np.ndarray, period: int) -> str | None:
 def _holt_winters(history: np.ndarray, seasonal: str | None, period: int, **known):
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    return ExponentialSmoothing(history, trend="add", damped_trend=True, seasonal=seasonal,
-                                seasonal_periods=period if seasonal else None,
-                                initialization_method="known" if known else "estimated",
-                                **known)
+    return ExponentialSmoothing(
+        history,
+        trend="add",
+        damped_trend=True,
+        seasonal=seasonal,
+        seasonal_periods=period if seasonal else None,
+        initialization_method="known" if known else "estimated",
+        **known,
+    )
 
 
 def ets(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
     """Holt-Winters exponential smoothing with a damped trend, seasonal when the data allows."""
     history = np.asarray(history, dtype=float)
     seasonal = _ets_seasonal(history, period)
-    return _statsmodels(lambda y: _holt_winters(y, seasonal, period).fit().forecast(horizon),
-                        history, horizon)
+    return _statsmodels(
+        lambda y: _holt_winters(y, seasonal, period).fit().forecast(horizon), history, horizon
+    )
 
 
-def ets_from_origins(values: np.ndarray, origins: np.ndarray, horizon: int,
-                     period: int = 1) -> np.ndarray:
+def ets_from_origins(
+    values: np.ndarray, origins: np.ndarray, horizon: int, period: int = 1
+) -> np.ndarray:
     """ETS forecasts from many origins of one expanding window: parameters and initial states
     are fitted once, at the first origin; later origins only run the smoothing over the newer
     data (a refit per origin would take up to a second each)."""
@@ -112,16 +120,22 @@ def ets_from_origins(values: np.ndarray, origins: np.ndarray, horizon: int,
         try:
             fitted = _holt_winters(first, seasonal, period).fit()
             params = fitted.params
-            known = {"initial_level": params["initial_level"],
-                     "initial_trend": params["initial_trend"]}
-            smoothing = {k: params[k] for k in ("smoothing_level", "smoothing_trend",
-                                                "damping_trend")}
+            known = {
+                "initial_level": params["initial_level"],
+                "initial_trend": params["initial_trend"],
+            }
+            smoothing = {
+                k: params[k] for k in ("smoothing_level", "smoothing_trend", "damping_trend")
+            }
             if seasonal:
                 known["initial_seasonal"] = params["initial_seasons"]
                 smoothing["smoothing_seasonal"] = params["smoothing_seasonal"]
             rows = [fitted.forecast(horizon)] + [
                 _holt_winters(values[:origin], seasonal, period, **known)
-                .fit(optimized=False, **smoothing).forecast(horizon) for origin in origins[1:]]
+                .fit(optimized=False, **smoothing)
+                .forecast(horizon)
+                for origin in origins[1:]
+            ]
         except _FIT_ERRORS:
             return failed
     forecasts = np.asarray(rows, dtype=float)
@@ -136,8 +150,12 @@ def theta(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
     seasonal = period > 1 and history.size >= 2 * period and seasonality_test(history, period)
 
     def fit(y):
-        model = ThetaModel(y, period=period if seasonal else 1, deseasonalize=bool(seasonal),
-                           method="additive" if np.any(y <= 0) else "auto")
+        model = ThetaModel(
+            y,
+            period=period if seasonal else 1,
+            deseasonalize=bool(seasonal),
+            method="additive" if np.any(y <= 0) else "auto",
+        )
         return model.fit().forecast(horizon)
 
     return _statsmodels(fit, history, horizon)
@@ -156,8 +174,12 @@ ALL_BASELINES: dict[str, Baseline] = {
     "theta": theta,
 }
 BASELINE_NAMES = {
-    "naive": "Naive", "seasonal_naive": "Seasonal naive", "naive2": "Naive2",
-    "drift": "Drift", "moving_average": "Moving average", "ets": "ETS (Holt-Winters)",
+    "naive": "Naive",
+    "seasonal_naive": "Seasonal naive",
+    "naive2": "Naive2",
+    "drift": "Drift",
+    "moving_average": "Moving average",
+    "ets": "ETS (Holt-Winters)",
     "theta": "Theta",
 }
 # Baselines with a faster way to forecast from many origins of one series.

@@ -45,16 +45,50 @@ MAX_WEIGHT_ARRAYS = 1000
 _MODEL_NAME = re.compile(r"^model_([1-9]|10)\.keras$")
 _KERAS_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 # Non-layer classes a Keras model config legitimately names.
-_CONFIG_CLASSES = {"Functional", "DTypePolicy", "FloatDTypePolicy", "GlorotUniform",
-                   "Orthogonal", "Zeros", "Ones", "HeNormal", "HeUniform", "RandomNormal",
-                   "RandomUniform", "VarianceScaling", "__tuple__", "__keras_tensor__",
-                   "__numpy__", "KerasTensor", "Adam"}
-_SCHEMA = {"format": str, "format_version": int, "config": dict, "period": int,
-           "preprocessor": dict, "series": dict, "last_values": list, "last_position": int,
-           "intervals": dict, "metrics": dict, "models": list, "history": dict, "versions": dict}
-_PREPROCESSOR_SCHEMA = {"log": bool, "period": int, "deseasonalize": bool, "scaling": str,
-                        "seasonal_": (list, type(None)), "multiplicative_": bool,
-                        "center_": (int, float), "scale_": (int, float)}
+_CONFIG_CLASSES = {
+    "Functional",
+    "DTypePolicy",
+    "FloatDTypePolicy",
+    "GlorotUniform",
+    "Orthogonal",
+    "Zeros",
+    "Ones",
+    "HeNormal",
+    "HeUniform",
+    "RandomNormal",
+    "RandomUniform",
+    "VarianceScaling",
+    "__tuple__",
+    "__keras_tensor__",
+    "__numpy__",
+    "KerasTensor",
+    "Adam",
+}
+_SCHEMA = {
+    "format": str,
+    "format_version": int,
+    "config": dict,
+    "period": int,
+    "preprocessor": dict,
+    "series": dict,
+    "last_values": list,
+    "last_position": int,
+    "intervals": dict,
+    "metrics": dict,
+    "models": list,
+    "history": dict,
+    "versions": dict,
+}
+_PREPROCESSOR_SCHEMA = {
+    "log": bool,
+    "period": int,
+    "deseasonalize": bool,
+    "scaling": str,
+    "seasonal_": (list, type(None)),
+    "multiplicative_": bool,
+    "center_": (int, float),
+    "scale_": (int, float),
+}
 
 
 def _sha256(data: bytes) -> str:
@@ -66,9 +100,14 @@ def _versions() -> dict[str, str]:
 
     from forecasting import __version__
 
-    versions = {"forecasting": __version__, "keras": keras.__version__,
-                "backend": keras.backend.backend(), "numpy": np.__version__,
-                "pandas": pd.__version__, "python": platform.python_version()}
+    versions = {
+        "forecasting": __version__,
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "python": platform.python_version(),
+    }
     try:
         import tensorflow as tf
 
@@ -119,9 +158,14 @@ class BundleManifest(JsonRecord):
     def forecaster_state(self) -> dict:
         """The state `RNNForecaster.from_state` reads, from the stored configuration."""
         config = RunConfig.from_dict(self.config)
-        return {"model": config.model.to_dict(), "train": config.train.to_dict(),
-                "horizon": config.horizon, "period": self.period,
-                "preprocessor": self.preprocessor, "history": self.history}
+        return {
+            "model": config.model.to_dict(),
+            "train": config.train.to_dict(),
+            "horizon": config.horizon,
+            "period": self.period,
+            "preprocessor": self.preprocessor,
+            "history": self.history,
+        }
 
 
 @dataclass
@@ -157,12 +201,25 @@ class Bundle:
     def from_run(cls, run: TrainedRun, data_options: dict | None = None) -> Bundle:
         """Collect what a run needs to forecast again."""
         series, window = run.series, run.config.model.window
-        meta = {"name": series.name, "freq": series.freq, "length": len(series),
-                "first": format_timestamp(series.index[0]),
-                "last": format_timestamp(series.last)}
-        return cls(run.forecaster, run.config, run.plan.period, meta,
-                   np.asarray(series.values[-window:]), len(series) - 1, run.intervals,
-                   run.metrics_dict(), run.forecaster.history_.to_dict(), data_options)
+        meta = {
+            "name": series.name,
+            "freq": series.freq,
+            "length": len(series),
+            "first": format_timestamp(series.index[0]),
+            "last": format_timestamp(series.last),
+        }
+        return cls(
+            run.forecaster,
+            run.config,
+            run.plan.period,
+            meta,
+            np.asarray(series.values[-window:]),
+            len(series) - 1,
+            run.intervals,
+            run.metrics_dict(),
+            run.forecaster.history_.to_dict(),
+            data_options,
+        )
 
     def forecast(self, series: TimeSeries | None = None) -> pd.DataFrame:
         """Forecast `horizon` steps after the training data, or after `series` (newer data
@@ -179,14 +236,18 @@ class Bundle:
             freq = self.series["freq"]
         else:
             if series.freq != self.series["freq"]:
-                raise DataError(f"The new data has frequency {series.freq or 'integer steps'} "
-                                f"but the model was trained on "
-                                f"{self.series['freq'] or 'integer steps'}. Upload data of "
-                                f"the same frequency.")
+                raise DataError(
+                    f"The new data has frequency {series.freq or 'integer steps'} "
+                    f"but the model was trained on "
+                    f"{self.series['freq'] or 'integer steps'}. Upload data of "
+                    f"the same frequency."
+                )
             window = self.config.model.window
             if len(series) < window:
-                raise DataError(f"The new data has {len(series)} points; the model needs at "
-                                f"least its window of {window}. Upload a longer stretch.")
+                raise DataError(
+                    f"The new data has {len(series)} points; the model needs at "
+                    f"least its window of {window}. Upload a longer stretch."
+                )
             values, last, freq = series.values, series.last, series.freq
             end_position = self.last_position + periods_between(self.series["last"], last, freq)
         start = end_position - (len(values) - 1)
@@ -199,8 +260,9 @@ class Bundle:
         """Half-widths at the configured level."""
         return self.intervals.widths[self.config.level]
 
-    def history_frame(self, series: TimeSeries | None = None,
-                      points: int = HISTORY_POINTS) -> pd.DataFrame:
+    def history_frame(
+        self, series: TimeSeries | None = None, points: int = HISTORY_POINTS
+    ) -> pd.DataFrame:
         """The history a chart draws before `forecast(series)`: columns date, actual.
 
         The last `points` values of `series`, or (without a series) the stored last window
@@ -210,8 +272,11 @@ class Bundle:
             return recent_frame(series, points)
         last, freq = _parse_last(self.series["last"], self.series["freq"]), self.series["freq"]
         n = len(self.last_values)
-        index = (pd.date_range(end=last, periods=n, freq=freq) if freq
-                 else pd.RangeIndex(last - n + 1, last + 1))
+        index = (
+            pd.date_range(end=last, periods=n, freq=freq)
+            if freq
+            else pd.RangeIndex(last - n + 1, last + 1)
+        )
         return pd.DataFrame({"date": index, "actual": np.asarray(self.last_values, float)})
 
     # ----------------------------------------------------------------- writing
@@ -227,18 +292,27 @@ class Bundle:
                 files[path.name] = data
                 models.append({"file": path.name, "sha256": _sha256(data)})
         manifest = BundleManifest(
-            format=FORMAT, format_version=FORMAT_VERSION,
+            format=FORMAT,
+            format_version=FORMAT_VERSION,
             created=format_timestamp(pd.Timestamp.now("UTC").tz_localize(None).floor("s")),
-            config=self.config.to_dict(), period=state["period"],
-            preprocessor=state["preprocessor"], series=self.series,
+            config=self.config.to_dict(),
+            period=state["period"],
+            preprocessor=state["preprocessor"],
+            series=self.series,
             last_values=[float(v) for v in self.last_values],
-            last_position=int(self.last_position), intervals=self.intervals.to_dict(),
-            metrics=self.metrics, history=self.history, data_options=self.data_options,
-            models=models, versions=self.versions or _versions())
+            last_position=int(self.last_position),
+            intervals=self.intervals.to_dict(),
+            metrics=self.metrics,
+            history=self.history,
+            data_options=self.data_options,
+            models=models,
+            versions=self.versions or _versions(),
+        )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest.to_dict(), indent=2,
-                                                  default=_json_default))
+            archive.writestr(
+                MANIFEST, json.dumps(manifest.to_dict(), indent=2, default=_json_default)
+            )
             for name, data in files.items():
                 archive.writestr(name, data)
         return buffer.getvalue()
@@ -274,16 +348,22 @@ def load_bundle(source: bytes | str | Path) -> Bundle:
     """
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else bytes(source)
     if data[:8] == b"\x89HDF\r\n\x1a\n":
-        raise BundleError("This is a legacy Keras .h5 file. Only bundles (.zip) made by this "
-                          "app or the `forecasting train` command can be loaded.")
+        raise BundleError(
+            "This is a legacy Keras .h5 file. Only bundles (.zip) made by this "
+            "app or the `forecasting train` command can be loaded."
+        )
     if len(data) > MAX_BUNDLE_BYTES:
-        raise BundleError(f"The bundle is {len(data) / 1e6:.0f} MB, over the "
-                          f"{MAX_BUNDLE_BYTES // 2**20} MB limit.")
+        raise BundleError(
+            f"The bundle is {len(data) / 1e6:.0f} MB, over the "
+            f"{MAX_BUNDLE_BYTES // 2**20} MB limit."
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise BundleError("This file is not a model bundle (not a valid .zip; it may be "
-                          "truncated). Download the bundle again.") from None
+        raise BundleError(
+            "This file is not a model bundle (not a valid .zip; it may be "
+            "truncated). Download the bundle again."
+        ) from None
     with archive:
         manifest = _read_manifest(archive)
         files = _read_models(archive, manifest)
@@ -294,13 +374,17 @@ def _check_members(archive: zipfile.ZipFile, allowed: set[str]) -> None:
     names = [info.filename for info in archive.infolist()]
     unexpected = sorted(set(names) - allowed)
     if unexpected or len(names) != len(set(names)):
-        raise BundleError(f"Member check failed: unexpected file(s) in the bundle: "
-                          f"{', '.join(repr(n) for n in unexpected[:5]) or 'duplicates'}.")
+        raise BundleError(
+            f"Member check failed: unexpected file(s) in the bundle: "
+            f"{', '.join(repr(n) for n in unexpected[:5]) or 'duplicates'}."
+        )
     for info in archive.infolist():
         if info.file_size > MAX_MEMBER_BYTES:
-            raise BundleError(f"Size check failed: {info.filename!r} unpacks to "
-                              f"{info.file_size / 1e6:.0f} MB, over the "
-                              f"{MAX_MEMBER_BYTES // 2**20} MB limit.")
+            raise BundleError(
+                f"Size check failed: {info.filename!r} unpacks to "
+                f"{info.file_size / 1e6:.0f} MB, over the "
+                f"{MAX_MEMBER_BYTES // 2**20} MB limit."
+            )
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
@@ -317,8 +401,9 @@ def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
 def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
     names = {info.filename for info in archive.infolist()}
     if MANIFEST not in names:
-        raise BundleError(f"Member check failed: the bundle has no {MANIFEST}. Is this a "
-                          f"bundle made by this app?")
+        raise BundleError(
+            f"Member check failed: the bundle has no {MANIFEST}. Is this a bundle made by this app?"
+        )
     _check_members(archive, {MANIFEST} | {n for n in names if _MODEL_NAME.match(n)})
     try:
         manifest = json.loads(_read_member(archive, MANIFEST, MAX_MANIFEST_BYTES))
@@ -329,17 +414,21 @@ def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
     if manifest.get("format") != FORMAT:
         raise BundleError(f"Schema check failed: this is not a {FORMAT} file.")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise BundleError(f"Version check failed: bundle format version "
-                          f"{manifest.get('format_version')!r}; this app reads version "
-                          f"{FORMAT_VERSION}. Retrain the model with this version.")
+        raise BundleError(
+            f"Version check failed: bundle format version "
+            f"{manifest.get('format_version')!r}; this app reads version "
+            f"{FORMAT_VERSION}. Retrain the model with this version."
+        )
     _check_schema(manifest, _SCHEMA, MANIFEST)
     _check_schema(manifest["preprocessor"], _PREPROCESSOR_SCHEMA, "preprocessor")
     if not 1 <= len(manifest["models"]) <= 10:
         raise BundleError("Schema check failed: a bundle holds 1 to 10 models.")
-    if not isinstance(manifest.get("data_options"), (dict, type(None))) \
-            or not isinstance(manifest.get("created", ""), str):
-        raise BundleError(f"Schema check failed: {MANIFEST} has a malformed data_options or "
-                          f"created.")
+    if not isinstance(manifest.get("data_options"), (dict, type(None))) or not isinstance(
+        manifest.get("created", ""), str
+    ):
+        raise BundleError(
+            f"Schema check failed: {MANIFEST} has a malformed data_options or created."
+        )
     try:
         return BundleManifest.from_dict(manifest)
     except ConfigError as exc:  # unknown keys
@@ -358,14 +447,19 @@ def _check_schema(data: dict, schema: dict, where: str) -> None:
 def _read_models(archive: zipfile.ZipFile, manifest: BundleManifest) -> list[bytes]:
     files = []
     for i, entry in enumerate(manifest.models, start=1):
-        if not isinstance(entry, dict) or entry.get("file") != f"model_{i}.keras" \
-                or not isinstance(entry.get("sha256"), str):
+        if (
+            not isinstance(entry, dict)
+            or entry.get("file") != f"model_{i}.keras"
+            or not isinstance(entry.get("sha256"), str)
+        ):
             raise BundleError("Schema check failed: the model list is malformed.")
         data = _read_member(archive, entry["file"], MAX_MEMBER_BYTES)
         if _sha256(data) != entry["sha256"]:
-            raise BundleError(f"Hash check failed: {entry['file']} does not match the "
-                              f"SHA-256 recorded in {MANIFEST}; the bundle was modified or "
-                              f"damaged.")
+            raise BundleError(
+                f"Hash check failed: {entry['file']} does not match the "
+                f"SHA-256 recorded in {MANIFEST}; the bundle was modified or "
+                f"damaged."
+            )
         _check_keras_file(data, entry["file"])
         files.append(data)
     return files
@@ -395,8 +489,10 @@ def _check_keras_file(data: bytes, name: str) -> None:
     for layer in layers:
         kind = layer.get("class_name") if isinstance(layer, dict) else None
         if kind not in ALLOWED_LAYERS:
-            raise BundleError(f"Layer check failed: {name} contains a {kind!r} layer; only "
-                              f"{', '.join(sorted(ALLOWED_LAYERS))} are allowed.")
+            raise BundleError(
+                f"Layer check failed: {name} contains a {kind!r} layer; only "
+                f"{', '.join(sorted(ALLOWED_LAYERS))} are allowed."
+            )
     _check_classes(config, name)
     _check_weights(weights, name, _weights_budget(layers, name))
 
@@ -412,8 +508,10 @@ def _weights_budget(layers: list, name: str) -> int:
         if units is None:
             continue
         if not isinstance(units, int) or isinstance(units, bool) or not 1 <= units <= MAX_UNITS:
-            raise BundleError(f"Model check failed: {name} declares a layer of {units!r} "
-                              f"units; this project makes 1 to {MAX_UNITS}.")
+            raise BundleError(
+                f"Model check failed: {name} declares a layer of {units!r} "
+                f"units; this project makes 1 to {MAX_UNITS}."
+            )
         total += 4 * (inputs + units + 2) * units
         inputs = units
     return 3 * total + 64
@@ -436,22 +534,29 @@ def _check_weights(data: bytes, name: str, budget: int) -> None:
         with h5py.File(io.BytesIO(data), "r") as weights:
             weights.visititems(visit)
     except Exception as exc:  # h5py raises OSError, ValueError, KeyError ... on damage
-        raise BundleError(f"Model check failed: the weights in {name} cannot be read "
-                          f"({type(exc).__name__}).") from None
+        raise BundleError(
+            f"Model check failed: the weights in {name} cannot be read ({type(exc).__name__})."
+        ) from None
     if len(arrays) > MAX_WEIGHT_ARRAYS:
-        raise BundleError(f"Size check failed: {name} holds {len(arrays)} weight arrays; a "
-                          f"network made by this project has far fewer.")
+        raise BundleError(
+            f"Size check failed: {name} holds {len(arrays)} weight arrays; a "
+            f"network made by this project has far fewer."
+        )
     total = 0
     for path, count, dtype in arrays:
         if dtype.kind not in "fiu" or dtype.itemsize > 8:
-            raise BundleError(f"Model check failed: the weights array {path!r} in {name} "
-                              f"holds {dtype} values, not numbers.")
+            raise BundleError(
+                f"Model check failed: the weights array {path!r} in {name} "
+                f"holds {dtype} values, not numbers."
+            )
         total += count
         if total > budget:
-            raise BundleError(f"Size check failed: the weights array {path!r} in {name} "
-                              f"unpacks to {count:,} numbers ({count * dtype.itemsize / 1e6:,.0f} "
-                              f"MB); a network of its configuration holds at most {budget:,} "
-                              f"in all. The bundle was modified or damaged.")
+            raise BundleError(
+                f"Size check failed: the weights array {path!r} in {name} "
+                f"unpacks to {count:,} numbers ({count * dtype.itemsize / 1e6:,.0f} "
+                f"MB); a network of its configuration holds at most {budget:,} "
+                f"in all. The bundle was modified or damaged."
+            )
 
 
 def _check_classes(node, name: str) -> None:
@@ -461,11 +566,15 @@ def _check_classes(node, name: str) -> None:
         if kind is not None:
             module = node.get("module")
             registered = node.get("registered_name")
-            if kind not in ALLOWED_LAYERS | _CONFIG_CLASSES or (
-                    module is not None and not str(module).startswith("keras")) or (
-                    registered not in (None, kind)):
-                raise BundleError(f"Layer check failed: {name} refers to class {kind!r} "
-                                  f"from {module!r}, which this project never creates.")
+            if (
+                kind not in ALLOWED_LAYERS | _CONFIG_CLASSES
+                or (module is not None and not str(module).startswith("keras"))
+                or (registered not in (None, kind))
+            ):
+                raise BundleError(
+                    f"Layer check failed: {name} refers to class {kind!r} "
+                    f"from {module!r}, which this project never creates."
+                )
         for value in node.values():
             _check_classes(value, name)
     elif isinstance(node, list):
@@ -479,8 +588,9 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
     try:
         config = RunConfig.from_dict(manifest.config)
     except (ConfigError, TypeError) as exc:
-        raise BundleError(f"Schema check failed: the stored configuration is invalid "
-                          f"({exc}).") from None
+        raise BundleError(
+            f"Schema check failed: the stored configuration is invalid ({exc})."
+        ) from None
     install_native_kernels()
     networks = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -490,39 +600,59 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
             try:
                 networks.append(keras.saving.load_model(path, safe_mode=True, compile=False))
             except Exception as exc:  # Keras raises many types for damaged files
-                raise BundleError(f"Model check failed: Keras could not load model_{i}.keras "
-                                  f"({type(exc).__name__}).") from None
+                raise BundleError(
+                    f"Model check failed: Keras could not load model_{i}.keras "
+                    f"({type(exc).__name__})."
+                ) from None
     window = config.model.window
     for network in networks:
         if tuple(network.input_shape) != (None, window, 1):
-            raise BundleError("Model check failed: the network's input does not match the "
-                              "stored window.")
+            raise BundleError(
+                "Model check failed: the network's input does not match the stored window."
+            )
     last_values = np.asarray(manifest.last_values, dtype=float)
     try:
         intervals = Intervals.from_dict(manifest.intervals)
     except (KeyError, TypeError, ValueError, AttributeError):
         raise BundleError("Schema check failed: the prediction intervals are malformed.") from None
-    if last_values.shape != (window,) or not np.all(np.isfinite(last_values)) \
-            or config.level not in intervals.widths \
-            or any(w.shape != (config.horizon,) for w in intervals.widths.values()):
-        raise BundleError("Schema check failed: the last window or the interval widths do "
-                          "not match the configuration.")
+    if (
+        last_values.shape != (window,)
+        or not np.all(np.isfinite(last_values))
+        or config.level not in intervals.widths
+        or any(w.shape != (config.horizon,) for w in intervals.widths.values())
+    ):
+        raise BundleError(
+            "Schema check failed: the last window or the interval widths do "
+            "not match the configuration."
+        )
     try:
         forecaster = RNNForecaster.from_state(manifest.forecaster_state(), networks)
     except ConfigError as exc:
-        raise BundleError(f"Schema check failed: the stored model state is invalid "
-                          f"({exc}).") from None
+        raise BundleError(
+            f"Schema check failed: the stored model state is invalid ({exc})."
+        ) from None
     series = manifest.series
     if not isinstance(series.get("freq"), (str, type(None))) or "last" not in series:
         raise BundleError("Schema check failed: the series description is malformed.")
     try:
         future_index(_parse_last(series["last"], series["freq"]), 1, series["freq"])
     except (ValueError, TypeError):
-        raise BundleError("Schema check failed: the last timestamp or frequency is "
-                          "invalid.") from None
-    return Bundle(forecaster, config, manifest.period, series, last_values,
-                  manifest.last_position, intervals, manifest.metrics, manifest.history,
-                  manifest.data_options, manifest.versions)
+        raise BundleError(
+            "Schema check failed: the last timestamp or frequency is invalid."
+        ) from None
+    return Bundle(
+        forecaster,
+        config,
+        manifest.period,
+        series,
+        last_values,
+        manifest.last_position,
+        intervals,
+        manifest.metrics,
+        manifest.history,
+        manifest.data_options,
+        manifest.versions,
+    )
 
 
 __all__ = ["Bundle", "BundleError", "BundleManifest", "ForecastingError", "load_bundle"]

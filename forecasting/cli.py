@@ -54,24 +54,40 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--encoding", help="text encoding (detected)")
     group.add_argument("--date-format", metavar="FMT", help="strftime format, e.g. %%d/%%m/%%Y")
     order = group.add_mutually_exclusive_group()
-    order.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None,
-                       help="read 03/04/2020 as 3 April")
-    order.add_argument("--monthfirst", dest="dayfirst", action="store_false",
-                       help="read 03/04/2020 as 4 March")
+    order.add_argument(
+        "--dayfirst",
+        dest="dayfirst",
+        action="store_true",
+        default=None,
+        help="read 03/04/2020 as 3 April",
+    )
+    order.add_argument(
+        "--monthfirst", dest="dayfirst", action="store_false", help="read 03/04/2020 as 4 March"
+    )
     group.add_argument("--sheet", help="worksheet of an .xlsx file")
-    group.add_argument("--aggregate", choices=["mean", "sum", "last"],
-                       help="merge duplicate timestamps (default mean)")
-    group.add_argument("--fill", choices=["linear", "time", "seasonal", "ffill", "none"],
-                       help="fill gaps and missing values (default linear)")
+    group.add_argument(
+        "--aggregate",
+        choices=["mean", "sum", "last"],
+        help="merge duplicate timestamps (default mean)",
+    )
+    group.add_argument(
+        "--fill",
+        choices=["linear", "time", "seasonal", "ffill", "none"],
+        help="fill gaps and missing values (default linear)",
+    )
     group.add_argument("--resample", metavar="FREQ", help="coarser frequency, e.g. W, MS")
-    group.add_argument("--resample-how", choices=["sum", "mean", "max", "min"],
-                       help="combine values when resampling (default mean)")
+    group.add_argument(
+        "--resample-how",
+        choices=["sum", "mean", "max", "min"],
+        help="combine values when resampling (default mean)",
+    )
 
 
 def _add_model_options(parser: argparse.ArgumentParser, horizon_required: bool = False) -> None:
     group = parser.add_argument_group("model (defaults: the project's tuned configuration)")
-    group.add_argument("--config", metavar="FILE",
-                       help="run configuration JSON downloaded from the dashboard")
+    group.add_argument(
+        "--config", metavar="FILE", help="run configuration JSON downloaded from the dashboard"
+    )
     for item in setting_fields(RunConfig):
         _add_setting(group, item, required=horizon_required and item.name == "horizon")
 
@@ -84,8 +100,13 @@ def _add_setting(group, item: SettingField, required: bool = False) -> None:
     summary = item.setting.summary
     if item.kind is bool:
         flag = f"--no-{flag[2:]}" if item.default else flag
-        group.add_argument(flag, dest=item.name, action="store_false" if item.default
-                           else "store_true", default=None, help=summary)
+        group.add_argument(
+            flag,
+            dest=item.name,
+            action="store_false" if item.default else "store_true",
+            default=None,
+            help=summary,
+        )
     elif item.setting.choices is not None:
         group.add_argument(flag, choices=item.setting.choices, help=summary)
     else:
@@ -94,8 +115,10 @@ def _add_setting(group, item: SettingField, required: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="forecasting", description="Forecast a time series with a "
-                     "SimpleRNN, LSTM or GRU network.")
+    parser = _Parser(
+        prog="forecasting",
+        description="Forecast a time series with a SimpleRNN, LSTM or GRU network.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a network and save it as a bundle")
     _add_data_options(train)
@@ -117,8 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_DATA_KEYS = ("date_col", "value_col", "sep", "decimal", "thousands", "encoding", "date_format",
-              "dayfirst", "sheet", "aggregate", "fill", "resample", "resample_how")
+_DATA_KEYS = (
+    "date_col",
+    "value_col",
+    "sep",
+    "decimal",
+    "thousands",
+    "encoding",
+    "date_format",
+    "dayfirst",
+    "sheet",
+    "aggregate",
+    "fill",
+    "resample",
+    "resample_how",
+)
 
 
 def _settings(args: argparse.Namespace) -> tuple[RunConfig, dict]:
@@ -137,8 +173,9 @@ def _read_text(path: str, what: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Cannot read the {what} {path!r} ({exc.__class__.__name__}). Check "
-                          f"the path.") from None
+        raise ConfigError(
+            f"Cannot read the {what} {path!r} ({exc.__class__.__name__}). Check the path."
+        ) from None
 
 
 def _load(args: argparse.Namespace, data_options: dict):
@@ -163,8 +200,7 @@ def _write_csv(frame, output: str | None) -> None:
 def _on_epoch(event) -> None:
     val = "" if event.val_loss is None else f" val_loss {event.val_loss:.4f}"
     member = f" network {event.member}/{event.members}" if event.members > 1 else ""
-    print(f"epoch {event.epoch}/{event.epochs}{member} loss {event.loss:.4f}{val}",
-          file=sys.stderr)
+    print(f"epoch {event.epoch}/{event.epochs}{member} loss {event.loss:.4f}{val}", file=sys.stderr)
 
 
 def _on_plan(plan) -> None:
@@ -190,16 +226,20 @@ def cmd_train(args) -> int:
     Bundle.from_run(run, data_options).save(args.bundle)
     metrics = run.metrics_dict()
     judged = verdict({name: scores["mase"] for name, scores in metrics["test"].items()})
-    best = (f"best baseline {judged.best_label} {_fmt(judged.best_mase)}, " if judged.best
-            else "")
-    print(f"saved {args.bundle}: test MASE {_fmt(metrics['test']['model']['mase'])} "
-          f"({best}seasonal naive {_fmt(metrics['test']['seasonal_naive']['mase'])}), "
-          f"{metrics['epochs_run']} epochs, {metrics['seconds_per_epoch']:.3f} s/epoch",
-          file=sys.stderr)
+    best = f"best baseline {judged.best_label} {_fmt(judged.best_mase)}, " if judged.best else ""
+    print(
+        f"saved {args.bundle}: test MASE {_fmt(metrics['test']['model']['mase'])} "
+        f"({best}seasonal naive {_fmt(metrics['test']['seasonal_naive']['mase'])}), "
+        f"{metrics['epochs_run']} epochs, {metrics['seconds_per_epoch']:.3f} s/epoch",
+        file=sys.stderr,
+    )
     print(f"winner: {_winner_line(judged)}", file=sys.stderr)
     if args.metrics_json:
-        document = {**metrics, **judged.to_dict(),
-                    "config": json.loads(run_file_text(run.config, data_options))}
+        document = {
+            **metrics,
+            **judged.to_dict(),
+            "config": json.loads(run_file_text(run.config, data_options)),
+        }
         Path(args.metrics_json).write_text(json.dumps(document, indent=2), encoding="utf-8")
     return 0
 
@@ -210,8 +250,10 @@ def _winner_line(judged) -> str:
         return "undecided (MASE is undefined on this series; compare MAE in --metrics-json)"
     if judged.winner == "model":
         return f"the network (MASE below every baseline's; best: {judged.best_label})"
-    return (f"{judged.best_label} (MASE {_fmt(judged.best_mase)} against the network's "
-            f"{_fmt(judged.model)}): consider its forecast instead of the network's")
+    return (
+        f"{judged.best_label} (MASE {_fmt(judged.best_mase)} against the network's "
+        f"{_fmt(judged.model)}): consider its forecast instead of the network's"
+    )
 
 
 def _fmt(value) -> str:
@@ -234,9 +276,11 @@ def cmd_forecast(args) -> int:
             data_options = dict(bundle.data_options or {})
         frame = bundle.forecast(_load(args, data_options))
         if args.horizon > len(frame):
-            raise DataError(f"This model forecasts {len(frame)} steps; --horizon "
-                            f"{args.horizon} needs a model trained with --horizon "
-                            f"{args.horizon}.")
+            raise DataError(
+                f"This model forecasts {len(frame)} steps; --horizon "
+                f"{args.horizon} needs a model trained with --horizon "
+                f"{args.horizon}."
+            )
         frame = frame.iloc[: args.horizon]
     else:
         frame = _forecast_or_fallback(args, config, data_options)
@@ -267,15 +311,20 @@ def cmd_backtest(args) -> int:
 
     config, data_options = _settings(args)
     series = _load(args, data_options)
-    result = backtest(series, config, args.folds,
-                      on_fold=lambda k, n: print(f"fold {k}/{n}", file=sys.stderr))
+    result = backtest(
+        series, config, args.folds, on_fold=lambda k, n: print(f"fold {k}/{n}", file=sys.stderr)
+    )
     with pd_options():
         print(f"Rolling-origin backtest: {args.folds} folds, horizon {result.horizon}\n")
-        print(result.folds.pivot(index="fold", columns="method", values="mase")
-              .to_string(float_format=lambda v: f"{v:.3f}"))
+        print(
+            result.folds.pivot(index="fold", columns="method", values="mase").to_string(
+                float_format=lambda v: f"{v:.3f}"
+            )
+        )
         print("\nMean over folds (MASE, sMAPE %, MAE):")
-        print(result.summary()[["mase", "smape", "mae"]]
-              .to_string(float_format=lambda v: f"{v:.3f}"))
+        print(
+            result.summary()[["mase", "smape", "mae"]].to_string(float_format=lambda v: f"{v:.3f}")
+        )
         print("\nMean absolute error by lead time:")
         print(result.by_lead.to_string(float_format=lambda v: f"{v:.3g}"))
     if args.json:
@@ -316,8 +365,9 @@ def _drop_warning(*args, **kwargs) -> None:
 def _run(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        handler = {"train": cmd_train, "forecast": cmd_forecast,
-                   "backtest": cmd_backtest}[args.command]
+        handler = {"train": cmd_train, "forecast": cmd_forecast, "backtest": cmd_backtest}[
+            args.command
+        ]
         return handler(args)
     except (_UsageError, ForecastingError) as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)

@@ -13,8 +13,7 @@ from forecasting.baselines import ALL_BASELINES, FROM_ORIGINS, Baseline
 
 MAX_EVAL_ORIGINS = 40
 METRICS = ("mae", "rmse", "mape", "smape", "mase")
-METRIC_NAMES = {"mae": "MAE", "rmse": "RMSE", "mape": "MAPE %", "smape": "sMAPE %",
-                "mase": "MASE"}
+METRIC_NAMES = {"mae": "MAE", "rmse": "RMSE", "mape": "MAPE %", "smape": "sMAPE %", "mase": "MASE"}
 
 
 def mase_scale(insample: np.ndarray, period: int) -> float:
@@ -58,16 +57,22 @@ def evaluation_origins(origins: np.ndarray, limit: int = MAX_EVAL_ORIGINS) -> np
     return origins[np.unique(np.linspace(0, origins.size - 1, limit).round().astype(int))]
 
 
-def baseline_forecasts(values: np.ndarray, origins: np.ndarray, horizon: int, period: int,
-                       baselines: dict[str, Baseline]) -> dict[str, np.ndarray]:
+def baseline_forecasts(
+    values: np.ndarray,
+    origins: np.ndarray,
+    horizon: int,
+    period: int,
+    baselines: dict[str, Baseline],
+) -> dict[str, np.ndarray]:
     """Forecasts `(len(origins), horizon)` of each baseline, each from `values[:origin]`."""
     forecasts = {}
     for name, method in baselines.items():
         if method in FROM_ORIGINS:
             forecasts[name] = FROM_ORIGINS[method](values, origins, horizon, period)
         else:
-            forecasts[name] = np.array([method(values[:origin], horizon, period)
-                                        for origin in origins])
+            forecasts[name] = np.array(
+                [method(values[:origin], horizon, period) for origin in origins]
+            )
     return forecasts
 
 
@@ -104,9 +109,15 @@ class Evaluation:
         return np.mean(error, axis=0).tolist()
 
 
-def evaluate(forecasts: np.ndarray, values: np.ndarray, origins: np.ndarray, horizon: int,
-             period: int, insample_end: int,
-             baselines: dict[str, Baseline] | None = None) -> Evaluation:
+def evaluate(
+    forecasts: np.ndarray,
+    values: np.ndarray,
+    origins: np.ndarray,
+    horizon: int,
+    period: int,
+    insample_end: int,
+    baselines: dict[str, Baseline] | None = None,
+) -> Evaluation:
     """Score model forecasts beside baselines computed from the same origins.
 
     Args:
@@ -121,8 +132,11 @@ def evaluate(forecasts: np.ndarray, values: np.ndarray, origins: np.ndarray, hor
     values = np.asarray(values, dtype=float)
     actual = values[origins[:, None] + np.arange(horizon)[None, :]]
     all_forecasts = {"model": np.asarray(forecasts, dtype=float)}
-    all_forecasts.update(baseline_forecasts(values, origins, horizon, period,
-                                            ALL_BASELINES if baselines is None else baselines))
+    all_forecasts.update(
+        baseline_forecasts(
+            values, origins, horizon, period, ALL_BASELINES if baselines is None else baselines
+        )
+    )
     scale = mase_scale(values[:insample_end], period)
     result = Evaluation(origins, horizon, actual, all_forecasts)
     result.metrics = {name: metrics(actual, f, scale) for name, f in all_forecasts.items()}
@@ -184,15 +198,24 @@ class Intervals:
     non_negative: bool = False
 
     @classmethod
-    def calibrate(cls, actual: np.ndarray, predicted: np.ndarray, levels, relative: bool,
-                  non_negative: bool = False) -> Intervals:
+    def calibrate(
+        cls,
+        actual: np.ndarray,
+        predicted: np.ndarray,
+        levels,
+        relative: bool,
+        non_negative: bool = False,
+    ) -> Intervals:
         """Split-conformal widths from forecasts `predicted` of `actual` (rows x horizon);
         `non_negative` when the series has no negative value (see `clip`)."""
         actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
         relative = bool(relative and np.all(actual > 0) and np.all(predicted > 0))
         residuals = np.log(actual / predicted) if relative else actual - predicted
-        return cls({float(level): conformal_widths(residuals, level)
-                    for level in sorted(set(levels))}, relative, non_negative)
+        return cls(
+            {float(level): conformal_widths(residuals, level) for level in sorted(set(levels))},
+            relative,
+            non_negative,
+        )
 
     @classmethod
     def from_changes(cls, values: np.ndarray, horizon: int, levels) -> Intervals:
@@ -204,8 +227,13 @@ class Intervals:
         if changes.size == 0:
             changes = np.zeros(1)
         ranked, roots = np.sort(np.abs(changes)), np.sqrt(np.arange(1, horizon + 1))
-        return cls({float(level): ranked[_conformal_rank(ranked.size, level) - 1] * roots
-                    for level in sorted(set(levels))}, non_negative=non_negative(values))
+        return cls(
+            {
+                float(level): ranked[_conformal_rank(ranked.size, level) - 1] * roots
+                for level in sorted(set(levels))
+            },
+            non_negative=non_negative(values),
+        )
 
     def clip(self, values: np.ndarray) -> np.ndarray:
         """`values` clipped at 0 when the series has no negative value (a forecast or a bound
@@ -217,8 +245,12 @@ class Intervals:
     def clips(self, forecast: np.ndarray, level: float) -> bool:
         """Whether `clip` changes `forecast` or its lower bound at `level`."""
         unclipped = dataclasses.replace(self, non_negative=False)
-        return bool(self.non_negative and (np.any(np.asarray(forecast) < 0)
-                                           or np.any(unclipped.bounds(forecast, level)[0] < 0)))
+        return bool(
+            self.non_negative
+            and (
+                np.any(np.asarray(forecast) < 0) or np.any(unclipped.bounds(forecast, level)[0] < 0)
+            )
+        )
 
     def bounds(self, forecast: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds around `forecast` (any shape ending in the horizon),
@@ -230,19 +262,30 @@ class Intervals:
         return self.clip(forecast - width), self.clip(forecast + width)
 
     def to_dict(self) -> dict:
-        return {"relative": self.relative, "non_negative": self.non_negative,
-                "widths": {str(level): [float(w) for w in widths]
-                           for level, widths in self.widths.items()}}
+        return {
+            "relative": self.relative,
+            "non_negative": self.non_negative,
+            "widths": {
+                str(level): [float(w) for w in widths] for level, widths in self.widths.items()
+            },
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Intervals:
-        return cls({float(level): np.asarray(widths, dtype=float)
-                    for level, widths in data["widths"].items()}, bool(data["relative"]),
-                   bool(data.get("non_negative", False)))
+        return cls(
+            {
+                float(level): np.asarray(widths, dtype=float)
+                for level, widths in data["widths"].items()
+            },
+            bool(data["relative"]),
+            bool(data.get("non_negative", False)),
+        )
 
 
-CLIP_NOTE = ("The series has no negative values, so forecasts and the lower bounds of the "
-             "bands are clipped at 0.")
+CLIP_NOTE = (
+    "The series has no negative values, so forecasts and the lower bounds of the "
+    "bands are clipped at 0."
+)
 
 
 def non_negative(values: np.ndarray) -> bool:

@@ -46,9 +46,14 @@ class RNNForecaster:
     def target_len(self) -> int:
         return self.horizon if self.model.strategy == "direct" else 1
 
-    def fit(self, values: np.ndarray, split: Split, *,
-            on_epoch: Callable[[EpochEvent], None] | None = None,
-            should_stop: Callable[[], bool] | None = None) -> RNNForecaster:
+    def fit(
+        self,
+        values: np.ndarray,
+        split: Split,
+        *,
+        on_epoch: Callable[[EpochEvent], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> RNNForecaster:
         """Fit on `values[:split.train_end]`, stopping early on the validation part.
 
         With `scaling="auto"` the scaling is chosen by `forecasting.selection` (which compares
@@ -58,35 +63,57 @@ class RNNForecaster:
         if self.model.scaling == "auto":
             from forecasting.selection import fit_forecaster
 
-            return self.adopt(fit_forecaster(self.model, self.train, self.horizon, self.period,
-                                             values, split, on_epoch=on_epoch,
-                                             should_stop=should_stop).forecaster)
+            return self.adopt(
+                fit_forecaster(
+                    self.model,
+                    self.train,
+                    self.horizon,
+                    self.period,
+                    values,
+                    split,
+                    on_epoch=on_epoch,
+                    should_stop=should_stop,
+                ).forecaster
+            )
         values = np.asarray(values, dtype=float)[: split.fit_end]
-        self.preprocessor_ = Preprocessor(log=self.model.log, period=self.period,
-                                          deseasonalize=self.model.deseasonalize,
-                                          scaling=self.model.scaling)
+        self.preprocessor_ = Preprocessor(
+            log=self.model.log,
+            period=self.period,
+            deseasonalize=self.model.deseasonalize,
+            scaling=self.model.scaling,
+        )
         self.preprocessor_.fit(values[: split.train_end])
         level = self.preprocessor_.to_level(values)
         x, y = self._training_windows(level[: split.train_end])
         validation = None
         if split.n_val:
-            val_x, val_y = self._training_windows(level[split.train_end - self.window:])
+            val_x, val_y = self._training_windows(level[split.train_end - self.window :])
             validation = (val_x, val_y) if len(val_x) else None
         self.models_, self.histories_ = [], []
         for member in range(self.model.ensemble):
             set_seed(self.train.seed + member)
             network = build_model(self.model, self.window, self.target_len)
-            history = fit_network(network, x, y, validation, self.train, member=member + 1,
-                                  members=self.model.ensemble, on_epoch=on_epoch,
-                                  should_stop=should_stop)
+            history = fit_network(
+                network,
+                x,
+                y,
+                validation,
+                self.train,
+                member=member + 1,
+                members=self.model.ensemble,
+                on_epoch=on_epoch,
+                should_stop=should_stop,
+            )
             if history.epochs_run:
                 self.models_.append(network)
                 self.histories_.append(history)
             if history.stopped_by == "cancel":
                 break
         if not self.models_:
-            raise NotFittedError("Training was cancelled before the first epoch ended; "
-                                 "there is no model to keep. Train again.")
+            raise NotFittedError(
+                "Training was cancelled before the first epoch ended; "
+                "there is no model to keep. Train again."
+            )
         return self
 
     def adopt(self, other: RNNForecaster) -> RNNForecaster:
@@ -118,10 +145,14 @@ class RNNForecaster:
             NotFittedError: Not fitted yet.
         """
         self._check_fitted()
-        state = {"model": self.model.to_dict(), "train": self.train.to_dict(),
-                 "horizon": self.horizon, "period": self.period,
-                 "preprocessor": self.preprocessor_.to_dict(),
-                 "history": self.history_.to_dict()}
+        state = {
+            "model": self.model.to_dict(),
+            "train": self.train.to_dict(),
+            "horizon": self.horizon,
+            "period": self.period,
+            "preprocessor": self.preprocessor_.to_dict(),
+            "history": self.history_.to_dict(),
+        }
         return state, list(self.models_)
 
     @classmethod
@@ -134,9 +165,12 @@ class RNNForecaster:
         if not networks:
             raise ConfigError("A fitted forecaster needs at least one network.")
         try:
-            forecaster = cls(ModelConfig.from_dict(state["model"]),
-                             TrainConfig.from_dict(state["train"]), int(state["horizon"]),
-                             int(state["period"]))
+            forecaster = cls(
+                ModelConfig.from_dict(state["model"]),
+                TrainConfig.from_dict(state["train"]),
+                int(state["horizon"]),
+                int(state["period"]),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"The forecaster's settings are malformed ({exc}).") from None
         try:
@@ -163,8 +197,9 @@ class RNNForecaster:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_"):
-            raise NotFittedError("This forecaster is not fitted yet. Call fit() first, or "
-                                 "load a trained bundle.")
+            raise NotFittedError(
+                "This forecaster is not fitted yet. Call fit() first, or load a trained bundle."
+            )
 
     def predict(self, values: np.ndarray, origins, start: int = 0) -> np.ndarray:
         """Forecast `horizon` steps from each origin, in original units.
@@ -183,12 +218,15 @@ class RNNForecaster:
         self._check_fitted()
         origins = np.atleast_1d(np.asarray(origins, dtype=int))
         if origins.size and origins.min() < self.window:
-            raise ForecastingError(f"Forecasting needs {self.window} values before the origin "
-                                   f"(the window length); received {origins.min()}.")
+            raise ForecastingError(
+                f"Forecasting needs {self.window} values before the origin "
+                f"(the window length); received {origins.min()}."
+            )
         level = self.preprocessor_.to_level(np.asarray(values, dtype=float), start)
         history = windows_ending_at(level, self.window, origins)
-        forecasts = np.median([self._predict_level(network, history)
-                               for network in self.models_], axis=0)
+        forecasts = np.median(
+            [self._predict_level(network, history) for network in self.models_], axis=0
+        )
         positions = start + origins[:, None] + np.arange(self.horizon)[None, :]
         return self.preprocessor_.from_level(forecasts, positions)
 

@@ -13,28 +13,74 @@ import pandas as pd
 
 # Seasonal period per pandas frequency family (the part of the alias before any "-").
 _SEASON_BY_FREQ = {
-    "MS": 12, "ME": 12, "M": 12, "BMS": 12, "BME": 12, "SMS": 24, "SME": 24,
-    "QS": 4, "QE": 4, "Q": 4, "BQS": 4, "BQE": 4,
+    "MS": 12,
+    "ME": 12,
+    "M": 12,
+    "BMS": 12,
+    "BME": 12,
+    "SMS": 24,
+    "SME": 24,
+    "QS": 4,
+    "QE": 4,
+    "Q": 4,
+    "BQS": 4,
+    "BQE": 4,
     "W": 52,
-    "D": 7, "B": 5, "C": 5,
-    "h": 24, "H": 24, "bh": 8,
-    "min": 60, "T": 60, "s": 60, "S": 60,
+    "D": 7,
+    "B": 5,
+    "C": 5,
+    "h": 24,
+    "H": 24,
+    "bh": 8,
+    "min": 60,
+    "T": 60,
+    "s": 60,
+    "S": 60,
 }
-_SEASON_NAMES = {12: "year of months", 4: "year of quarters", 52: "year of weeks",
-                 7: "week of days", 5: "week of working days", 24: "day of hours",
-                 60: "hour of minutes"}
+_SEASON_NAMES = {
+    12: "year of months",
+    4: "year of quarters",
+    52: "year of weeks",
+    7: "week of days",
+    5: "week of working days",
+    24: "day of hours",
+    60: "hour of minutes",
+}
 # Default forecast horizon per seasonal period (one cycle, as in the M4 competition).
 _HORIZON_BY_SEASON = {12: 12, 4: 8, 52: 13, 7: 14, 5: 10, 24: 24, 60: 60, 1: 10}
 
-_FREQ_WORDS = {"MS": "monthly (month starts)", "ME": "monthly (month ends)",
-               "QS": "quarterly (quarter starts)", "QE": "quarterly (quarter ends)",
-               "YS": "yearly (year starts)", "YE": "yearly (year ends)", "D": "daily",
-               "B": "business days", "h": "hourly", "min": "every minute", "s": "every second",
-               "W": "weekly"}
-_UNIT_WORDS = {"D": "days", "h": "hours", "min": "minutes", "s": "seconds", "W": "weeks",
-               "ms": "milliseconds", "us": "microseconds"}
-_DAY_NAMES = {"MON": "Mondays", "TUE": "Tuesdays", "WED": "Wednesdays", "THU": "Thursdays",
-              "FRI": "Fridays", "SAT": "Saturdays", "SUN": "Sundays"}
+_FREQ_WORDS = {
+    "MS": "monthly (month starts)",
+    "ME": "monthly (month ends)",
+    "QS": "quarterly (quarter starts)",
+    "QE": "quarterly (quarter ends)",
+    "YS": "yearly (year starts)",
+    "YE": "yearly (year ends)",
+    "D": "daily",
+    "B": "business days",
+    "h": "hourly",
+    "min": "every minute",
+    "s": "every second",
+    "W": "weekly",
+}
+_UNIT_WORDS = {
+    "D": "days",
+    "h": "hours",
+    "min": "minutes",
+    "s": "seconds",
+    "W": "weeks",
+    "ms": "milliseconds",
+    "us": "microseconds",
+}
+_DAY_NAMES = {
+    "MON": "Mondays",
+    "TUE": "Tuesdays",
+    "WED": "Wednesdays",
+    "THU": "Thursdays",
+    "FRI": "Fridays",
+    "SAT": "Saturdays",
+    "SUN": "Sundays",
+}
 
 
 # --------------------------------------------------------------------------- seasons
@@ -99,8 +145,7 @@ def _frequency_guesses(index: pd.DatetimeIndex) -> list[str]:
     """Aliases worth checking, from the most common step between timestamps."""
     counts = pd.Series(np.diff(index.asi8)).value_counts()
     steps = dict.fromkeys([*counts.index[:3], counts.index.min()])  # commonest, then smallest
-    return [alias for step in steps for alias in _aliases_for_step(pd.Timedelta(int(step)),
-                                                                     index)]
+    return [alias for step in steps for alias in _aliases_for_step(pd.Timedelta(int(step)), index)]
 
 
 def _aliases_for_step(step: pd.Timedelta, index: pd.DatetimeIndex) -> list[str]:
@@ -119,8 +164,14 @@ def _aliases_for_step(step: pd.Timedelta, index: pd.DatetimeIndex) -> list[str]:
     if days == 1:
         return ["B", "D"] if (index.day_of_week < 5).all() else ["D"]
     nanos = step.value
-    for unit, size in (("D", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9),
-                       ("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+    for unit, size in (
+        ("D", 86_400 * 10**9),
+        ("h", 3_600 * 10**9),
+        ("min", 60 * 10**9),
+        ("s", 10**9),
+        ("ms", 10**6),
+        ("us", 10**3),
+    ):
         if nanos >= size and nanos % size == 0:
             count = nanos // size
             return [unit if count == 1 else f"{count}{unit}"]

@@ -49,11 +49,13 @@ def tolerance(history: np.ndarray, horizon: int, period: int) -> float:
     span = max(horizon, period, 2)
     recent = history[-span:]
     low, high = float(recent.min()), float(recent.max())
-    references = [_outside(ALL_BASELINES[name](history, horizon, period), low, high)
-                  for name in REFERENCES if name in ALL_BASELINES]
-    tail = history[-RECENT_CHANGES * span:]
-    changes = [np.abs(tail[lag:] - tail[:-lag]) for lag in range(1, horizon + 1)
-               if tail.size > lag]
+    references = [
+        _outside(ALL_BASELINES[name](history, horizon, period), low, high)
+        for name in REFERENCES
+        if name in ALL_BASELINES
+    ]
+    tail = history[-RECENT_CHANGES * span :]
+    changes = [np.abs(tail[lag:] - tail[:-lag]) for lag in range(1, horizon + 1) if tail.size > lag]
     typical = float(np.median(np.concatenate(changes))) if changes else 0.0
     steps = float(np.mean(np.abs(np.diff(history)))) if history.size > 1 else 0.0
     floor = 1e-9 * max(1.0, float(np.max(np.abs(recent))))
@@ -66,13 +68,18 @@ def off_scale(forecast: np.ndarray, history: np.ndarray, horizon: int, period: i
     forecast, history = np.asarray(forecast, dtype=float), np.asarray(history, dtype=float)
     if not np.all(np.isfinite(forecast)):
         return True
-    recent = history[-max(horizon, period, 2):]
+    recent = history[-max(horizon, period, 2) :]
     distance = _outside(forecast, float(recent.min()), float(recent.max()))
     return distance > FACTOR * tolerance(history, horizon, period)
 
 
-def best_validated(values: np.ndarray, split: Split, horizon: int, period: int,
-                   baselines: dict[str, Baseline] | None = None) -> str:
+def best_validated(
+    values: np.ndarray,
+    split: Split,
+    horizon: int,
+    period: int,
+    baselines: dict[str, Baseline] | None = None,
+) -> str:
     """The baseline with the lowest mean absolute error on the validation part (naive when
     none can be scored)."""
     values = np.asarray(values, dtype=float)
@@ -80,10 +87,18 @@ def best_validated(values: np.ndarray, split: Split, horizon: int, period: int,
     if origins.size == 0:
         return "naive"
     actual = values[origins[:, None] + np.arange(horizon)]
-    forecasts = baseline_forecasts(values[:split.fit_end], origins, horizon, period,
-                                   ALL_BASELINES if baselines is None else baselines)
-    errors = {name: float(np.mean(np.abs(f - actual))) for name, f in forecasts.items()
-              if np.all(np.isfinite(f))}
+    forecasts = baseline_forecasts(
+        values[: split.fit_end],
+        origins,
+        horizon,
+        period,
+        ALL_BASELINES if baselines is None else baselines,
+    )
+    errors = {
+        name: float(np.mean(np.abs(f - actual)))
+        for name, f in forecasts.items()
+        if np.all(np.isfinite(f))
+    }
     return min(errors, key=errors.get) if errors else "naive"
 
 
@@ -102,9 +117,16 @@ class Guarded:
     note: str = ""
 
 
-def guard_forecasts(values: np.ndarray, split: Split, horizon: int, period: int,
-                    test_origins: np.ndarray, test: np.ndarray, future: np.ndarray,
-                    baselines: dict[str, Baseline] | None = None) -> Guarded:
+def guard_forecasts(
+    values: np.ndarray,
+    split: Split,
+    horizon: int,
+    period: int,
+    test_origins: np.ndarray,
+    test: np.ndarray,
+    future: np.ndarray,
+    baselines: dict[str, Baseline] | None = None,
+) -> Guarded:
     """Check the test forecasts and the final forecast; replace the off-scale ones by the
     best-validated baseline's forecast from the same origin.
 
@@ -120,8 +142,11 @@ def guard_forecasts(values: np.ndarray, split: Split, horizon: int, period: int,
     """
     values = np.asarray(values, dtype=float)
     test, future = np.array(test, dtype=float), np.array(future, dtype=float)
-    rows = [i for i, origin in enumerate(test_origins)
-            if off_scale(test[i], values[:origin], horizon, period)]
+    rows = [
+        i
+        for i, origin in enumerate(test_origins)
+        if off_scale(test[i], values[:origin], horizon, period)
+    ]
     future_off = off_scale(future, values, horizon, period)
     if not rows and not future_off:
         return Guarded(test, future)
@@ -133,17 +158,21 @@ def guard_forecasts(values: np.ndarray, split: Split, horizon: int, period: int,
         return forecast if np.all(np.isfinite(forecast)) else naive(history, horizon)
 
     for i in rows:
-        test[i] = replace(values[:test_origins[i]])
+        test[i] = replace(values[: test_origins[i]])
     parts = []
     if future_off:
-        parts.append(f"the final forecast (mean {np.mean(future):.4g} against a last value of "
-                     f"{values[-1]:.4g})")
+        parts.append(
+            f"the final forecast (mean {np.mean(future):.4g} against a last value of "
+            f"{values[-1]:.4g})"
+        )
         future = replace(values)
     if rows:
         parts.append(f"{len(rows)} of {len(test_origins)} forecasts on the test part")
     label = BASELINE_NAMES.get(name, name)
-    note = (f"Guard: the network's {' and '.join(parts)} lay far outside the series' recent "
-            f"values, so the {label} method's forecast (the baseline with the lowest error on "
-            f"the validation part) replaced {'it' if len(parts) == 1 and future_off else 'them'}"
-            f"; the band is drawn around the replacement.")
+    note = (
+        f"Guard: the network's {' and '.join(parts)} lay far outside the series' recent "
+        f"values, so the {label} method's forecast (the baseline with the lowest error on "
+        f"the validation part) replaced {'it' if len(parts) == 1 and future_off else 'them'}"
+        f"; the band is drawn around the replacement."
+    )
     return Guarded(test, future, note)

@@ -95,9 +95,16 @@ class JobManager:
         keep_bytes: Disk the kept finished jobs may use together.
     """
 
-    def __init__(self, root: str | Path, max_running: int = 1, runner: str = "process",
-                 worker: Sequence[str] = WORKER_COMMAND, cancel_grace: float = CANCEL_GRACE,
-                 keep: int = KEEP_FINISHED, keep_bytes: int = KEEP_BYTES):
+    def __init__(
+        self,
+        root: str | Path,
+        max_running: int = 1,
+        runner: str = "process",
+        worker: Sequence[str] = WORKER_COMMAND,
+        cancel_grace: float = CANCEL_GRACE,
+        keep: int = KEEP_FINISHED,
+        keep_bytes: int = KEEP_BYTES,
+    ):
         self.root = private_folder(root)
         self.max_running = max(1, int(max_running))
         self.runner = runner
@@ -138,28 +145,55 @@ class JobManager:
         self._ensure_watcher()
         return job_id
 
-    def submit_training(self, series: TimeSeries, config, data_options: dict | None = None,
-                        label: str = "", owner: str = "") -> str:
+    def submit_training(
+        self,
+        series: TimeSeries,
+        config,
+        data_options: dict | None = None,
+        label: str = "",
+        owner: str = "",
+    ) -> str:
         """Queue a training of `series` with `config` (a RunConfig) for session `owner`."""
-        return self.submit(JobSpec(TRAIN, label, series=series_to_dict(series),
-                                   config=config.to_dict(), data_options=data_options,
-                                   owner=owner))
+        return self.submit(
+            JobSpec(
+                TRAIN,
+                label,
+                series=series_to_dict(series),
+                config=config.to_dict(),
+                data_options=data_options,
+                owner=owner,
+            )
+        )
 
-    def submit_backtest(self, series: TimeSeries, config, folds: int,
-                        data_options: dict | None = None, label: str = "",
-                        owner: str = "") -> str:
+    def submit_backtest(
+        self,
+        series: TimeSeries,
+        config,
+        folds: int,
+        data_options: dict | None = None,
+        label: str = "",
+        owner: str = "",
+    ) -> str:
         """Queue a rolling-origin backtest of `config` on `series` with `folds` folds."""
-        return self.submit(JobSpec(BACKTEST, label, series=series_to_dict(series),
-                                   config=config.to_dict(), data_options=data_options,
-                                   folds=folds, owner=owner))
+        return self.submit(
+            JobSpec(
+                BACKTEST,
+                label,
+                series=series_to_dict(series),
+                config=config.to_dict(),
+                data_options=data_options,
+                folds=folds,
+                owner=owner,
+            )
+        )
 
-    def submit_forecast(self, bundle: bytes, series: TimeSeries | None = None,
-                        label: str = "", owner: str = "") -> str:
+    def submit_forecast(
+        self, bundle: bytes, series: TimeSeries | None = None, label: str = "", owner: str = ""
+    ) -> str:
         """Queue a forecast from an uploaded bundle (checked by the worker before anything
         in it is loaded), after `series` or, when None, after the bundle's own data."""
         series_data = None if series is None else series_to_dict(series)
-        return self.submit(JobSpec(FORECAST, label, series=series_data, owner=owner),
-                           upload=bundle)
+        return self.submit(JobSpec(FORECAST, label, series=series_data, owner=owner), upload=bundle)
 
     # ------------------------------------------------------------------ workers
     def _reconcile(self) -> None:
@@ -185,9 +219,14 @@ class JobManager:
                 waiting.append((spec.created, folder.name))
                 continue
             kind = spec.kind if spec is not None else TRAIN
-            write_json(folder / "state.json", {
-                "state": FAILED, "message": f"The {NOUNS[kind]} process was stopped (the "
-                f"server restarted). Run it again."})
+            write_json(
+                folder / "state.json",
+                {
+                    "state": FAILED,
+                    "message": f"The {NOUNS[kind]} process was stopped (the "
+                    f"server restarted). Run it again.",
+                },
+            )
         self._queue = [name for _, name in sorted(waiting)]
         self._start_queued()
 
@@ -213,14 +252,21 @@ class JobManager:
             job_id = self._queue.pop(0)
             folder = self.root / job_id
             if (folder / "cancel").exists():
-                write_json(folder / "state.json", {"state": CANCELLED,
-                                                    "message": "Cancelled before it started."})
+                write_json(
+                    folder / "state.json",
+                    {"state": CANCELLED, "message": "Cancelled before it started."},
+                )
                 continue
             log = open(folder / "worker.log", "wb")  # noqa: SIM115 - handed to the child
-            worker = Worker.started(subprocess.Popen(
-                [*self.worker, str(folder)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"}))
+            worker = Worker.started(
+                subprocess.Popen(
+                    [*self.worker, str(folder)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                )
+            )
             log.close()
             write_json(folder / "worker.json", worker.to_dict())
             self._processes[job_id] = worker
@@ -230,25 +276,32 @@ class JobManager:
         state = read_json(folder / "state.json", {})
         if folder.is_dir() and state.get("state") not in FINISHED:
             if (folder / "cancel").exists():
-                write_json(folder / "state.json", {
-                    "state": CANCELLED, "message": "Cancelled: the run was stopped before "
-                    "it could save anything."})
+                write_json(
+                    folder / "state.json",
+                    {
+                        "state": CANCELLED,
+                        "message": "Cancelled: the run was stopped before it could save anything.",
+                    },
+                )
                 return
             spec = read_spec(folder)
             kind = spec.kind if spec is not None else TRAIN
             code = "" if returncode is None else f" (exit code {returncode})"
-            write_json(folder / "state.json", {
-                "state": FAILED,
-                "message": f"The {NOUNS[kind]} process stopped unexpectedly{code}. The app "
-                           f"keeps working: try again, {ADVICE[kind]}."})
+            write_json(
+                folder / "state.json",
+                {
+                    "state": FAILED,
+                    "message": f"The {NOUNS[kind]} process stopped unexpectedly{code}. The app "
+                    f"keeps working: try again, {ADVICE[kind]}.",
+                },
+            )
 
     def _ensure_watcher(self) -> None:
         """A daemon thread that starts queued jobs when running ones end."""
         with self._lock:
             if self._watcher is not None and self._watcher.is_alive():
                 return
-            self._watcher = threading.Thread(target=self._watch, name="job-watcher",
-                                             daemon=True)
+            self._watcher = threading.Thread(target=self._watch, name="job-watcher", daemon=True)
             self._watcher.start()
 
     def _watch(self) -> None:
@@ -281,16 +334,30 @@ class JobManager:
         with self._lock:
             self._start_queued()
             position = self._queue.index(job_id) + 1 if job_id in self._queue else 0
-        state = read_json(folder / "state.json", {"state": FAILED,
-                                                    "message": "The job's state is unreadable."})
+        state = read_json(
+            folder / "state.json", {"state": FAILED, "message": "The job's state is unreadable."}
+        )
         spec = read_spec(folder)
         if spec is None:
-            return JobStatus(job_id, FAILED, message="This job was made by an earlier version "
-                             "of the studio and cannot be read. Run it again.")
+            return JobStatus(
+                job_id,
+                FAILED,
+                message="This job was made by an earlier version "
+                "of the studio and cannot be read. Run it again.",
+            )
         fold = read_json(folder / "fold.json", {})
-        return JobStatus(job_id, state.get("state", FAILED), read_events(folder),
-                         state.get("message", ""), position, spec.label, spec.created,
-                         fold.get("fold", 0), spec.folds, spec.kind)
+        return JobStatus(
+            job_id,
+            state.get("state", FAILED),
+            read_events(folder),
+            state.get("message", ""),
+            position,
+            spec.label,
+            spec.created,
+            fold.get("fold", 0),
+            spec.folds,
+            spec.kind,
+        )
 
     def jobs_of(self, owner: str, kind: str = TRAIN) -> list[str]:
         """Ids of the jobs of `kind` submitted for session `owner`, oldest first."""
@@ -323,8 +390,10 @@ class JobManager:
             with self._lock:
                 if job_id in self._queue:  # not started yet: it never will
                     self._queue.remove(job_id)
-                    write_json(folder / "state.json", {
-                        "state": CANCELLED, "message": "Cancelled before it started."})
+                    write_json(
+                        folder / "state.json",
+                        {"state": CANCELLED, "message": "Cancelled before it started."},
+                    )
                 elif job_id in self._processes:
                     self._cancelled.setdefault(job_id, time.monotonic())
                 self._start_queued()
@@ -385,33 +454,41 @@ def run_job(folder: str | Path, *, on_signals: bool = False) -> None:
     try:
         spec = JobSpec.from_json((folder / "spec.json").read_text(encoding="utf-8"))
     except (OSError, ConfigError) as exc:
-        write_json(folder / "state.json", {"state": FAILED,
-                                           "message": f"The job cannot be read ({exc})."})
+        write_json(
+            folder / "state.json", {"state": FAILED, "message": f"The job cannot be read ({exc})."}
+        )
         return
     if on_signals:
         _record_end_on_signals(folder, spec.kind)
-    write_json(folder / "state.json", {"state": RUNNING, "message": "", "pid": os.getpid(),
-                                       "start": process_start(os.getpid())})
+    write_json(
+        folder / "state.json",
+        {"state": RUNNING, "message": "", "pid": os.getpid(), "start": process_start(os.getpid())},
+    )
     cancel_flag = folder / "cancel"
     work = _WORKERS[spec.kind]
     try:
         with open(folder / "events.jsonl", "a", encoding="utf-8") as events:
+
             def on_epoch(event: EpochEvent) -> None:
                 events.write(json.dumps(event.to_dict()) + "\n")
                 events.flush()
 
             result, message = work(folder, spec, on_epoch, cancel_flag.exists)
-        write_json(folder / "result.json",
-                   result if isinstance(result, dict) else result.to_dict())
+        write_json(folder / "result.json", result if isinstance(result, dict) else result.to_dict())
         write_json(folder / "state.json", {"state": DONE, "message": message})
     except ForecastingError as exc:
         state = CANCELLED if cancel_flag.exists() else FAILED
         write_json(folder / "state.json", {"state": state, "message": str(exc)})
     except Exception as exc:  # noqa: BLE001 - the page shows a message, never a traceback
         traceback.print_exc()  # into worker.log, for the developers
-        write_json(folder / "state.json", {
-            "state": FAILED, "message": f"The {NOUNS[spec.kind]} failed unexpectedly "
-            f"({type(exc).__name__}). Try again, {ADVICE[spec.kind]}."})
+        write_json(
+            folder / "state.json",
+            {
+                "state": FAILED,
+                "message": f"The {NOUNS[spec.kind]} failed unexpectedly "
+                f"({type(exc).__name__}). Try again, {ADVICE[spec.kind]}.",
+            },
+        )
     except BaseException:  # KeyboardInterrupt, SystemExit: record the end, then go on
         record_stop(folder, spec.kind, signal.SIGINT)
         raise
@@ -423,19 +500,24 @@ def record_stop(folder: Path, kind: str, signum: int) -> None:
     if read_json(folder / "state.json", {}).get("state") in FINISHED:
         return
     if (folder / "cancel").exists():
-        state, message = CANCELLED, "Cancelled: the run was stopped before it could save " \
-            "anything."
+        state, message = CANCELLED, "Cancelled: the run was stopped before it could save anything."
     elif signum == signal.SIGINT:
-        state, message = FAILED, f"The {NOUNS[kind]} was interrupted (Ctrl-C in the " \
-            f"server's terminal). Run it again."
+        state, message = (
+            FAILED,
+            f"The {NOUNS[kind]} was interrupted (Ctrl-C in the server's terminal). Run it again.",
+        )
     else:
-        state, message = FAILED, f"The {NOUNS[kind]} process was stopped (signal " \
-            f"{signal.Signals(signum).name}). Run it again."
+        state, message = (
+            FAILED,
+            f"The {NOUNS[kind]} process was stopped (signal "
+            f"{signal.Signals(signum).name}). Run it again.",
+        )
     write_json(folder / "state.json", {"state": state, "message": message})
 
 
 def _record_end_on_signals(folder: Path, kind: str) -> None:
     """SIGINT and SIGTERM record the job's end and exit the worker at once."""
+
     def handler(signum, frame) -> None:
         record_stop(folder, kind, signum)
         sys.stdout.flush()
@@ -445,8 +527,9 @@ def _record_end_on_signals(folder: Path, kind: str) -> None:
         signal.signal(signum, handler)
 
 
-Work = Callable[[Path, JobSpec, Callable[[EpochEvent], None], Callable[[], bool]],
-                tuple[object, str]]
+Work = Callable[
+    [Path, JobSpec, Callable[[EpochEvent], None], Callable[[], bool]], tuple[object, str]
+]
 
 
 def _training(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[object, str]:
@@ -456,12 +539,18 @@ def _training(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[objec
     from forecasting.pipeline import train
     from forecasting.results import run_result
 
-    run = train(series_from_dict(spec.series), RunConfig.from_dict(spec.config),
-                on_epoch=on_epoch, should_stop=should_stop)
+    run = train(
+        series_from_dict(spec.series),
+        RunConfig.from_dict(spec.config),
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+    )
     Bundle.from_run(run, spec.data_options).save(folder / "bundle.zip")
     cancelled = run.forecaster.history_.stopped_by == "cancel"
-    return (run_result(run, spec.data_options, spec.label),
-            "Cancelled: the best weights so far were kept." if cancelled else "")
+    return (
+        run_result(run, spec.data_options, spec.label),
+        "Cancelled: the best weights so far were kept." if cancelled else "",
+    )
 
 
 def _backtest(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[object, str]:
@@ -472,8 +561,14 @@ def _backtest(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[objec
     def on_fold(fold: int, folds: int) -> None:
         write_json(folder / "fold.json", {"fold": fold, "folds": folds})
 
-    result = backtest(series_from_dict(spec.series), RunConfig.from_dict(spec.config),
-                      spec.folds, on_fold=on_fold, on_epoch=on_epoch, should_stop=should_stop)
+    result = backtest(
+        series_from_dict(spec.series),
+        RunConfig.from_dict(spec.config),
+        spec.folds,
+        on_fold=on_fold,
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+    )
     return {"label": spec.label, "backtest": result.to_dict()}, ""
 
 
@@ -486,9 +581,14 @@ def _forecast(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[objec
     series = None if spec.series is None else series_from_dict(spec.series)
     frame = bundle.forecast(series)
     history = bundle.history_frame(series, max(4 * len(frame), 48))
-    return BundleForecast(bundle.series["name"], bundle.config.model.cell, bundle.config.level,
-                          series is None, ForecastFrame.from_frame(frame),
-                          RecentFrame.from_frame(history)), ""
+    return BundleForecast(
+        bundle.series["name"],
+        bundle.config.model.cell,
+        bundle.config.level,
+        series is None,
+        ForecastFrame.from_frame(frame),
+        RecentFrame.from_frame(history),
+    ), ""
 
 
 _WORKERS: dict[str, Work] = {TRAIN: _training, BACKTEST: _backtest, FORECAST: _forecast}
@@ -504,14 +604,34 @@ def get_manager() -> JobManager:
     with _MANAGER_LOCK:
         if _MANAGER is None:
             root = os.environ.get("FORECASTING_JOBS_DIR") or default_jobs_folder()
-            _MANAGER = JobManager(root, int(os.environ.get("FORECASTING_MAX_JOBS", "1")),
-                                  os.environ.get("FORECASTING_RUNNER", "process"))
+            _MANAGER = JobManager(
+                root,
+                int(os.environ.get("FORECASTING_MAX_JOBS", "1")),
+                os.environ.get("FORECASTING_RUNNER", "process"),
+            )
         return _MANAGER
 
 
-__all__ = ["BACKTEST", "CANCELLED", "DONE", "FAILED", "FINISHED", "FORECAST", "QUEUED",
-           "RUNNING", "TRAIN", "BundleForecast", "JobManager", "JobSpec", "JobStatus",
-           "get_manager", "read_events", "run_job", "series_from_dict", "series_to_dict"]
+__all__ = [
+    "BACKTEST",
+    "CANCELLED",
+    "DONE",
+    "FAILED",
+    "FINISHED",
+    "FORECAST",
+    "QUEUED",
+    "RUNNING",
+    "TRAIN",
+    "BundleForecast",
+    "JobManager",
+    "JobSpec",
+    "JobStatus",
+    "get_manager",
+    "read_events",
+    "run_job",
+    "series_from_dict",
+    "series_to_dict",
+]
 
 
 if __name__ == "__main__":

@@ -6,8 +6,19 @@ from __future__ import annotations
 from forecasting.config import ModelConfig
 
 # Every layer class the project creates; bundles with any other class are refused.
-ALLOWED_LAYERS = frozenset({"InputLayer", "SimpleRNN", "LSTM", "GRU", "Dropout", "Dense",
-                            "SimpleRNNCell", "LSTMCell", "GRUCell"})
+ALLOWED_LAYERS = frozenset(
+    {
+        "InputLayer",
+        "SimpleRNN",
+        "LSTM",
+        "GRU",
+        "Dropout",
+        "Dense",
+        "SimpleRNNCell",
+        "LSTMCell",
+        "GRUCell",
+    }
+)
 # Windows up to this length are unrolled on the TensorFlow backend: a static graph runs the
 # recurrence 2-3x faster on CPU than a while loop. Not on JAX, where XLA takes minutes to
 # compile an unrolled network and its `scan` is fast already.
@@ -32,14 +43,19 @@ def build_model(config: ModelConfig, window: int, outputs: int, *, dense_units: 
     from forecasting.native import install
 
     install()
-    cell = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
-            "gru": keras.layers.GRU}[config.cell]
+    cell = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[
+        config.cell
+    ]
     inputs = keras.Input(shape=(window, 1), name="window")
     unroll = window <= UNROLL_MAX_WINDOW and keras.backend.backend() == "tensorflow"
     x = inputs
     for i in range(config.layers):
-        x = cell(config.units, return_sequences=i < config.layers - 1, unroll=unroll,
-                 name=f"{config.cell}_{i + 1}")(x)
+        x = cell(
+            config.units,
+            return_sequences=i < config.layers - 1,
+            unroll=unroll,
+            name=f"{config.cell}_{i + 1}",
+        )(x)
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{i + 1}")(x)
     if dense_units:

@@ -73,8 +73,7 @@ class Plan:
     def with_scaling(self, choice: ScalingChoice) -> Plan:
         """The plan once training chose the scaling: `choice.chosen` in the config."""
         model = self.config.model.replace(scaling=choice.chosen)
-        return dataclasses.replace(self, config=self.config.replace(model=model),
-                                   scaling=choice)
+        return dataclasses.replace(self, config=self.config.replace(model=model), scaling=choice)
 
 
 def seasonal_period(series: TimeSeries, upto: int | None = None) -> tuple[int, str]:
@@ -101,9 +100,15 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
     horizon = config.horizon
     if horizon == AUTO:
         horizon = default_horizon(period)
-        reasons.append(f"Horizon {horizon} = " + (f"one seasonal cycle of {period}"
-                       if period > 1 and horizon == period else "the usual horizon for "
-                       "this frequency") + ".")
+        reasons.append(
+            f"Horizon {horizon} = "
+            + (
+                f"one seasonal cycle of {period}"
+                if period > 1 and horizon == period
+                else "the usual horizon for this frequency"
+            )
+            + "."
+        )
     target_len = horizon if config.model.strategy == "direct" else 1
     candidates = [config.model.window]
     if config.model.window == AUTO:
@@ -113,8 +118,14 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
     split, error = None, None
     for window in candidates:
         try:
-            split = chronological_split(len(series), window, horizon, config.test_size,
-                                        config.train.validation_fraction, target_len)
+            split = chronological_split(
+                len(series),
+                window,
+                horizon,
+                config.test_size,
+                config.train.validation_fraction,
+                target_len,
+            )
             break
         except DataError as exc:
             error = exc  # the last one names the smallest window tried
@@ -124,18 +135,22 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
         if period > 1 and window == 2 * period:
             reasons.append(f"Window {window} = two seasonal cycles of {period}.")
         elif period > 1 and window == period:
-            reasons.append(f"Window {window} = one seasonal cycle (the series is too short "
-                           f"for two).")
+            reasons.append(
+                f"Window {window} = one seasonal cycle (the series is too short for two)."
+            )
         else:
             reasons.append(f"Window {window} steps.")
     model = config.model.replace(window=window)
     scaling = plan_scaling(model.scaling, split, horizon, series.values)
     resolved = config.replace(horizon=horizon, model=model)
     estimate = TrainingEstimate(
-        windows=split.train_end - window - target_len + 1, window=window,
+        windows=split.train_end - window - target_len + 1,
+        window=window,
         epochs=config.train.epochs,
         networks=model.ensemble + max(len(scaling.candidates) - 1, 0),
-        units=model.units, layers=model.layers)
+        units=model.units,
+        layers=model.layers,
+    )
     return Plan(resolved, period, split, tuple(reasons), scaling, estimate)
 
 
@@ -197,8 +212,9 @@ class TrainedRun:
         }
 
 
-def fallback_forecast(series: TimeSeries, horizon: int = AUTO, level: float = 0.9,
-                      method: str = "theta") -> tuple[pd.DataFrame, str]:
+def fallback_forecast(
+    series: TimeSeries, horizon: int = AUTO, level: float = 0.9, method: str = "theta"
+) -> tuple[pd.DataFrame, str]:
     """A baseline's forecast for a series too short for a network, with conformal intervals
     from its own rolling forecasts inside the data.
 
@@ -217,24 +233,30 @@ def fallback_forecast(series: TimeSeries, horizon: int = AUTO, level: float = 0.
         actual = values[origins[:, None] + np.arange(horizon)]
         predicted = np.array([method_fn(values[:o], horizon, period) for o in origins])
         if np.all(np.isfinite(predicted)):
-            intervals = Intervals.calibrate(actual, predicted, [level], relative=True,
-                                            non_negative=non_negative(values))
+            intervals = Intervals.calibrate(
+                actual, predicted, [level], relative=True, non_negative=non_negative(values)
+            )
             rough = False
     forecast = method_fn(values, horizon, period)
     if not np.all(np.isfinite(forecast)):
         forecast = ALL_BASELINES["naive"](values, horizon, period)
-    note = (f"The series ({len(series)} points) is too short for a network; this is the "
-            f"{BASELINE_NAMES[method]} method's forecast instead.")
+    note = (
+        f"The series ({len(series)} points) is too short for a network; this is the "
+        f"{BASELINE_NAMES[method]} method's forecast instead."
+    )
     if rough:
-        note += (" Its band is rough: too few points to test forecasts on, so it is sized from "
-                 "the step-to-step changes.")
+        note += (
+            " Its band is rough: too few points to test forecasts on, so it is sized from "
+            "the step-to-step changes."
+        )
     if intervals.clips(forecast, level):
         note += " " + CLIP_NOTE
     return forecast_frame(series.future_index(horizon), forecast, intervals, level), note
 
 
-def forecast_frame(index: pd.Index, forecast: np.ndarray, intervals: Intervals,
-                   level: float) -> pd.DataFrame:
+def forecast_frame(
+    index: pd.Index, forecast: np.ndarray, intervals: Intervals, level: float
+) -> pd.DataFrame:
     """Columns date, forecast, lower, upper (the interval at `level`); clipped at 0 for a
     series without negative values (`Intervals.clip`)."""
     forecast = intervals.clip(forecast)
@@ -242,11 +264,15 @@ def forecast_frame(index: pd.Index, forecast: np.ndarray, intervals: Intervals,
     return pd.DataFrame({"date": index, "forecast": forecast, "lower": lower, "upper": upper})
 
 
-def train(series: TimeSeries, config: RunConfig | None = None, *,
-          on_epoch: Callable[[EpochEvent], None] | None = None,
-          should_stop: Callable[[], bool] | None = None,
-          on_plan: Callable[[Plan], None] | None = None,
-          baselines=None) -> TrainedRun:
+def train(
+    series: TimeSeries,
+    config: RunConfig | None = None,
+    *,
+    on_epoch: Callable[[EpochEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+    baselines=None,
+) -> TrainedRun:
     """Train, evaluate on the test part beside the baselines, calibrate intervals on the
     validation part and forecast beyond the data.
 
@@ -267,40 +293,70 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
     if on_plan is not None:
         on_plan(plan)
     values = series.values
-    selection = fit_forecaster(plan.config.model, plan.config.train, plan.config.horizon,
-                               plan.period, values, plan.split, on_epoch=on_epoch,
-                               should_stop=should_stop)
+    selection = fit_forecaster(
+        plan.config.model,
+        plan.config.train,
+        plan.config.horizon,
+        plan.period,
+        values,
+        plan.split,
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+    )
     forecaster, plan = selection.forecaster, plan.with_scaling(selection.choice)
     cfg, split, horizon = plan.config, plan.split, plan.config.horizon
 
     val_origins = split.origins("val", horizon)
     val_actual = values[val_origins[:, None] + np.arange(horizon)]
-    intervals = Intervals.calibrate(val_actual, forecaster.predict(values, val_origins),
-                                    (*INTERVAL_LEVELS, cfg.level),
-                                    relative=bool(np.all(values[:split.fit_end] > 0)),
-                                    non_negative=non_negative(values))
+    intervals = Intervals.calibrate(
+        val_actual,
+        forecaster.predict(values, val_origins),
+        (*INTERVAL_LEVELS, cfg.level),
+        relative=bool(np.all(values[: split.fit_end] > 0)),
+        non_negative=non_negative(values),
+    )
 
     test_origins = evaluation_origins(split.origins("test", horizon))
-    guarded = guard_forecasts(values, split, horizon, plan.period, test_origins,
-                              forecaster.predict(values, test_origins),
-                              forecaster.forecast(values), baselines)
+    guarded = guard_forecasts(
+        values,
+        split,
+        horizon,
+        plan.period,
+        test_origins,
+        forecaster.predict(values, test_origins),
+        forecaster.forecast(values),
+        baselines,
+    )
     raw_test, raw_future = guarded.test, guarded.future
     if guarded.note:
         plan = dataclasses.replace(plan, notes=(*plan.notes, guarded.note))
-    evaluation = evaluate(intervals.clip(raw_test), values, test_origins, horizon,
-                          plan.period, split.fit_end, baselines)
+    evaluation = evaluate(
+        intervals.clip(raw_test),
+        values,
+        test_origins,
+        horizon,
+        plan.period,
+        split.fit_end,
+        baselines,
+    )
     model_test = evaluation.forecasts["model"]
-    test_coverage = {level: coverage(evaluation.actual, *intervals.bounds(model_test, level))
-                     for level in intervals.widths}
+    test_coverage = {
+        level: coverage(evaluation.actual, *intervals.bounds(model_test, level))
+        for level in intervals.widths
+    }
 
     one_step_origins = np.arange(split.fit_end, len(series))
-    one_step = pd.DataFrame({"date": series.index[one_step_origins],
-                             "actual": values[one_step_origins],
-                             "predicted": intervals.clip(
-                                 forecaster.predict(values, one_step_origins)[:, 0])})
+    one_step = pd.DataFrame(
+        {
+            "date": series.index[one_step_origins],
+            "actual": values[one_step_origins],
+            "predicted": intervals.clip(forecaster.predict(values, one_step_origins)[:, 0]),
+        }
+    )
     first = split.fit_end
-    test_forecast = forecast_frame(series.index[first:first + horizon], model_test[0],
-                                   intervals, cfg.level)
+    test_forecast = forecast_frame(
+        series.index[first : first + horizon], model_test[0], intervals, cfg.level
+    )
     test_forecast.insert(1, "actual", evaluation.actual[0])
     future = forecast_frame(series.future_index(horizon), raw_future, intervals, cfg.level)
     if intervals.clips(raw_future, cfg.level) or intervals.clips(raw_test[0], cfg.level):
@@ -309,8 +365,21 @@ def train(series: TimeSeries, config: RunConfig | None = None, *,
     histories = selection.histories
     train_seconds = sum(h.train_seconds for h in histories)
     epochs_run = sum(h.epochs_run for h in histories)
-    timings = {"train_seconds": train_seconds, "epochs_run": epochs_run,
-               "seconds_per_epoch": train_seconds / epochs_run if epochs_run else 0.0,
-               "total_seconds": time.perf_counter() - started}
-    return TrainedRun(plan, series, forecaster, evaluation, intervals, test_coverage, future,
-                      one_step, test_forecast, timings)
+    timings = {
+        "train_seconds": train_seconds,
+        "epochs_run": epochs_run,
+        "seconds_per_epoch": train_seconds / epochs_run if epochs_run else 0.0,
+        "total_seconds": time.perf_counter() - started,
+    }
+    return TrainedRun(
+        plan,
+        series,
+        forecaster,
+        evaluation,
+        intervals,
+        test_coverage,
+        future,
+        one_step,
+        test_forecast,
+        timings,
+    )

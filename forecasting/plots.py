@@ -163,8 +163,7 @@ def series_figure(
     """
     x, y = downsample(index, values, max_points)
     fig = go.Figure(
-        go.Scatter(x=x, y=y, mode="lines", name=plot_text(name),
-                   line=dict(color=ACTUAL, width=1.3))
+        go.Scatter(x=x, y=y, mode="lines", name=plot_text(name), line=dict(color=ACTUAL, width=1.3))
     )
     fig.update_layout(showlegend=False)
     return _layout(fig, title, _x_title(index), name)
@@ -334,9 +333,7 @@ def test_figure(
         )
     if first is not None:
         fig.add_vline(x=first, line=dict(color="#9ca3af", dash="dash", width=1))
-    return _layout(
-        fig, title, _x_title(shown[date]), result.series.name or value, height=440
-    )
+    return _layout(fig, title, _x_title(shown[date]), result.series.name or value, height=440)
 
 
 def residuals_figure(
@@ -563,18 +560,26 @@ def ranking_table(runs: Mapping[str, RunResult]) -> pd.DataFrame | None:
     results = list(runs.values())
     if not results or len({r.test_part() for r in results}) != 1:
         return None
-    rows = [{"Method": label, "Kind": "network", **_scores(result.metrics.model)}
-            for label, result in runs.items()]
-    rows += [{"Method": method_name(name), "Kind": "baseline", **_scores(values)}
-             for name, values in results[0].metrics.test.items() if name != "model"]
+    rows = [
+        {"Method": label, "Kind": "network", **_scores(result.metrics.model)}
+        for label, result in runs.items()
+    ]
+    rows += [
+        {"Method": method_name(name), "Kind": "baseline", **_scores(values)}
+        for name, values in results[0].metrics.test.items()
+        if name != "model"
+    ]
     table = pd.DataFrame(rows).sort_values("Test MASE", na_position="last")
     table.insert(0, "Rank", range(1, len(table) + 1))
     return table
 
 
 def _scores(values: Scores) -> dict[str, float]:
-    return {"Test MASE": _number(values.mase), "Test sMAPE %": _number(values.smape),
-            "Test MAE": _number(values.mae)}
+    return {
+        "Test MASE": _number(values.mase),
+        "Test sMAPE %": _number(values.smape),
+        "Test MAE": _number(values.mae),
+    }
 
 
 def backtest_table(backtest: BacktestSummary) -> pd.DataFrame:

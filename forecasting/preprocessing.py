@@ -57,8 +57,10 @@ class Preprocessor:
         if not self.log:
             return values
         if np.any(values <= 0):
-            raise DataError("The log transform needs positive values, and this series has "
-                            "zeros or negatives. Turn the log transform off.")
+            raise DataError(
+                "The log transform needs positive values, and this series has "
+                "zeros or negatives. Turn the log transform off."
+            )
         return np.log(values)
 
     def _season(self, positions: np.ndarray) -> np.ndarray | None:

@@ -42,13 +42,13 @@ class TrainingProgress:
 
     @property
     def network_text(self) -> str:
-        """" · network 2 of 3" in an ensemble, "" for one network."""
+        """ " · network 2 of 3" in an ensemble, "" for one network."""
         last = self.last
         return f" · network {last.member} of {last.members}" if last.members > 1 else ""
 
     @property
     def text(self) -> str:
-        """"Epoch 12 of 100" (and the network in an ensemble)."""
+        """ "Epoch 12 of 100" (and the network in an ensemble)."""
         return f"Epoch {self.last.epoch} of {self.last.epochs}{self.network_text}"
 
 
@@ -63,8 +63,10 @@ def training_progress(events: Sequence[EpochEvent]) -> TrainingProgress | None:
 def backtest_progress(fold: int, folds: int, events: Sequence[EpochEvent]) -> tuple[float, str]:
     """Share of the folds done and a line such as "Backtest: fold 2 of 3, epoch 7"."""
     epoch = events[-1].epoch if events else 0
-    return (max(fold - 1, 0) / max(folds, 1),
-            f"Backtest: fold {max(fold, 1)} of {folds}, epoch {epoch}")
+    return (
+        max(fold - 1, 0) / max(folds, 1),
+        f"Backtest: fold {max(fold, 1)} of {folds}, epoch {epoch}",
+    )
 
 
 # Seconds one training window costs per recurrent step in one epoch (forward and backward),
@@ -78,7 +80,7 @@ LONG_TRAINING_SECONDS = 600
 
 
 def format_seconds(seconds: float) -> str:
-    """"42 s", "3 min 05 s" or "6 h 50 min"."""
+    """ "42 s", "3 min 05 s" or "6 h 50 min"."""
     seconds = max(0, int(round(seconds)))
     if seconds < 60:
         return f"{seconds} s"
@@ -113,8 +115,14 @@ class TrainingEstimate:
     def seconds(self) -> float:
         """Windows x steps x epochs x networks x the cost of one window step."""
         size = max(self.units / BASE_UNITS, 1.0) * self.layers
-        return (self.windows * self.window * self.epochs * self.networks * size
-                * SECONDS_PER_WINDOW_STEP)
+        return (
+            self.windows
+            * self.window
+            * self.epochs
+            * self.networks
+            * size
+            * SECONDS_PER_WINDOW_STEP
+        )
 
     @property
     def long(self) -> bool:
@@ -129,10 +137,12 @@ class TrainingEstimate:
         if not self.long:
             return ""
         recent = max(points * LONG_TRAINING_SECONDS // max(int(self.seconds), 1), 1)
-        return (f"This training may take up to about {format_seconds(self.seconds)} "
-                f"({self.windows:,} training windows of {self.window} steps x {self.epochs} "
-                f"epochs x {self.networks} network{'s' if self.networks > 1 else ''}). To "
-                f"make it shorter, resample the series to a coarser frequency (Data page), "
-                f"use only its recent part (about the last {recent:,} of its {points:,} "
-                f"points trains in {LONG_TRAINING_SECONDS // 60} minutes), or lower the "
-                f"epochs or the ensemble size.")
+        return (
+            f"This training may take up to about {format_seconds(self.seconds)} "
+            f"({self.windows:,} training windows of {self.window} steps x {self.epochs} "
+            f"epochs x {self.networks} network{'s' if self.networks > 1 else ''}). To "
+            f"make it shorter, resample the series to a coarser frequency (Data page), "
+            f"use only its recent part (about the last {recent:,} of its {points:,} "
+            f"points trains in {LONG_TRAINING_SECONDS // 60} minutes), or lower the "
+            f"epochs or the ensemble size."
+        )

@@ -32,8 +32,10 @@ def parse_json_object(text: str, what: str = "The configuration") -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno}). "
-                          f"Download it again from the dashboard.") from None
+        raise ConfigError(
+            f"{what} is not valid JSON ({exc.msg} at line {exc.lineno}). "
+            f"Download it again from the dashboard."
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{what} must hold a JSON object.")
     return data
@@ -44,8 +46,10 @@ def _decoders(cls: type) -> dict[str, Callable[[Any], Any]]:
     """Fields of `cls` that hold records (a record, a list or dict of records, or an optional
     one), each with the function that rebuilds it from JSON (read once per class)."""
     hints = typing.get_type_hints(cls)
-    found = {f.name: _decoder(hints.get(f.name), f"{cls.__name__}.{f.name}")
-             for f in dataclasses.fields(cls)}
+    found = {
+        f.name: _decoder(hints.get(f.name), f"{cls.__name__}.{f.name}")
+        for f in dataclasses.fields(cls)
+    }
     return {name: decode for name, decode in found.items() if decode is not None}
 
 
@@ -67,8 +71,10 @@ def _decoder(hint, where: str) -> Callable[[Any], Any] | None:
 
 def _expect(value, kind: type, where: str):
     if not isinstance(value, kind):
-        raise ConfigError(f"`{where}` must be a JSON {'list' if kind is list else 'object'}. "
-                          f"Received: {type(value).__name__} {value!r:.40}")
+        raise ConfigError(
+            f"`{where}` must be a JSON {'list' if kind is list else 'object'}. "
+            f"Received: {type(value).__name__} {value!r:.40}"
+        )
     return value
 
 
@@ -86,8 +92,10 @@ class JsonRecord:
             ConfigError: Not a dict, an unknown key, or an invalid value.
         """
         if data is not None and not isinstance(data, dict):
-            raise ConfigError(f"The settings of {cls.__name__} must be an object of settings. "
-                              f"Received: {type(data).__name__} {data!r:.40}")
+            raise ConfigError(
+                f"The settings of {cls.__name__} must be an object of settings. "
+                f"Received: {type(data).__name__} {data!r:.40}"
+            )
         data = dict(data or {})
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(data) - set(names))
@@ -97,8 +105,10 @@ class JsonRecord:
                 f"Known settings: {', '.join(names)}."
             )
         decoders = _decoders(cls)
-        kwargs = {name: decoders[name](value) if name in decoders else value
-                  for name, value in data.items()}
+        kwargs = {
+            name: decoders[name](value) if name in decoders else value
+            for name, value in data.items()
+        }
         try:
             return cls(**kwargs)
         except TypeError as exc:  # a value of the wrong type deep inside __post_init__
@@ -158,15 +168,22 @@ class FrameRecord(JsonRecord):
     def from_frame(cls, frame: pd.DataFrame):
         """The record of a frame holding (at least) the record's columns."""
         first, *rest = (f.name for f in dataclasses.fields(cls))
-        return cls(**{first: format_timestamps(pd.Index(frame[first])),
-                      **{name: [float(v) for v in frame[name]] for name in rest}})
+        return cls(
+            **{
+                first: format_timestamps(pd.Index(frame[first])),
+                **{name: [float(v) for v in frame[name]] for name in rest},
+            }
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The table again: dates parsed back, values as floats, columns in field order."""
         first, *rest = (f.name for f in dataclasses.fields(self))
-        return pd.DataFrame({first: parse_timestamps(getattr(self, first), first),
-                             **{name: np.asarray(getattr(self, name), dtype=float)
-                                for name in rest}})
+        return pd.DataFrame(
+            {
+                first: parse_timestamps(getattr(self, first), first),
+                **{name: np.asarray(getattr(self, name), dtype=float) for name in rest},
+            }
+        )
 
     def __len__(self) -> int:
         return len(getattr(self, dataclasses.fields(self)[0].name))

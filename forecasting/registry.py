@@ -20,9 +20,11 @@ TRAIN, BACKTEST, FORECAST = "train", "backtest", "forecast"
 UPLOAD = "upload.zip"
 # How the messages of each kind name it.
 NOUNS = {TRAIN: "training", BACKTEST: "backtest", FORECAST: "forecast from the bundle"}
-ADVICE = {TRAIN: "perhaps with fewer units or a shorter window",
-           BACKTEST: "perhaps with fewer folds or fewer units",
-           FORECAST: "or download the bundle again"}
+ADVICE = {
+    TRAIN: "perhaps with fewer units or a shorter window",
+    BACKTEST: "perhaps with fewer folds or fewer units",
+    FORECAST: "or download the bundle again",
+}
 
 
 def write_json(path: Path, data) -> None:
@@ -76,13 +78,15 @@ class JobSpec(JsonRecord):
 
     def __post_init__(self) -> None:
         if self.kind not in NOUNS:
-            raise ConfigError(f"`kind` must be one of {', '.join(NOUNS)}. "
-                              f"Received: kind={self.kind!r}")
+            raise ConfigError(
+                f"`kind` must be one of {', '.join(NOUNS)}. Received: kind={self.kind!r}"
+            )
         if self.kind in (TRAIN, BACKTEST) and (self.series is None or self.config is None):
             raise ConfigError(f"A {self.kind} job needs a series and a configuration.")
         if self.kind == BACKTEST and not (isinstance(self.folds, int) and self.folds >= 1):
-            raise ConfigError(f"`folds` must be at least 1 for a backtest. "
-                              f"Received: folds={self.folds!r}")
+            raise ConfigError(
+                f"`folds` must be at least 1 for a backtest. Received: folds={self.folds!r}"
+            )
 
 
 @dataclass(frozen=True)

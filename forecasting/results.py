@@ -117,11 +117,12 @@ class RunMetrics(JsonRecord):
     @property
     def coverage_by_level(self) -> list[tuple[float, float]]:
         """(nominal level, test coverage) pairs, lowest level first."""
-        return sorted((float(level), share)
-                      for level, share in self.interval_coverage_by_level.items())
+        return sorted(
+            (float(level), share) for level, share in self.interval_coverage_by_level.items()
+        )
 
     def band_verdict(self) -> str | None:
-        """"honest" when the test coverage is within `COVERAGE_TOLERANCE` of the nominal
+        """ "honest" when the test coverage is within `COVERAGE_TOLERANCE` of the nominal
         level, "narrow" below it, "wide" above it; None when it could not be measured."""
         covered, level = self.interval_coverage_test, self.interval_level
         if covered is None or not math.isfinite(covered):
@@ -135,11 +136,15 @@ class RunMetrics(JsonRecord):
         verdict = self.band_verdict()
         if verdict is None:
             return None
-        judgement = {"honest": "about as promised.",
-                     "narrow": "narrower than it should be: treat the band as optimistic.",
-                     "wide": "wider than needed: the band is cautious."}[verdict]
-        return (f"The {self.interval_level:.0%} prediction band held "
-                f"**{self.interval_coverage_test:.0%}** of the test values — {judgement}")
+        judgement = {
+            "honest": "about as promised.",
+            "narrow": "narrower than it should be: treat the band as optimistic.",
+            "wide": "wider than needed: the band is cautious.",
+        }[verdict]
+        return (
+            f"The {self.interval_level:.0%} prediction band held "
+            f"**{self.interval_coverage_test:.0%}** of the test values — {judgement}"
+        )
 
 
 # ---------------------------------------------------------------------- the run
@@ -245,8 +250,10 @@ class RunResult(JsonRecord):
     def short_name(self, job_id: str | None = None) -> str:
         """Short name of a run: "GRU 32×1, window 24 · 14:03:12" (the time from the id)."""
         model = self.config.model
-        text = (f"{CELL_NAMES.get(model.cell, model.cell)} {model.units}×{model.layers}, "
-                f"window {model.window}")
+        text = (
+            f"{CELL_NAMES.get(model.cell, model.cell)} {model.units}×{model.layers}, "
+            f"window {model.window}"
+        )
         if job_id:
             stamp = job_id.split("-")[1] if job_id.count("-") >= 2 else ""
             if len(stamp) == 6:
@@ -255,8 +262,13 @@ class RunResult(JsonRecord):
 
     def test_part(self) -> tuple:
         """What makes two runs' test scores comparable: series, horizon and test origins."""
-        return (self.series.name, self.series.length, self.horizon, self.metrics.test_points,
-                self.metrics.test_origins)
+        return (
+            self.series.name,
+            self.series.length,
+            self.horizon,
+            self.metrics.test_points,
+            self.metrics.test_origins,
+        )
 
 
 def run_result(run: TrainedRun, data_options: dict | None = None, label: str = "") -> RunResult:
@@ -276,11 +288,17 @@ def run_result(run: TrainedRun, data_options: dict | None = None, label: str = "
         forecast=ForecastFrame.from_frame(run.forecast),
         one_step=OneStepFrame.from_frame(run.one_step),
         test_forecast=TestForecastFrame.from_frame(run.test_forecast),
-        test_start=format_timestamps(series.index[first:first + 1])[0],
-        baselines_test={name: forecasts[0].tolist()
-                        for name, forecasts in evaluation.forecasts.items() if name != "model"},
-        by_lead={name: evaluation.by_lead(name) for name in evaluation.forecasts
-                 if np.all(np.isfinite(evaluation.forecasts[name]))},
+        test_start=format_timestamps(series.index[first : first + 1])[0],
+        baselines_test={
+            name: forecasts[0].tolist()
+            for name, forecasts in evaluation.forecasts.items()
+            if name != "model"
+        },
+        by_lead={
+            name: evaluation.by_lead(name)
+            for name in evaluation.forecasts
+            if np.all(np.isfinite(evaluation.forecasts[name]))
+        },
         horizon=run.config.horizon,
         intervals=_bands(run),
         winner_forecast=_winner_forecast(run),
@@ -291,15 +309,15 @@ def _winner_forecast(run: TrainedRun) -> BaselineForecast | None:
     """The best baseline's future forecast when it beat the network on the test part."""
     from forecasting.verdict import MODEL, baseline_future, verdict
 
-    judged = verdict({name: scores.get("mase") for name, scores in
-                      run.evaluation.metrics.items()})
+    judged = verdict({name: scores.get("mase") for name, scores in run.evaluation.metrics.items()})
     if judged.winner in ("", MODEL):
         return None
     frame = baseline_future(run, judged.winner)
     if frame is None:
         return None
-    return BaselineForecast(judged.winner, judged.best_mase, judged.model,
-                            ForecastFrame.from_frame(frame))
+    return BaselineForecast(
+        judged.winner, judged.best_mase, judged.model, ForecastFrame.from_frame(frame)
+    )
 
 
 def _bands(run: TrainedRun) -> dict[str, Band]:
@@ -310,9 +328,14 @@ def _bands(run: TrainedRun) -> dict[str, Band]:
     for level in run.intervals.widths:
         lower, upper = run.intervals.bounds(future, level)
         test_lower, test_upper = run.intervals.bounds(test, level)
-        bands[f"{level * 100:g}"] = Band(level, run.test_coverage[level], lower.tolist(),
-                                         upper.tolist(), test_lower.tolist(),
-                                         test_upper.tolist())
+        bands[f"{level * 100:g}"] = Band(
+            level,
+            run.test_coverage[level],
+            lower.tolist(),
+            upper.tolist(),
+            test_lower.tolist(),
+            test_upper.tolist(),
+        )
     return bands
 
 
@@ -350,8 +373,15 @@ class BacktestSummary(JsonRecord):
         undefined)."""
         from forecasting.evaluation import METRICS
 
-        rows = [{"fold": f.fold, "origin": f.origin, "method": f.method,
-                 **{m: getattr(f, m) for m in METRICS}} for f in self.folds]
+        rows = [
+            {
+                "fold": f.fold,
+                "origin": f.origin,
+                "method": f.method,
+                **{m: getattr(f, m) for m in METRICS},
+            }
+            for f in self.folds
+        ]
         return pd.DataFrame(rows).astype({m: float for m in METRICS})
 
 

@@ -40,8 +40,9 @@ def _noisy_sine() -> pd.DataFrame:
     rng = np.random.default_rng(7)
     steps = np.arange(1000)
     value = np.sin(2 * np.pi * steps / 50) + 0.5 * np.sin(2 * np.pi * steps / 12.5)
-    return pd.DataFrame({"step": steps, "value": (value + rng.normal(0, 0.15, steps.size))
-                         .round(4)})
+    return pd.DataFrame(
+        {"step": steps, "value": (value + rng.normal(0, 0.15, steps.size)).round(4)}
+    )
 
 
 def _monthly_sales() -> pd.DataFrame:
@@ -51,8 +52,9 @@ def _monthly_sales() -> pd.DataFrame:
     trend = 3.5 * np.exp(0.011 * t)
     season = 1 + 0.22 * np.sin(2 * np.pi * (dates.month - 4) / 12) + 0.25 * (dates.month == 1)
     noise = rng.lognormal(0, 0.05, dates.size)
-    return pd.DataFrame({"date": dates.strftime("%Y-%m-%d"),
-                         "sales": (trend * season * noise).round(3)})
+    return pd.DataFrame(
+        {"date": dates.strftime("%Y-%m-%d"), "sales": (trend * season * noise).round(3)}
+    )
 
 
 def _daily_temperatures() -> pd.DataFrame:
@@ -83,33 +85,59 @@ def _hourly_air_quality() -> pd.DataFrame:
     temp = -2 + 5 * np.sin(2 * np.pi * (hour - 9) / 24) + rng.normal(0, 1, n)
     pressure = 1025 + np.cumsum(rng.normal(0, 0.3, n)) * 0.5
     wind = np.abs(rng.normal(3, 2, n))
-    frame = pd.DataFrame({"year": stamps.year, "month": stamps.month, "day": stamps.day,
-                          "hour": hour, "pm25": pm25.round(0), "temp": temp.round(1),
-                          "pressure": pressure.round(1), "wind": wind.round(2)})
+    frame = pd.DataFrame(
+        {
+            "year": stamps.year,
+            "month": stamps.month,
+            "day": stamps.day,
+            "hour": hour,
+            "pm25": pm25.round(0),
+            "temp": temp.round(1),
+            "pressure": pressure.round(1),
+            "wind": wind.round(2),
+        }
+    )
     frame.loc[rng.choice(n, 30, replace=False), "pm25"] = np.nan
     frame.loc[rng.choice(n, 10, replace=False), "temp"] = np.nan
     frame.loc[0, "pm25"] = 128.0  # keep the first hour filled so no row is trimmed
     return frame
 
 
-SAMPLES: dict[str, Sample] = {sample.name: sample for sample in (
-    Sample("Noisy sine wave",
-           "1,000 integer steps of two overlapping sine waves (periods 50 and 12.5) plus "
-           "noise. No dates: the simplest thing a network can learn.",
-           _noisy_sine, "noisy_sine.csv", LoadOptions(value_col="value")),
-    Sample("Monthly sales (seasonal)",
-           "17 years of monthly sales with a growing trend and a yearly pattern whose size "
-           "grows with the level (multiplicative), like the a10 drug sales.",
-           _monthly_sales, "monthly_sales.csv"),
-    Sample("Daily temperatures (with gaps)",
-           "5 years of daily minimum temperatures with a yearly cycle; a few days are absent "
-           "and a few cells empty, so the loader's repairs show.",
-           _daily_temperatures, "daily_temperatures.csv"),
-    Sample("Hourly air quality (multi-column)",
-           "60 days of hourly PM2.5 with temperature, pressure and wind, the date split over "
-           "year, month, day and hour columns, and some missing readings.",
-           _hourly_air_quality, "hourly_air_quality.csv", LoadOptions(value_col="pm25")),
-)}
+SAMPLES: dict[str, Sample] = {
+    sample.name: sample
+    for sample in (
+        Sample(
+            "Noisy sine wave",
+            "1,000 integer steps of two overlapping sine waves (periods 50 and 12.5) plus "
+            "noise. No dates: the simplest thing a network can learn.",
+            _noisy_sine,
+            "noisy_sine.csv",
+            LoadOptions(value_col="value"),
+        ),
+        Sample(
+            "Monthly sales (seasonal)",
+            "17 years of monthly sales with a growing trend and a yearly pattern whose size "
+            "grows with the level (multiplicative), like the a10 drug sales.",
+            _monthly_sales,
+            "monthly_sales.csv",
+        ),
+        Sample(
+            "Daily temperatures (with gaps)",
+            "5 years of daily minimum temperatures with a yearly cycle; a few days are absent "
+            "and a few cells empty, so the loader's repairs show.",
+            _daily_temperatures,
+            "daily_temperatures.csv",
+        ),
+        Sample(
+            "Hourly air quality (multi-column)",
+            "60 days of hourly PM2.5 with temperature, pressure and wind, the date split over "
+            "year, month, day and hour columns, and some missing readings.",
+            _hourly_air_quality,
+            "hourly_air_quality.csv",
+            LoadOptions(value_col="pm25"),
+        ),
+    )
+}
 
 
 def list_samples() -> list[str]:
@@ -126,8 +154,9 @@ def get_sample(name: str) -> Sample:
     try:
         return SAMPLES[name]
     except KeyError:
-        raise DataError(f"There is no sample {name!r}. Samples: "
-                        f"{', '.join(map(repr, SAMPLES))}.") from None
+        raise DataError(
+            f"There is no sample {name!r}. Samples: {', '.join(map(repr, SAMPLES))}."
+        ) from None
 
 
 def sample_csv_bytes(name: str) -> bytes:

@@ -15,8 +15,13 @@ from forecasting.evaluation import coverage
 MSIS_ALPHA = 0.05  # M4 scored the 95% interval
 
 
-def msis(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, scale: float,
-         alpha: float = MSIS_ALPHA) -> float:
+def msis(
+    actual: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    scale: float,
+    alpha: float = MSIS_ALPHA,
+) -> float:
     """Mean scaled interval score (M4): the band's width plus 2 / alpha times each miss,
     averaged over the points and divided by the in-sample scale (`evaluation.mase_scale`
     with M4's seasonal period). Lower is better; NaN when the scale is zero or undefined.

@@ -43,7 +43,7 @@ def seasonal_indices(values: np.ndarray, period: int, multiplicative: bool) -> n
         kernel = np.convolve(kernel, [0.5, 0.5])
     trend = np.convolve(values, kernel, mode="valid")
     offset = (kernel.size - 1) // 2
-    part = values[offset: offset + trend.size]
+    part = values[offset : offset + trend.size]
     detrended = part / trend if multiplicative else part - trend
     phases = np.arange(offset, offset + trend.size) % period
     indices = np.array([detrended[phases == p].mean() for p in range(period)])
@@ -63,8 +63,9 @@ def detect_period(values: np.ndarray, max_period: int = 400) -> int:
     if max_lag < 4:
         return 1
     acf = autocorrelation(values, max_lag)
-    peaks = [k for k in range(2, max_lag) if acf[k] > acf[k - 1] and acf[k] >= acf[k + 1]
-             and acf[k] > 0]
+    peaks = [
+        k for k in range(2, max_lag) if acf[k] > acf[k - 1] and acf[k] >= acf[k + 1] and acf[k] > 0
+    ]
     peaks.sort(key=lambda k: acf[k], reverse=True)
     z = NormalDist().inv_cdf(1 - 0.05 / max(1, len(peaks)))
     for lag in peaks[:3]:

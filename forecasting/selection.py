@@ -28,8 +28,11 @@ from forecasting.windows import Split
 # Validation forecasts needed before automatic scaling compares candidates.
 MIN_ORIGINS_TO_CHOOSE = 50
 FALLBACK_SCALING = "window"
-SCALING_NAMES = {"window": "per window", "standard": "global (standardized)",
-                 "minmax": "global (min-max)"}
+SCALING_NAMES = {
+    "window": "per window",
+    "standard": "global (standardized)",
+    "minmax": "global (min-max)",
+}
 GLOBAL_SCALINGS = ("standard", "minmax")
 # The training part's range is widened by this share of its span on either side; a recent
 # level beyond it is one the network never saw.
@@ -74,40 +77,57 @@ class ScalingChoice(JsonRecord):
 
     def _level_text(self) -> str:
         low, high = self.train_range
-        return (f"the recent level ({self.recent_level:.4g}) lies outside the range the "
-                f"network is trained on ({low:.4g} to {high:.4g})")
+        return (
+            f"the recent level ({self.recent_level:.4g}) lies outside the range the "
+            f"network is trained on ({low:.4g} to {high:.4g})"
+        )
 
     def sentences(self) -> tuple[str, ...]:
         """The choice in plain words, for the plan shown before and after training."""
         if self.why == LEVEL_OUTSIDE:
-            return (f"Scaling: per window (changes from the last value), because "
-                    f"{self._level_text()}: a network on one global scale would never have "
-                    f"seen such values.",)
+            return (
+                f"Scaling: per window (changes from the last value), because "
+                f"{self._level_text()}: a network on one global scale would never have "
+                f"seen such values.",
+            )
         if self.why == REQUESTED and self.level_outside:
-            return (f"Scaling: {SCALING_NAMES.get(self.chosen, self.chosen)}, as requested, "
-                    f"although {self._level_text()}; forecasts far off the series' recent "
-                    f"values are replaced by the best baseline's.",)
+            return (
+                f"Scaling: {SCALING_NAMES.get(self.chosen, self.chosen)}, as requested, "
+                f"although {self._level_text()}; forecasts far off the series' recent "
+                f"values are replaced by the best baseline's.",
+            )
         if self.why == TOO_FEW:
-            return (f"Scaling: per window (changes from the last value). The validation part "
-                    f"holds too few forecasts ({self.origins}, {MIN_ORIGINS_TO_CHOOSE} needed) "
-                    f"to compare it with one global scale.",)
+            return (
+                f"Scaling: per window (changes from the last value). The validation part "
+                f"holds too few forecasts ({self.origins}, {MIN_ORIGINS_TO_CHOOSE} needed) "
+                f"to compare it with one global scale.",
+            )
         if self.why != COMPARED:
             return ()
-        text = ("Scaling: automatic. One network sees each window as changes from its last "
-                "value, another sees the series on one global scale; the scaling with the "
-                "lower error on the validation part is kept (and used by the rest of the "
-                "ensemble).",)
+        text = (
+            "Scaling: automatic. One network sees each window as changes from its last "
+            "value, another sees the series on one global scale; the scaling with the "
+            "lower error on the validation part is kept (and used by the rest of the "
+            "ensemble).",
+        )
         if len(self.errors) < 2:
             return text
-        others = ", ".join(f"{error:.4g} {SCALING_NAMES[name]}"
-                           for name, error in self.errors.items() if name != self.chosen)
-        return (*text, f"Scaling kept: {SCALING_NAMES[self.chosen]}, mean absolute error "
-                       f"{self.errors[self.chosen]:.4g} on the validation part (against "
-                       f"{others}).")
+        others = ", ".join(
+            f"{error:.4g} {SCALING_NAMES[name]}"
+            for name, error in self.errors.items()
+            if name != self.chosen
+        )
+        return (
+            *text,
+            f"Scaling kept: {SCALING_NAMES[self.chosen]}, mean absolute error "
+            f"{self.errors[self.chosen]:.4g} on the validation part (against "
+            f"{others}).",
+        )
 
 
-def level_outside(values: np.ndarray | None, split: Split,
-                  horizon: int) -> tuple[float, list[float]] | None:
+def level_outside(
+    values: np.ndarray | None, split: Split, horizon: int
+) -> tuple[float, list[float]] | None:
     """The recent level that lies outside the training part's range, or None.
 
     The recent level is the mean of the last `horizon` values before the test part's origin
@@ -124,20 +144,21 @@ def level_outside(values: np.ndarray | None, split: Split,
     if values is None:
         return None
     values = np.asarray(values, dtype=float)
-    trained = values[:split.train_end]
+    trained = values[: split.train_end]
     trained = trained[np.isfinite(trained)]
     if trained.size == 0:
         return None
     low, high = float(trained.min()), float(trained.max())
     margin = LEVEL_MARGIN * (high - low)
-    recent = values[max(0, split.fit_end - max(horizon, 1)):split.fit_end]
+    recent = values[max(0, split.fit_end - max(horizon, 1)) : split.fit_end]
     level = float(np.nanmean(recent)) if recent.size else low
     outside = level < low - margin or level > high + margin
     return (level, [low, high]) if outside else None
 
 
-def plan_scaling(scaling: str, split: Split, horizon: int,
-                 values: np.ndarray | None = None) -> ScalingChoice:
+def plan_scaling(
+    scaling: str, split: Split, horizon: int, values: np.ndarray | None = None
+) -> ScalingChoice:
     """The choice as far as it is known before training.
 
     Args:
@@ -151,8 +172,9 @@ def plan_scaling(scaling: str, split: Split, horizon: int,
     outside = level_outside(values, split, horizon)
     level = {} if outside is None else {"recent_level": outside[0], "train_range": outside[1]}
     if scaling != "auto":
-        return ScalingChoice(REQUESTED, scaling, origins=origins,
-                             **(level if scaling in GLOBAL_SCALINGS else {}))
+        return ScalingChoice(
+            REQUESTED, scaling, origins=origins, **(level if scaling in GLOBAL_SCALINGS else {})
+        )
     if outside is not None:
         return ScalingChoice(LEVEL_OUTSIDE, FALLBACK_SCALING, origins=origins, **level)
     if origins < MIN_ORIGINS_TO_CHOOSE:
@@ -175,10 +197,17 @@ class Selection:
     histories: list[History]
 
 
-def fit_forecaster(model: ModelConfig, train: TrainConfig, horizon: int, period: int,
-                   values: np.ndarray, split: Split, *,
-                   on_epoch: Callable[[EpochEvent], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None) -> Selection:
+def fit_forecaster(
+    model: ModelConfig,
+    train: TrainConfig,
+    horizon: int,
+    period: int,
+    values: np.ndarray,
+    split: Split,
+    *,
+    on_epoch: Callable[[EpochEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Selection:
     """Fit a forecaster, choosing its scaling first when `model.scaling` is "auto".
 
     Nothing at or after `split.fit_end` (the test part) is fitted on; only the mean of the
@@ -197,8 +226,17 @@ def fit_forecaster(model: ModelConfig, train: TrainConfig, horizon: int, period:
     return _compare(choice, model, train, horizon, period, values, split, on_epoch, should_stop)
 
 
-def _compare(choice: ScalingChoice, model: ModelConfig, train: TrainConfig, horizon: int,
-             period: int, values: np.ndarray, split: Split, on_epoch, should_stop) -> Selection:
+def _compare(
+    choice: ScalingChoice,
+    model: ModelConfig,
+    train: TrainConfig,
+    horizon: int,
+    period: int,
+    values: np.ndarray,
+    split: Split,
+    on_epoch,
+    should_stop,
+) -> Selection:
     """One network per candidate (the ensemble's first seed); the rest of the ensemble is
     trained with the scaling whose network forecast the validation part better."""
     members = len(choice.candidates) + model.ensemble - 1
@@ -212,11 +250,14 @@ def _compare(choice: ScalingChoice, model: ModelConfig, train: TrainConfig, hori
         def event(e: EpochEvent) -> None:
             on_epoch(dataclasses.replace(e, member=offset + e.member, members=members))
 
-        part = RNNForecaster(model.replace(scaling=scaling, ensemble=networks),
-                             train.replace(seed=seed), horizon, period)
+        part = RNNForecaster(
+            model.replace(scaling=scaling, ensemble=networks),
+            train.replace(seed=seed),
+            horizon,
+            period,
+        )
         try:
-            part.fit(values, split, on_epoch=event if on_epoch else None,
-                     should_stop=should_stop)
+            part.fit(values, split, on_epoch=event if on_epoch else None, should_stop=should_stop)
         except NotFittedError:  # cancelled before its first epoch: keep what was fitted
             if not fitted:
                 raise
@@ -240,5 +281,6 @@ def _compare(choice: ScalingChoice, model: ModelConfig, train: TrainConfig, hori
             best.join(rest)
     forecaster = RNNForecaster(model.replace(scaling=chosen), train, horizon, period)
     forecaster.adopt(best)
-    return Selection(forecaster, dataclasses.replace(choice, chosen=chosen, errors=errors),
-                     histories)
+    return Selection(
+        forecaster, dataclasses.replace(choice, chosen=chosen, errors=errors), histories
+    )

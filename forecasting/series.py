@@ -89,16 +89,19 @@ class TimeSeries:
                 f"The index has {len(index)} entries but there are {values.size} values."
             )
         if not index.is_monotonic_increasing or not index.is_unique:
-            raise DataError("Timestamps must be sorted and unique. Sort the rows and "
-                            "aggregate duplicate timestamps.")
+            raise DataError(
+                "Timestamps must be sorted and unique. Sort the rows and "
+                "aggregate duplicate timestamps."
+            )
         values.setflags(write=False)
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "index", index)
         object.__setattr__(self, "repairs", tuple(self.repairs))
 
     @classmethod
-    def from_values(cls, values, freq: str | None = None, start="2000-01-01",
-                    name: str = "value") -> TimeSeries:
+    def from_values(
+        cls, values, freq: str | None = None, start="2000-01-01", name: str = "value"
+    ) -> TimeSeries:
         """Build a series from plain values: dated from `start` when `freq` is given."""
         values = np.asarray(values, dtype=np.float64)
         if freq is None:
@@ -129,14 +132,19 @@ class TimeSeries:
 
     def to_frame(self) -> pd.DataFrame:
         """Two columns: the index (named date or step) and the values (named `name`)."""
-        return pd.DataFrame({self.index.name or ("date" if self.has_dates else "step"): self.index,
-                             self.name: self.values})
+        return pd.DataFrame(
+            {
+                self.index.name or ("date" if self.has_dates else "step"): self.index,
+                self.name: self.values,
+            }
+        )
 
     def head(self, n: int) -> TimeSeries:
         """The first `n` points."""
         extra = None if self.extra is None else self.extra.iloc[:n]
-        return TimeSeries(self.values[:n], self.index[:n], self.freq, self.name,
-                          self.repairs, extra)
+        return TimeSeries(
+            self.values[:n], self.index[:n], self.freq, self.name, self.repairs, extra
+        )
 
     def to_dict(self) -> dict:
         """The series as plain JSON: what crosses the process boundary (no pickle).
@@ -146,12 +154,22 @@ class TimeSeries:
             repairs (dicts of `Repair`) and extra ({column: values, None where missing}, or
             None when there are no other columns).
         """
-        extra = None if self.extra is None else {
-            str(name): [None if math.isnan(v) else v for v in column.astype("float64").tolist()]
-            for name, column in self.extra.items()}
-        return {"values": self.values.tolist(), "index": format_timestamps(self.index),
-                "freq": self.freq, "name": self.name,
-                "repairs": [repair.to_dict() for repair in self.repairs], "extra": extra}
+        extra = (
+            None
+            if self.extra is None
+            else {
+                str(name): [None if math.isnan(v) else v for v in column.astype("float64").tolist()]
+                for name, column in self.extra.items()
+            }
+        )
+        return {
+            "values": self.values.tolist(),
+            "index": format_timestamps(self.index),
+            "freq": self.freq,
+            "name": self.name,
+            "repairs": [repair.to_dict() for repair in self.repairs],
+            "extra": extra,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> TimeSeries:
@@ -164,17 +182,29 @@ class TimeSeries:
         known = ("values", "index", "freq", "name", "repairs", "extra")
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise ConfigError(f"Unknown series field(s) {', '.join(unknown)}. "
-                              f"Known fields: {', '.join(known)}.")
+            raise ConfigError(
+                f"Unknown series field(s) {', '.join(unknown)}. Known fields: {', '.join(known)}."
+            )
         index = parse_timestamps(data["index"], name="date")
         if not isinstance(index, pd.DatetimeIndex):
             index = index.rename("step")
         extra = data.get("extra")
-        frame = None if extra is None else pd.DataFrame(
-            {name: np.array(values, dtype="float64") for name, values in extra.items()},
-            index=index)
-        return cls(data["values"], index, data.get("freq"), data.get("name", "value"),
-                   tuple(Repair.from_dict(repair) for repair in data.get("repairs", ())), frame)
+        frame = (
+            None
+            if extra is None
+            else pd.DataFrame(
+                {name: np.array(values, dtype="float64") for name, values in extra.items()},
+                index=index,
+            )
+        )
+        return cls(
+            data["values"],
+            index,
+            data.get("freq"),
+            data.get("name", "value"),
+            tuple(Repair.from_dict(repair) for repair in data.get("repairs", ())),
+            frame,
+        )
 
 
 def future_index(last, horizon: int, freq: str | None) -> pd.Index:

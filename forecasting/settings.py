@@ -143,8 +143,11 @@ def setting(
     """
     if section not in SECTIONS:
         raise ValueError(f"Unknown section {section!r}; expected one of {SECTIONS}.")
-    return {"setting": Setting(label, help, summary, widget, section, range, bounds, choices,
-                               auto, rule)}
+    return {
+        "setting": Setting(
+            label, help, summary, widget, section, range, bounds, choices, auto, rule
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -169,8 +172,10 @@ class Settings(JsonRecord):
         for item in setting_fields(type(self), nested=False):
             value = getattr(self, item.name)
             if not item.setting.accepts(value, item.kind):
-                raise ConfigError(f"`{item.name}` {item.setting.rule_text(item.kind)}. "
-                                  f"Received: {item.name}={value!r}")
+                raise ConfigError(
+                    f"`{item.name}` {item.setting.rule_text(item.kind)}. "
+                    f"Received: {item.name}={value!r}"
+                )
 
 
 @cache

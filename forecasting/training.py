@@ -100,8 +100,11 @@ class History:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data.update(epochs_run=self.epochs_run, seconds_per_epoch=self.seconds_per_epoch,
-                    steady_seconds_per_epoch=self.steady_seconds_per_epoch)
+        data.update(
+            epochs_run=self.epochs_run,
+            seconds_per_epoch=self.seconds_per_epoch,
+            steady_seconds_per_epoch=self.steady_seconds_per_epoch,
+        )
         return data
 
     @classmethod
@@ -115,8 +118,10 @@ class History:
         if not isinstance(data, dict):
             raise TypeError(f"a history must be an object, not {type(data).__name__}")
         required = ("loss", "val_loss", "best_epoch", "stopped_by", "train_seconds")
-        return cls(**{key: data[key] for key in required},
-                   epoch_seconds=list(data.get("epoch_seconds", [])))
+        return cls(
+            **{key: data[key] for key in required},
+            epoch_seconds=list(data.get("epoch_seconds", [])),
+        )
 
 
 def set_seed(seed: int) -> None:
@@ -142,9 +147,14 @@ def set_seed(seed: int) -> None:
     np.random.seed(seed)
 
 
-def _make_callback(config: TrainConfig, history: History, member: int, members: int,
-                   on_epoch: Callable[[EpochEvent], None] | None,
-                   should_stop: Callable[[], bool] | None):
+def _make_callback(
+    config: TrainConfig,
+    history: History,
+    member: int,
+    members: int,
+    on_epoch: Callable[[EpochEvent], None] | None,
+    should_stop: Callable[[], bool] | None,
+):
     import keras
 
     class _Monitor(keras.callbacks.Callback):
@@ -191,8 +201,17 @@ def _make_callback(config: TrainConfig, history: History, member: int, members: 
                     history.stopped_by = "early_stopping"
                     self.model.stop_training = True
             if on_epoch is not None:
-                on_epoch(EpochEvent(epoch + 1, config.epochs, loss, val,
-                                    time.perf_counter() - self.started, member, members))
+                on_epoch(
+                    EpochEvent(
+                        epoch + 1,
+                        config.epochs,
+                        loss,
+                        val,
+                        time.perf_counter() - self.started,
+                        member,
+                        members,
+                    )
+                )
             if should_stop is not None and should_stop():
                 history.stopped_by = "cancel"
                 self.model.stop_training = True
@@ -204,10 +223,18 @@ def _make_callback(config: TrainConfig, history: History, member: int, members: 
     return _Monitor()
 
 
-def fit_network(model, x: np.ndarray, y: np.ndarray, validation: tuple | None,
-                config: TrainConfig, *, member: int = 1, members: int = 1,
-                on_epoch: Callable[[EpochEvent], None] | None = None,
-                should_stop: Callable[[], bool] | None = None) -> History:
+def fit_network(
+    model,
+    x: np.ndarray,
+    y: np.ndarray,
+    validation: tuple | None,
+    config: TrainConfig,
+    *,
+    member: int = 1,
+    members: int = 1,
+    on_epoch: Callable[[EpochEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> History:
     """Compile and fit `model` on windows `x` -> `y`; the best weights are kept.
 
     Args:
@@ -227,23 +254,36 @@ def fit_network(model, x: np.ndarray, y: np.ndarray, validation: tuple | None,
     """
     import keras
 
-    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate,
-                                      clipnorm=config.clipnorm or None)
-    model.compile(optimizer=optimizer, loss=config.loss,
-                  jit_compile=keras.backend.backend() == "jax",
-                  steps_per_execution=STEPS_PER_EXECUTION)
+    optimizer = keras.optimizers.Adam(
+        learning_rate=config.learning_rate, clipnorm=config.clipnorm or None
+    )
+    model.compile(
+        optimizer=optimizer,
+        loss=config.loss,
+        jit_compile=keras.backend.backend() == "jax",
+        steps_per_execution=STEPS_PER_EXECUTION,
+    )
     history = History()
     monitor = _make_callback(config, history, member, members, on_epoch, should_stop)
     if should_stop is not None and should_stop():
         history.stopped_by = "cancel"
         return history
     started = time.perf_counter()
-    model.fit(x.astype("float32"), y.astype("float32"), epochs=config.epochs,
-              batch_size=config.batch_size, shuffle=True, verbose=0, callbacks=[monitor],
-              validation_batch_size=None if validation is None else
-              max(config.batch_size, min(len(validation[0]), VALIDATION_BATCH)),
-              validation_data=None if validation is None else
-              tuple(part.astype("float32") for part in validation))
+    model.fit(
+        x.astype("float32"),
+        y.astype("float32"),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=[monitor],
+        validation_batch_size=None
+        if validation is None
+        else max(config.batch_size, min(len(validation[0]), VALIDATION_BATCH)),
+        validation_data=None
+        if validation is None
+        else tuple(part.astype("float32") for part in validation),
+    )
     history.train_seconds = time.perf_counter() - started
     if monitor.nan and monitor.best_weights is None:
         raise TrainingError(

@@ -93,8 +93,11 @@ def skill_sentence(result: RunResult) -> tuple[str, bool]:
     cell = CELL_NAMES.get(result.config.model.cell, "network")
     judged = verdict({name: scores.mase for name, scores in result.metrics.test.items()})
     naive = result.metrics.baseline("seasonal_naive").mase
-    also = (f" (seasonal naive {naive:.2f})"
-            if naive is not None and judged.best != "seasonal_naive" else "")
+    also = (
+        f" (seasonal naive {naive:.2f})"
+        if naive is not None and judged.best != "seasonal_naive"
+        else ""
+    )
     if not judged.winner:
         return (
             f"The {cell}'s MASE cannot be compared with the baselines on this series "
@@ -103,9 +106,12 @@ def skill_sentence(result: RunResult) -> tuple[str, bool]:
             False,
         )
     if judged.winner == MODEL:
-        return (f"The {cell} beats every baseline on the test part: MASE {judged.model:.2f} "
-                f"against {judged.best_mase:.2f} for {judged.best_label}, the best of "
-                f"them{also}.", True)
+        return (
+            f"The {cell} beats every baseline on the test part: MASE {judged.model:.2f} "
+            f"against {judged.best_mase:.2f} for {judged.best_label}, the best of "
+            f"them{also}.",
+            True,
+        )
     tie = judged.model == judged.best_mase
     return (
         f"{judged.best_label} {'ties with' if tie else 'beats'} the {cell} on the test part: "

@@ -53,8 +53,11 @@ class Verdict:
 def verdict(mase: Mapping[str, float | None]) -> Verdict:
     """Judge method name -> test MASE ("model" is the network). A tie goes to the baseline
     (the simpler method); the network wins only with a strictly lower MASE."""
-    scored = {name: value for name, value in mase.items()
-              if name != MODEL and value is not None and np.isfinite(value)}
+    scored = {
+        name: value
+        for name, value in mase.items()
+        if name != MODEL and value is not None and np.isfinite(value)
+    }
     model = mase.get(MODEL)
     if not scored:
         return Verdict(model)
@@ -76,24 +79,40 @@ def baseline_future(run: TrainedRun, name: str) -> pd.DataFrame | None:
     evaluation, values, level = run.evaluation, run.series.values, run.config.level
     if name not in ALL_BASELINES or name not in evaluation.forecasts:
         return None
-    forecast = np.asarray(ALL_BASELINES[name](values, run.config.horizon, run.plan.period),
-                          dtype=float)
+    forecast = np.asarray(
+        ALL_BASELINES[name](values, run.config.horizon, run.plan.period), dtype=float
+    )
     tested = evaluation.forecasts[name]
     if not (np.all(np.isfinite(forecast)) and np.all(np.isfinite(tested))):
         return None
-    intervals = Intervals.calibrate(evaluation.actual, tested, [level],
-                                    relative=bool(np.all(values > 0)),
-                                    non_negative=run.intervals.non_negative)
+    intervals = Intervals.calibrate(
+        evaluation.actual,
+        tested,
+        [level],
+        relative=bool(np.all(values > 0)),
+        non_negative=run.intervals.non_negative,
+    )
     forecast = intervals.clip(forecast)
     lower, upper = intervals.bounds(forecast, level)
-    return pd.DataFrame({"date": run.series.future_index(run.config.horizon),
-                         "forecast": forecast, "lower": lower, "upper": upper})
+    return pd.DataFrame(
+        {
+            "date": run.series.future_index(run.config.horizon),
+            "forecast": forecast,
+            "lower": lower,
+            "upper": upper,
+        }
+    )
 
 
 def offer_sentence(name: str, mase: float | None, model_mase: float | None) -> str:
     """Why a baseline's forecast is offered beside the network's, in one plain sentence."""
     label = BASELINE_NAMES.get(name, name)
-    figures = ("" if mase is None or model_mase is None
-               else f" (MASE {mase:.2f} against the network's {model_mase:.2f})")
-    return (f"On this series {label} had the lower error on the test part{figures}: its "
-            f"forecast is offered below.")
+    figures = (
+        ""
+        if mase is None or model_mase is None
+        else f" (MASE {mase:.2f} against the network's {model_mase:.2f})"
+    )
+    return (
+        f"On this series {label} had the lower error on the test part{figures}: its "
+        f"forecast is offered below."
+    )

@@ -57,13 +57,13 @@ class Split:
     def origins(self, part: str, horizon: int) -> np.ndarray:
         """Forecast origins (index of the first predicted point) whose whole horizon lies in
         `part` ("val" or "test")."""
-        start, end = {"val": (self.train_end, self.fit_end),
-                      "test": (self.fit_end, self.n)}[part]
+        start, end = {"val": (self.train_end, self.fit_end), "test": (self.fit_end, self.n)}[part]
         return np.arange(start, end - horizon + 1)
 
 
-def _sizes(n: int, window: int, horizon: int, test_size: float,
-           validation_fraction: float, target_len: int) -> tuple[int, int, int]:
+def _sizes(
+    n: int, window: int, horizon: int, test_size: float, validation_fraction: float, target_len: int
+) -> tuple[int, int, int]:
     """(train_end, fit_end, training windows) of a split of `n` points."""
     n_test = max(horizon, round(test_size * n))
     fit_end = n - n_test
@@ -72,18 +72,22 @@ def _sizes(n: int, window: int, horizon: int, test_size: float,
     return train_end, fit_end, train_end - window - target_len + 1
 
 
-def minimum_length(window: int, horizon: int, test_size: float, validation_fraction: float,
-                   target_len: int) -> int:
+def minimum_length(
+    window: int, horizon: int, test_size: float, validation_fraction: float, target_len: int
+) -> int:
     """Shortest series that leaves enough training windows plus validation and test parts."""
     n = window + target_len + MIN_TRAIN_WINDOWS + 2 * horizon - 1
-    while _sizes(n, window, horizon, test_size, validation_fraction, target_len)[2] \
-            < MIN_TRAIN_WINDOWS:
+    while (
+        _sizes(n, window, horizon, test_size, validation_fraction, target_len)[2]
+        < MIN_TRAIN_WINDOWS
+    ):
         n += 1
     return n
 
 
-def chronological_split(n: int, window: int, horizon: int, test_size: float,
-                        validation_fraction: float, target_len: int) -> Split:
+def chronological_split(
+    n: int, window: int, horizon: int, test_size: float, validation_fraction: float, target_len: int
+) -> Split:
     """Split `n` points in time order; the test and validation parts each hold at least one
     whole horizon.
 
@@ -98,8 +102,9 @@ def chronological_split(n: int, window: int, horizon: int, test_size: float,
     Raises:
         SeriesTooShortError: When the series is too short (names the minimum and the fix).
     """
-    train_end, fit_end, train_windows = _sizes(n, window, horizon, test_size,
-                                               validation_fraction, target_len)
+    train_end, fit_end, train_windows = _sizes(
+        n, window, horizon, test_size, validation_fraction, target_len
+    )
     if train_windows < MIN_TRAIN_WINDOWS:
         need = minimum_length(window, horizon, test_size, validation_fraction, target_len)
         raise SeriesTooShortError(

@@ -31,7 +31,7 @@ def _stat_fields(pid: int) -> list[str] | None:
         text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except OSError:
         return None
-    return text[text.rfind(")") + 2:].split()
+    return text[text.rfind(")") + 2 :].split()
 
 
 def process_alive(pid: int, start: str | None) -> bool:
@@ -107,11 +107,15 @@ def private_folder(path: str | Path) -> Path:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = path.lstat()
     if not stat.S_ISDIR(info.st_mode):
-        raise ConfigError(f"The job folder {path} is not a folder. Set FORECASTING_JOBS_DIR "
-                          f"to a folder of your own.")
+        raise ConfigError(
+            f"The job folder {path} is not a folder. Set FORECASTING_JOBS_DIR "
+            f"to a folder of your own."
+        )
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise ConfigError(f"The job folder {path} belongs to another user. Set "
-                          f"FORECASTING_JOBS_DIR to a folder of your own.")
+        raise ConfigError(
+            f"The job folder {path} belongs to another user. Set "
+            f"FORECASTING_JOBS_DIR to a folder of your own."
+        )
     if stat.S_IMODE(info.st_mode) & 0o077:
         path.chmod(0o700)
     return path

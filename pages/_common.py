@@ -220,8 +220,10 @@ def start_job(job_id: str) -> None:
     st.query_params["job"] = job_id
 
 
-OLD_RESULT = ("This run was saved by an earlier version of the studio and can no longer be "
-              "shown ({error}). Train it again.")
+OLD_RESULT = (
+    "This run was saved by an earlier version of the studio and can no longer be "
+    "shown ({error}). Train it again."
+)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -311,8 +313,9 @@ def status_line(status: JobStatus) -> str:
     word = STATE_WORDS.get(status.state, status.state)
     if status.state == "queued":
         # position 0: no longer waiting in the queue (a worker is taking it up)
-        return f"{word}, position {status.queue_position}" if status.queue_position else (
-            "Starting…")
+        return (
+            f"{word}, position {status.queue_position}" if status.queue_position else ("Starting…")
+        )
     if status.state == "running":
         progress = training_progress(status.events)
         if progress is None:

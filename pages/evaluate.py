@@ -104,8 +104,9 @@ with right:
     lead_chosen = st.multiselect(
         "Compare with",
         lead_methods,
-        default=[m for m in dict.fromkeys((judged.best, "seasonal_naive", "naive"))
-                 if m in lead_methods],
+        default=[
+            m for m in dict.fromkeys((judged.best, "seasonal_naive", "naive")) if m in lead_methods
+        ],
         format_func=method_name,
         key="p_eval_lead",
         persist_state="session",
@@ -128,8 +129,10 @@ if band_sentence:
 
 by_level = metrics.coverage_by_level
 if by_level:
-    st.caption("Coverage of the prediction bands on the test part, per nominal level "
-               "(calibrated on the validation part, which the test part never informs):")
+    st.caption(
+        "Coverage of the prediction bands on the test part, per nominal level "
+        "(calibrated on the validation part, which the test part never informs):"
+    )
     st.dataframe(
         [
             {"Nominal level": f"{nominal:.0%}", "Test coverage": f"{share:.0%}"}
@@ -147,15 +150,28 @@ st.caption(
 )
 folds_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
 folds = folds_col.slider(
-    "Folds (K)", 2, 6, 3, key="p_bt_folds", persist_state="session",
+    "Folds (K)",
+    2,
+    6,
+    3,
+    key="p_bt_folds",
+    persist_state="session",
     help="How many origins to test. Each fold trains a network, so K folds take about K "
     "times one training.",
 )
-if button_col.button("Run backtest", icon=":material/history:", key="backtest_button",
-                     help="Runs in the background like a training; you can leave the page."):
+if button_col.button(
+    "Run backtest",
+    icon=":material/history:",
+    key="backtest_button",
+    help="Runs in the background like a training; you can leave the page.",
+):
     st.session_state.backtest_job = manager().submit_backtest(
-        st.session_state.series, result.config, folds, st.session_state.get("data_options"),
-        f"Backtest of {result.short_name(job_id)}")
+        st.session_state.series,
+        result.config,
+        folds,
+        st.session_state.get("data_options"),
+        f"Backtest of {result.short_name(job_id)}",
+    )
 
 
 def backtest_view(backtest_id: str, live: bool) -> None:
@@ -175,10 +191,14 @@ def backtest_view(backtest_id: str, live: bool) -> None:
         return
     backtest = outcome.backtest
     st.dataframe(backtest_table(backtest), hide_index=True)
-    st.plotly_chart(by_lead_figure(backtest.by_lead, ["model", "seasonal_naive", "naive2",
-                                                          "ets", "theta"],
-                                   title="Backtest: mean absolute error by lead time"),
-                    key="backtest_lead_chart")
+    st.plotly_chart(
+        by_lead_figure(
+            backtest.by_lead,
+            ["model", "seasonal_naive", "naive2", "ets", "theta"],
+            title="Backtest: mean absolute error by lead time",
+        ),
+        key="backtest_lead_chart",
+    )
 
 
 backtest_status = manager().status(st.session_state.get("backtest_job", ""))

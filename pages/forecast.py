@@ -95,8 +95,10 @@ if picked is not None:
         st.dataframe(forecast, hide_index=True)
     winner = result.winner_forecast
     if winner is not None:
-        st.info(offer_sentence(winner.name, winner.mase, winner.model_mase),
-                icon=":material/emoji_events:")
+        st.info(
+            offer_sentence(winner.name, winner.mase, winner.model_mase),
+            icon=":material/emoji_events:",
+        )
         st.download_button(
             f"{method_name(winner.name)} forecast (CSV)",
             data=forecast_csv(winner.forecast.to_frame()),

@@ -67,8 +67,10 @@ if results:
                 "Test MAE": st.column_config.NumberColumn(format="%.4g"),
             },
         )
-        st.caption("Every run here was scored on the same test part, so the baselines "
-                   "(forecasting from the same origins) rank beside them.")
+        st.caption(
+            "Every run here was scored on the same test part, so the baselines "
+            "(forecasting from the same origins) rank beside them."
+        )
 for job_id, status in others:
     word = "unknown" if status is None else STATE_WORDS.get(status.state, status.state)
     label = "" if status is None else status.label

@@ -68,8 +68,13 @@ def setting_widget(item: SettingField) -> None:
     elif widget.kind == "select_slider":
         st.select_slider(spec.label, widget.options, format_func=format_func, **common)
     elif widget.kind == "radio":
-        st.radio(spec.label, spec.choices, horizontal=widget.horizontal,
-                 format_func=format_func, **common)
+        st.radio(
+            spec.label,
+            spec.choices,
+            horizontal=widget.horizontal,
+            format_func=format_func,
+            **common,
+        )
     elif widget.kind == "select":
         st.selectbox(spec.label, spec.choices, format_func=format_func, **common)
     elif widget.kind == "number":
@@ -89,14 +94,29 @@ def show_fallback(series, config: RunConfig) -> None:
     """What a series too short for a network still gets: the Theta method's forecast, with
     its band, to look at and download."""
     frame, note = fallback_for(state.series_key, config.horizon, config.level, series)
-    st.info(md(note) + " Add data or shorten the window and the horizon to train a network.",
-            icon=":material/info:")
-    st.plotly_chart(forecast_figure(recent_frame(series), frame, config.level, series.name,
-                                    title=f"{series.name}: Theta forecast"),
-                    key="fallback_chart")
-    st.download_button("Theta forecast (CSV)", data=forecast_csv(frame),
-                       file_name="forecast-theta.csv", mime="text/csv",
-                       icon=":material/download:", key="download_fallback", on_click="ignore")
+    st.info(
+        md(note) + " Add data or shorten the window and the horizon to train a network.",
+        icon=":material/info:",
+    )
+    st.plotly_chart(
+        forecast_figure(
+            recent_frame(series),
+            frame,
+            config.level,
+            series.name,
+            title=f"{series.name}: Theta forecast",
+        ),
+        key="fallback_chart",
+    )
+    st.download_button(
+        "Theta forecast (CSV)",
+        data=forecast_csv(frame),
+        file_name="forecast-theta.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="download_fallback",
+        on_click="ignore",
+    )
 
 
 try:
@@ -273,8 +293,10 @@ def finished_view(job_id: str, status) -> None:
         return
     result = result_of(job_id)
     if status.state == "cancelled" or result is None:
-        st.warning(md(result_problem(job_id) or status.message or "The training was cancelled."),
-                   icon=":material/cancel:")
+        st.warning(
+            md(result_problem(job_id) or status.message or "The training was cancelled."),
+            icon=":material/cancel:",
+        )
         return
     metrics = result.metrics
     if status.message:

@@ -13,10 +13,27 @@ from forecasting.records import format_timestamps
 from forecasting.series import Repair
 
 STAMP_SAMPLE = 20  # affected timestamps kept in a Repair record
-_NA_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "--", "?", "#n/a", "..",
-                        "missing", "#value!", "#div/0!"})
-_DATE_HINT = re.compile(r"date|time|month|period|day|week|quarter|year|stamp|epoch|^ds$|^dt$",
-                        re.IGNORECASE)
+_NA_TOKENS = frozenset(
+    {
+        "",
+        "na",
+        "n/a",
+        "nan",
+        "null",
+        "none",
+        "-",
+        "--",
+        "?",
+        "#n/a",
+        "..",
+        "missing",
+        "#value!",
+        "#div/0!",
+    }
+)
+_DATE_HINT = re.compile(
+    r"date|time|month|period|day|week|quarter|year|stamp|epoch|^ds$|^dt$", re.IGNORECASE
+)
 
 
 class _Log:
@@ -29,8 +46,7 @@ class _Log:
     def note(self, text: str) -> None:
         self.notes.append(text)
 
-    def repair(self, kind: str, count: int, sentence: str, stamps: pd.Index | None = None
-               ) -> None:
+    def repair(self, kind: str, count: int, sentence: str, stamps: pd.Index | None = None) -> None:
         """Record a change to the data: a `Repair` record, and its sentence as a note.
 
         Args:

@@ -41,8 +41,11 @@ from forecasting.loading.stacked import refuse_stacked_counter
 from forecasting.series import TimeSeries
 
 
-def read_table(source: bytes | str | os.PathLike, options: LoadOptions = DEFAULT_OPTIONS,
-               filename: str | None = None) -> Table:
+def read_table(
+    source: bytes | str | os.PathLike,
+    options: LoadOptions = DEFAULT_OPTIONS,
+    filename: str | None = None,
+) -> Table:
     """Parse a CSV, TSV, .xlsx or Parquet file into typed columns.
 
     Args:
@@ -62,10 +65,14 @@ def read_table(source: bytes | str | os.PathLike, options: LoadOptions = DEFAULT
     kind = _sniff_kind(data, label)
     if kind == "xlsx":
         raw, sheets, sheet = _read_xlsx(data, options.sheet, log)
-        return dataclasses.replace(_build_table(raw, options, log), sheets=tuple(sheets),
-                                   sheet=sheet)
-    raw = _read_parquet(data) if kind == "parquet" else \
-        _read_text(_decode(data, options.encoding, log), options, log)
+        return dataclasses.replace(
+            _build_table(raw, options, log), sheets=tuple(sheets), sheet=sheet
+        )
+    raw = (
+        _read_parquet(data)
+        if kind == "parquet"
+        else _read_text(_decode(data, options.encoding, log), options, log)
+    )
     return _build_table(raw, options, log)
 
 
@@ -80,8 +87,11 @@ def workbook_sheets(source: bytes | str | os.PathLike) -> tuple[str, ...]:
         return ()
 
 
-def load_series(source: bytes | str | os.PathLike, options: LoadOptions = DEFAULT_OPTIONS,
-                filename: str | None = None) -> TimeSeries:
+def load_series(
+    source: bytes | str | os.PathLike,
+    options: LoadOptions = DEFAULT_OPTIONS,
+    filename: str | None = None,
+) -> TimeSeries:
     """Read a file into a validated, regular `TimeSeries`, repairing what can be repaired.
 
     Args:
@@ -118,8 +128,11 @@ def series_from_table(table: Table, options: LoadOptions = DEFAULT_OPTIONS) -> T
     date_col = _choose_date_column(table, options, value_col)
     log = _Log()
     log.repairs.extend(table.repairs)
-    extras = [name for name in table.value_candidates if name not in (value_col, date_col)
-              and not _is_counter(frame[name], name)]
+    extras = [
+        name
+        for name in table.value_candidates
+        if name not in (value_col, date_col) and not _is_counter(frame[name], name)
+    ]
     data = frame[[value_col, *extras]].copy()
     _refuse_infinite(data[value_col], value_col)
     data = data.replace([np.inf, -np.inf], np.nan)

@@ -15,9 +15,19 @@ from forecasting.loading.stacked import restart_count
 
 _COUNTER_NAMES = frozenset({"no", "no.", "id", "index", "#", "row", "n", "unnamed: 0", "nr"})
 _VALUE_NAMES = frozenset({"value", "values", "y", "target", "sales", "demand", "count"})
-_DATE_PARTS = {"year": "year", "yr": "year", "month": "month", "mon": "month", "mo": "month",
-               "day": "day", "hour": "hour", "hr": "hour", "minute": "minute",
-               "quarter": "quarter", "qtr": "quarter"}
+_DATE_PARTS = {
+    "year": "year",
+    "yr": "year",
+    "month": "month",
+    "mon": "month",
+    "mo": "month",
+    "day": "day",
+    "hour": "hour",
+    "hr": "hour",
+    "minute": "minute",
+    "quarter": "quarter",
+    "qtr": "quarter",
+}
 
 
 def _build_table(raw: pd.DataFrame, options: LoadOptions, log: _Log) -> Table:
@@ -46,8 +56,9 @@ def _build_table(raw: pd.DataFrame, options: LoadOptions, log: _Log) -> Table:
 def _drop_empty_columns(raw: pd.DataFrame, log: _Log) -> pd.DataFrame:
     empty = [name for name in raw.columns if _text(raw[name]).str.strip().eq("").all()]
     if empty and len(empty) < len(raw.columns):
-        log.note(f"Ignored {len(empty)} empty column{_s(len(empty))}: "
-                 f"{', '.join(map(repr, empty[:5]))}.")
+        log.note(
+            f"Ignored {len(empty)} empty column{_s(len(empty))}: {', '.join(map(repr, empty[:5]))}."
+        )
         raw = raw.drop(columns=empty)
     return raw
 
@@ -79,8 +90,10 @@ def _assemble_dates(frame: pd.DataFrame, parts: dict[str, str], log: _Log) -> pd
     if dates.isna().any():
         return frame
     name = "date" if "date" not in frame.columns else "date (assembled)"
-    log.note(f"Combined the columns {', '.join(map(repr, parts.values()))} into one date "
-             f"column {name!r}.")
+    log.note(
+        f"Combined the columns {', '.join(map(repr, parts.values()))} into one date "
+        f"column {name!r}."
+    )
     frame = frame.copy()
     frame.insert(0, name, dates)
     return frame
@@ -89,18 +102,39 @@ def _assemble_dates(frame: pd.DataFrame, parts: dict[str, str], log: _Log) -> pd
 def _date_candidates(frame: pd.DataFrame, parts: tuple[str, ...]) -> tuple[str, ...]:
     """Columns that read as dates, columns named like dates first."""
     found = [name for name in frame.columns if name not in parts and _date_rule(frame[name])]
-    return tuple(sorted(found, key=lambda name: (not pd.api.types.is_datetime64_any_dtype(
-        frame[name]), not _DATE_HINT.search(name))))
+    return tuple(
+        sorted(
+            found,
+            key=lambda name: (
+                not pd.api.types.is_datetime64_any_dtype(frame[name]),
+                not _DATE_HINT.search(name),
+            ),
+        )
+    )
 
 
-def _value_candidates(frame: pd.DataFrame, dates: tuple[str, ...],
-                      parts: tuple[str, ...]) -> tuple[str, ...]:
+def _value_candidates(
+    frame: pd.DataFrame, dates: tuple[str, ...], parts: tuple[str, ...]
+) -> tuple[str, ...]:
     """Numeric columns that are not dates: columns named like 'value', 'y' or 'target' first,
     row counters last."""
-    numeric = [name for name in frame.columns if name not in dates and name not in parts
-               and pd.api.types.is_float_dtype(frame[name]) and frame[name].notna().any()]
-    return tuple(sorted(numeric, key=lambda name: (
-        _is_counter(frame[name], name), name.strip().lower() not in _VALUE_NAMES)))
+    numeric = [
+        name
+        for name in frame.columns
+        if name not in dates
+        and name not in parts
+        and pd.api.types.is_float_dtype(frame[name])
+        and frame[name].notna().any()
+    ]
+    return tuple(
+        sorted(
+            numeric,
+            key=lambda name: (
+                _is_counter(frame[name], name),
+                name.strip().lower() not in _VALUE_NAMES,
+            ),
+        )
+    )
 
 
 def _is_counter(col: pd.Series, name: str) -> bool:
@@ -120,14 +154,18 @@ def _choose_value_column(table: Table, options: LoadOptions) -> str:
     if options.value_col is not None:
         _require_column(frame, options.value_col, "value")
         if not pd.api.types.is_float_dtype(frame[options.value_col]):
-            raise DataError(f"The column {options.value_col!r} holds no numbers. Numeric "
-                            f"columns: {_names(table.value_candidates) or 'none'}.")
+            raise DataError(
+                f"The column {options.value_col!r} holds no numbers. Numeric "
+                f"columns: {_names(table.value_candidates) or 'none'}."
+            )
         return options.value_col
     candidates = [name for name in table.value_candidates if name != options.date_col]
     if not candidates:
-        raise DataError(f"No numeric column found (columns: {_names(frame.columns)}). The "
-                        "series to forecast must be a column of numbers; check the separator "
-                        "and decimal mark, or choose the value column.")
+        raise DataError(
+            f"No numeric column found (columns: {_names(frame.columns)}). The "
+            "series to forecast must be a column of numbers; check the separator "
+            "and decimal mark, or choose the value column."
+        )
     return candidates[0]
 
 
@@ -142,5 +180,7 @@ def _choose_date_column(table: Table, options: LoadOptions, value_col: str) -> s
 
 def _require_column(frame: pd.DataFrame, name: str, role: str) -> None:
     if name not in frame.columns:
-        raise DataError(f"There is no column {name!r} for the {role}s. Available columns: "
-                        f"{_names(frame.columns)}.")
+        raise DataError(
+            f"There is no column {name!r} for the {role}s. Available columns: "
+            f"{_names(frame.columns)}."
+        )

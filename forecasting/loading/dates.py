@@ -53,19 +53,44 @@ _MONTH_CODE = re.compile(r"^(\d{4})\s*[mM](\d{1,2})$")
 _ISO_WEEK = re.compile(r"^(\d{4})-?[wW](\d{2})$")
 _YEAR_MONTH_INDEX = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 _NUMERIC_DATE = re.compile(
-    r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$")
-_ISO = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2}([ T]\d{1,2}(:\d{2}){0,2}(\.\d+)?)?)?\s*"
-                  r"(Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$")
+    r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$"
+)
+_ISO = re.compile(
+    r"^\d{4}-\d{1,2}(-\d{1,2}([ T]\d{1,2}(:\d{2}){0,2}(\.\d+)?)?)?\s*"
+    r"(Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$"
+)
 _SLASHED_ISO = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$")
 _TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)$")
-_NAMED_FORMATS = ("%b %Y", "%B %Y", "%b-%Y", "%B-%Y", "%b-%y", "%b %y", "%Y %b", "%Y-%b",
-                  "%Y %B", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d, %Y",
-                  "%B %d, %Y", "%b %d %Y", "%d %b %Y %H:%M", "%a, %d %b %Y %H:%M:%S")
+_NAMED_FORMATS = (
+    "%b %Y",
+    "%B %Y",
+    "%b-%Y",
+    "%B-%Y",
+    "%b-%y",
+    "%b %y",
+    "%Y %b",
+    "%Y-%b",
+    "%Y %B",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+    "%d %b %Y %H:%M",
+    "%a, %d %b %Y %H:%M:%S",
+)
 _EPOCH_RANGES = (("s", 1e8, 4.2e9), ("ms", 1e11, 4.2e12))
 
 
-def _date_rule(col: pd.Series, date_format: str | None = None, dayfirst: bool | None = None,
-               name: str = "", strict: bool = False) -> _DateRule | None:
+def _date_rule(
+    col: pd.Series,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    name: str = "",
+    strict: bool = False,
+) -> _DateRule | None:
     """The rule that reads (nearly all of) the column's first cells as dates, or None.
 
     Args:
@@ -78,8 +103,11 @@ def _date_rule(col: pd.Series, date_format: str | None = None, dayfirst: bool | 
     """
     if pd.api.types.is_datetime64_any_dtype(col):
         zoned = getattr(col.dt, "tz", None) is not None
-        return _DateRule("typed", _naive_ns, "Converted time-zone-aware timestamps to UTC and "
-                         "dropped the zone." if zoned else None)
+        return _DateRule(
+            "typed",
+            _naive_ns,
+            "Converted time-zone-aware timestamps to UTC and dropped the zone." if zoned else None,
+        )
     if pd.api.types.is_float_dtype(col):
         return _numeric_date_rule(col, name or str(col.name))
     if not _is_text(col):
@@ -91,9 +119,14 @@ def _date_rule(col: pd.Series, date_format: str | None = None, dayfirst: bool | 
     if sample.empty:
         return None
     name = name or str(col.name)
-    rule = (_period_code_rule(sample) or _year_month_index_rule(sample) or _iso_rule(sample)
-            or _slashed_iso_rule(sample) or _day_month_rule(col, sample, dayfirst, name, strict)
-            or _named_rule(sample))
+    rule = (
+        _period_code_rule(sample)
+        or _year_month_index_rule(sample)
+        or _iso_rule(sample)
+        or _slashed_iso_rule(sample)
+        or _day_month_rule(col, sample, dayfirst, name, strict)
+        or _named_rule(sample)
+    )
     if rule is None or not _mostly(rule.parse(sample).notna(), bool(_DATE_HINT.search(name))):
         return None
     return rule
@@ -123,18 +156,22 @@ def _with_format(col: pd.Series, fmt: str) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            parsed = pd.to_datetime(_text(col).str.strip(), format=fmt, errors="coerce",
-                                    utc=True)
+            parsed = pd.to_datetime(_text(col).str.strip(), format=fmt, errors="coerce", utc=True)
         except (ValueError, TypeError):
-            raise DataError(f"The date format {fmt!r} is not valid. Write it with strftime "
-                            "codes, for example '%d/%m/%Y' or '%Y-%m-%d %H:%M'.") from None
+            raise DataError(
+                f"The date format {fmt!r} is not valid. Write it with strftime "
+                "codes, for example '%d/%m/%Y' or '%Y-%m-%d %H:%M'."
+            ) from None
     return _naive_ns(parsed)
 
 
 def _period_code_rule(sample: pd.Series) -> _DateRule | None:
     """Statistical period codes: quarters (1956Q1, Q1 1956), months (1991M01), ISO weeks."""
-    for pattern, parse in ((_QUARTER, _parse_quarters), (_MONTH_CODE, _parse_month_codes),
-                           (_ISO_WEEK, _parse_iso_weeks)):
+    for pattern, parse in (
+        (_QUARTER, _parse_quarters),
+        (_MONTH_CODE, _parse_month_codes),
+        (_ISO_WEEK, _parse_iso_weeks),
+    ):
         if _matches(sample, pattern):
             return _DateRule(pattern.pattern, parse)
     return None
@@ -171,8 +208,11 @@ def _year_month_index_rule(sample: pd.Series) -> _DateRule | None:
     month = sample.str.extract(_YEAR_MONTH_INDEX)[1].astype("float64")
     if not month.between(1, 12).all():
         return None
-    return _DateRule("year-month index", _parse_year_month_index,
-                     "Read cells like '1-01' as year 1, month 01, counting years from 2001.")
+    return _DateRule(
+        "year-month index",
+        _parse_year_month_index,
+        "Read cells like '1-01' as year 1, month 01, counting years from 2001.",
+    )
 
 
 def _parse_year_month_index(col: pd.Series) -> pd.Series:
@@ -183,8 +223,11 @@ def _parse_year_month_index(col: pd.Series) -> pd.Series:
 def _iso_rule(sample: pd.Series) -> _DateRule | None:
     if not _matches(sample, _ISO):
         return None
-    note = ("Converted dates with time-zone offsets to UTC and dropped the zone."
-            if sample.str.contains(_TZ_SUFFIX).any() else None)
+    note = (
+        "Converted dates with time-zone offsets to UTC and dropped the zone."
+        if sample.str.contains(_TZ_SUFFIX).any()
+        else None
+    )
     return _DateRule("ISO 8601", _parse_iso, note)
 
 
@@ -212,8 +255,9 @@ def _time_format(times: pd.Series) -> str:
     return " %H:%M:%S" if present.str.count(":").max() == 2 else " %H:%M"
 
 
-def _day_month_rule(col: pd.Series, sample: pd.Series, dayfirst: bool | None, name: str,
-                    strict: bool) -> _DateRule | None:
+def _day_month_rule(
+    col: pd.Series, sample: pd.Series, dayfirst: bool | None, name: str, strict: bool
+) -> _DateRule | None:
     """03/04/2020-style dates: day-first or month-first from the data, or from `dayfirst`."""
     if not _matches(sample, _NUMERIC_DATE):
         return None
@@ -236,9 +280,11 @@ def _day_month_rule(col: pd.Series, sample: pd.Series, dayfirst: bool | None, na
     fmt = _numeric_format(parts, dayfirst)
     if not strict:
         return _DateRule(fmt, lambda c: _with_format(c, fmt))
-    return _DateRule(fmt, lambda c: _with_format(c, fmt),
-                     f"Read the dates in {name!r} as {'day' if dayfirst else 'month'}-first "
-                     f"({fmt}).")
+    return _DateRule(
+        fmt,
+        lambda c: _with_format(c, fmt),
+        f"Read the dates in {name!r} as {'day' if dayfirst else 'month'}-first ({fmt}).",
+    )
 
 
 def _numeric_format(parts: pd.DataFrame, dayfirst: bool) -> str:
@@ -261,18 +307,21 @@ def _regular_reading(col: pd.Series, parts: pd.DataFrame, name: str, example: st
         raise _ambiguous(name, example)
     fmt = formats[regular[0]]
     chosen, other = ("day", "month") if regular[0] else ("month", "day")
-    return _DateRule(fmt, lambda c: _with_format(c, fmt),
-                     f"Read the dates in {name!r} as {chosen}-first ({fmt}), as in {example!r}: "
-                     f"only that reading gives a regular series ({other}-first would leave "
-                     "gaps).", "dayfirst_chosen")
+    return _DateRule(
+        fmt,
+        lambda c: _with_format(c, fmt),
+        f"Read the dates in {name!r} as {chosen}-first ({fmt}), as in {example!r}: "
+        f"only that reading gives a regular series ({other}-first would leave "
+        "gaps).",
+        "dayfirst_chosen",
+    )
 
 
 def _is_regular(dates: pd.Series) -> bool:
     """Whether the dates follow one frequency with at most as many gaps as dates."""
     index = pd.DatetimeIndex(dates.dropna().unique()).sort_values()
     freq = infer_frequency(index) if len(index) >= 3 else None
-    return freq is not None and len(pd.date_range(index[0], index[-1], freq=freq)) <= \
-        2 * len(index)
+    return freq is not None and len(pd.date_range(index[0], index[-1], freq=freq)) <= 2 * len(index)
 
 
 def _ambiguous(name: str, example: str) -> AmbiguousDatesError:
@@ -302,17 +351,29 @@ def _numeric_date_rule(col: pd.Series, name: str) -> _DateRule | None:
     low, high = values.min(), values.max()
     hinted = bool(_DATE_HINT.search(name))
     for unit, start, stop in _EPOCH_RANGES:
-        if start <= low and high <= stop and (hinted or _round_steps(
-                values, 60 if unit == "s" else 60_000)) and values.nunique() > 1:
+        if (
+            start <= low
+            and high <= stop
+            and (hinted or _round_steps(values, 60 if unit == "s" else 60_000))
+            and values.nunique() > 1
+        ):
             word = "seconds" if unit == "s" else "milliseconds"
-            return _DateRule(f"epoch {word}", _finite_only(lambda c, u=unit: _from_epoch(c, u)),
-                             f"Read {name!r} as Unix time in {word} (UTC).")
+            return _DateRule(
+                f"epoch {word}",
+                _finite_only(lambda c, u=unit: _from_epoch(c, u)),
+                f"Read {name!r} as Unix time in {word} (UTC).",
+            )
     if re.search(r"year|^yr$", name, re.IGNORECASE) and low >= 1000 and high <= 2999:
-        return _DateRule("year", _finite_only(
-            lambda c: _from_parts(c, pd.Series(1.0, index=c.index))))
+        return _DateRule(
+            "year", _finite_only(lambda c: _from_parts(c, pd.Series(1.0, index=c.index)))
+        )
     if hinted and low >= 10000101 and high <= 29991231:
-        return _DateRule("%Y%m%d", _finite_only(lambda c: _with_format(
-            c.map(lambda v: "" if pd.isna(v) else f"{v:.0f}"), "%Y%m%d")))
+        return _DateRule(
+            "%Y%m%d",
+            _finite_only(
+                lambda c: _with_format(c.map(lambda v: "" if pd.isna(v) else f"{v:.0f}"), "%Y%m%d")
+            ),
+        )
     return None
 
 
@@ -331,9 +392,13 @@ def _from_epoch(col: pd.Series, unit: str) -> pd.Series:
     return _naive_ns(pd.to_datetime(col, unit=unit, errors="coerce"))
 
 
-_YEAR_PATTERNS = (re.compile(r"^(?P<year>\d{4})[-/.](?P<month>\d{1,2})(?:[-/.]\d{1,2})?"
-                             r"(?:[ T].*)?$"),
-                  re.compile(r"^\d{1,2}([-/.])\d{1,2}\1(?P<year>\d{4})(?:[ T].*)?$"))
+_YEAR_PATTERNS = (
+    re.compile(
+        r"^(?P<year>\d{4})[-/.](?P<month>\d{1,2})(?:[-/.]\d{1,2})?"
+        r"(?:[ T].*)?$"
+    ),
+    re.compile(r"^\d{1,2}([-/.])\d{1,2}\1(?P<year>\d{4})(?:[ T].*)?$"),
+)
 _FIRST_YEAR, _LAST_YEAR = pd.Timestamp.min.year + 1, pd.Timestamp.max.year - 1
 
 
@@ -345,8 +410,12 @@ def _out_of_range(col: pd.Series, name: str) -> str | None:
     """
     if pd.api.types.is_float_dtype(col):
         values = col[np.isfinite(col)]
-        if re.search(r"year|^yr$", name, re.IGNORECASE) and len(values) and \
-                np.all(np.mod(values, 1) == 0) and values.between(1, 9999).all():
+        if (
+            re.search(r"year|^yr$", name, re.IGNORECASE)
+            and len(values)
+            and np.all(np.mod(values, 1) == 0)
+            and values.between(1, 9999).all()
+        ):
             outside = values[(values < _FIRST_YEAR) | (values > _LAST_YEAR)]
             return f"{outside.iloc[0]:.0f}" if len(outside) else None
         return None
@@ -372,7 +441,8 @@ def _out_of_range_error(name: str, example: str) -> DataError:
         f"{_LAST_YEAR + 1}, the range pandas timestamps support (for example {example!r}). "
         "Fix those cells, or shift the years into that range in the file (for example add or "
         "subtract whole centuries), or remove the column to forecast the rows as equally "
-        "spaced steps.")
+        "spaced steps."
+    )
 
 
 def _refuse_out_of_range(frame: pd.DataFrame, skip: tuple[str, ...]) -> None:
@@ -397,9 +467,11 @@ def _parse_dates(col: pd.Series, name: str, options: LoadOptions, log: _Log) -> 
         if example is not None:
             raise _out_of_range_error(name, example)
         examples = ", ".join(map(repr, _text(col).str.strip().head(3)))
-        raise DataError(f"The column {name!r} does not hold readable dates (first cells: "
-                        f"{examples}). Give the format with option date_format "
-                        "(--date-format), for example '%d.%m.%Y', or choose another date column.")
+        raise DataError(
+            f"The column {name!r} does not hold readable dates (first cells: "
+            f"{examples}). Give the format with option date_format "
+            "(--date-format), for example '%d.%m.%Y', or choose another date column."
+        )
     dates = rule.parse(col)
     if rule.note:
         log.repair(rule.kind, int(dates.notna().sum()), rule.note)

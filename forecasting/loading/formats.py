@@ -39,11 +39,14 @@ def _read_bytes(source) -> bytes:
             with path.open("rb") as handle:
                 data = handle.read(limits.MAX_BYTES + 1)
         except OSError as exc:
-            raise DataError(f"Cannot open {str(path)!r}: {exc.strerror or exc}. "
-                            "Check the path and the file's permissions.") from None
+            raise DataError(
+                f"Cannot open {str(path)!r}: {exc.strerror or exc}. "
+                "Check the path and the file's permissions."
+            ) from None
     else:
-        raise DataError(f"Cannot read a {type(source).__name__}: pass the file's bytes or "
-                        "its path.")
+        raise DataError(
+            f"Cannot read a {type(source).__name__}: pass the file's bytes or its path."
+        )
     _check_size(len(data))
     if not data.strip():
         raise DataError("The file is empty. Choose a file with a header row and data rows.")
@@ -57,8 +60,10 @@ def _sniff_kind(data: bytes, label: str) -> str:
     if data.startswith(b"PAR1"):
         return "parquet"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise DataError(f"{label!r} is an old Excel .xls workbook, which is not supported. "
-                        "Save it as .xlsx or CSV and upload that.")
+        raise DataError(
+            f"{label!r} is an old Excel .xls workbook, which is not supported. "
+            "Save it as .xlsx or CSV and upload that."
+        )
     return "text"
 
 
@@ -68,22 +73,29 @@ def _decode(data: bytes, encoding: str | None, log: _Log) -> str:
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
-            raise DataError(f"The file is not valid {encoding} text. Leave the encoding empty "
-                            "to detect it, or choose another.") from None
+            raise DataError(
+                f"The file is not valid {encoding} text. Leave the encoding empty "
+                "to detect it, or choose another."
+            ) from None
         return _check_text(text)
-    boms = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
-            (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
+    boms = (
+        (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+        (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+        (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+    )
     for bom, codec, name in boms:
         if data.startswith(bom):
             try:
                 text = data.decode(codec)
             except UnicodeDecodeError:
-                raise DataError(f"The file starts with a {name} byte-order mark but is not "
-                                f"valid {name} text. Save it again as UTF-8.") from None
+                raise DataError(
+                    f"The file starts with a {name} byte-order mark but is not "
+                    f"valid {name} text. Save it again as UTF-8."
+                ) from None
             if name != "UTF-8":
                 log.note(f"Read the file as {name} text.")
             return _check_text(text)
-    head = data[:limits.SNIFF_CHARS]
+    head = data[: limits.SNIFF_CHARS]
     if b"\x00" in head:
         codec = _utf16_without_bom(head)
         if codec is None:
@@ -117,7 +129,7 @@ def _utf16_without_bom(head: bytes) -> str | None:
 
 def _check_text(text: str) -> str:
     """Refuse text full of control characters: the file was binary."""
-    sample = text[:limits.SNIFF_CHARS]
+    sample = text[: limits.SNIFF_CHARS]
     controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n")
     if controls > max(2, len(sample) // 100):
         raise _binary_error()
@@ -127,8 +139,10 @@ def _check_text(text: str) -> str:
 
 
 def _binary_error() -> DataError:
-    return DataError("The file is not text, CSV, .xlsx or Parquet (it looks binary). "
-                     "Export the data as CSV and upload that.")
+    return DataError(
+        "The file is not text, CSV, .xlsx or Parquet (it looks binary). "
+        "Export the data as CSV and upload that."
+    )
 
 
 def _read_xlsx(data: bytes, sheet: str | None, log: _Log) -> tuple[pd.DataFrame, list[str], str]:
@@ -153,19 +167,24 @@ def _read_xlsx(data: bytes, sheet: str | None, log: _Log) -> tuple[pd.DataFrame,
         chosen = next((n for n in names if not _sheet_cells(book, n).empty), names[0])
         cells = _sheet_cells(book, chosen)
     if sheet is None and len(names) > 1:
-        skipped = names[:names.index(chosen)]
-        log.note(f"Read the sheet {chosen!r}, the first of {len(names)} that holds data"
-                 + (f" (skipped {', '.join(map(repr, skipped))})." if skipped else "."))
+        skipped = names[: names.index(chosen)]
+        log.note(
+            f"Read the sheet {chosen!r}, the first of {len(names)} that holds data"
+            + (f" (skipped {', '.join(map(repr, skipped))})." if skipped else ".")
+        )
     if cells.empty:
-        where = "Choose the sheet that holds the data." if len(names) > 1 else \
-            "Put the data in the workbook, or export it as CSV."
+        where = (
+            "Choose the sheet that holds the data."
+            if len(names) > 1
+            else "Put the data in the workbook, or export it as CSV."
+        )
         raise DataError(f"The sheet {chosen!r} is empty. {where}")
     _check_shape(cells.shape[0] - 1, cells.shape[1])
     width = cells.shape[1]
     rows = cells.map(_cell_text).to_numpy().tolist()
     start, has_header = _locate_table(rows, width, log)
     end = len(rows) - _count_footer([_trim_row(row) for row in rows[-20:]], width, log)
-    frame = pd.DataFrame(rows[start + int(has_header):end], columns=range(width), dtype=str)
+    frame = pd.DataFrame(rows[start + int(has_header) : end], columns=range(width), dtype=str)
     frame.columns = _column_names(rows[start] if has_header else None, width)
     return frame, names, chosen
 
@@ -176,17 +195,23 @@ def _open_workbook(data: bytes) -> pd.ExcelFile:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise DataError("The file looks like a zip archive but cannot be opened. Upload an "
-                        ".xlsx workbook, a CSV or a Parquet file.") from None
+        raise DataError(
+            "The file looks like a zip archive but cannot be opened. Upload an "
+            ".xlsx workbook, a CSV or a Parquet file."
+        ) from None
     if unzipped > limits.MAX_UNZIPPED:
-        raise DataError(f"The workbook expands to {unzipped / 2**20:.0f} MiB, over the "
-                        f"{limits.MAX_UNZIPPED // 2**20} MiB limit. Save the sheet you need as "
-                        "CSV.")
+        raise DataError(
+            f"The workbook expands to {unzipped / 2**20:.0f} MiB, over the "
+            f"{limits.MAX_UNZIPPED // 2**20} MiB limit. Save the sheet you need as "
+            "CSV."
+        )
     try:
         return pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
     except Exception:  # openpyxl raises many types on damaged or non-Excel zips
-        raise DataError("The file is a zip archive but not a readable .xlsx workbook. Save it "
-                        "again from your spreadsheet, or export it as CSV.") from None
+        raise DataError(
+            "The file is a zip archive but not a readable .xlsx workbook. Save it "
+            "again from your spreadsheet, or export it as CSV."
+        ) from None
 
 
 def _sheet_cells(book: pd.ExcelFile, name: str) -> pd.DataFrame:
@@ -202,9 +227,13 @@ def _sheet_cells(book: pd.ExcelFile, name: str) -> pd.DataFrame:
 
 def _holds_data(cells: pd.DataFrame) -> bool:
     """Whether at least 3 rows hold a number: a table, not a sheet of notes."""
-    numeric = cells.map(lambda v: isinstance(v, int | float | np.number)
-                        and not isinstance(v, bool) and not (isinstance(v, float) and
-                                                             math.isnan(v)))
+    numeric = cells.map(
+        lambda v: (
+            isinstance(v, int | float | np.number)
+            and not isinstance(v, bool)
+            and not (isinstance(v, float) and math.isnan(v))
+        )
+    )
     return int(numeric.any(axis=1).sum()) >= 3
 
 
@@ -228,7 +257,8 @@ def _read_parquet(data: bytes) -> pd.DataFrame:
     except DataError:
         raise
     except Exception:  # pyarrow raises many types on damaged files
-        raise DataError("The file starts like Parquet but cannot be read. Export it again, "
-                        "or upload a CSV.") from None
+        raise DataError(
+            "The file starts like Parquet but cannot be read. Export it again, or upload a CSV."
+        ) from None
     frame.columns = _clean_names(frame.columns)
     return frame.reset_index(drop=True)

@@ -36,7 +36,7 @@ def _read_text(text: str, options: LoadOptions, log: _Log) -> pd.DataFrame:
     _check_shape(0, max(width, _cut_width(lines, sample, sep)))
     start, has_header = _locate_table(rows, width, log)
     end = len(lines) - _count_footer([_split(line, sep) for line in lines[-20:]], width, log)
-    body = "\n".join(lines[start + int(has_header):end])
+    body = "\n".join(lines[start + int(has_header) : end])
     header = rows[start] if has_header else None
     return _frame_from_text(body, header, sep, width, log)
 
@@ -52,7 +52,7 @@ def _lines(text: str) -> list[str]:
 def _sample_lines(lines: list[str]) -> list[str]:
     """The first lines (at most SNIFF_LINES, within SNIFF_CHARS; a longer line is cut)."""
     sample, size = [], 0
-    for line in lines[:limits.SNIFF_LINES]:
+    for line in lines[: limits.SNIFF_LINES]:
         sample.append(line[: limits.SNIFF_CHARS - size])
         size += len(sample[-1]) + 1
         if size >= limits.SNIFF_CHARS:
@@ -101,15 +101,26 @@ def _looks_numeric(cell: str) -> bool:
 def _locate_table(rows: list[list[str]], width: int, log: _Log) -> tuple[int, bool]:
     """Index of the table's first row among `rows`, and whether that row is a header."""
     need = min(2, width)
-    start = next((i for i, row in enumerate(rows)
-                  if len(row) == width and sum(1 for cell in row if cell.strip()) >= need), None)
+    start = next(
+        (
+            i
+            for i, row in enumerate(rows)
+            if len(row) == width and sum(1 for cell in row if cell.strip()) >= need
+        ),
+        None,
+    )
     if start is None:
-        raise DataError("No table found: no line has the same fields as the others. Check the "
-                        "separator (option sep) or export the data again as CSV.")
+        raise DataError(
+            "No table found: no line has the same fields as the others. Check the "
+            "separator (option sep) or export the data again as CSV."
+        )
     if start:
         first = rows[0][0].strip() if rows[0] else ""
-        log.repair("preamble_skipped", start, f"Skipped {start} line{_s(start)} before the "
-                   f"table (starting {_quote(first)}).")
+        log.repair(
+            "preamble_skipped",
+            start,
+            f"Skipped {start} line{_s(start)} before the table (starting {_quote(first)}).",
+        )
     has_header = not any(_looks_numeric(cell) for cell in rows[start] if cell.strip())
     if not has_header:
         log.note("The file has no header row: columns are named 'column 1', 'column 2', ...")
@@ -134,8 +145,11 @@ def _count_footer(tail: list[list[str]], width: int, log: _Log) -> int:
         else:
             break
     if texts:
-        log.repair("footer_skipped", len(texts), f"Skipped {len(texts)} line{_s(len(texts))} "
-                   f"after the table ({_quote(texts[-1])}).")
+        log.repair(
+            "footer_skipped",
+            len(texts),
+            f"Skipped {len(texts)} line{_s(len(texts))} after the table ({_quote(texts[-1])}).",
+        )
     return count
 
 
@@ -146,12 +160,23 @@ def _trim_row(row: list[str]) -> list[str]:
     return row
 
 
-def _frame_from_text(body: str, header: list[str] | None, sep: str, width: int,
-                     log: _Log) -> pd.DataFrame:
+def _frame_from_text(
+    body: str, header: list[str] | None, sep: str, width: int, log: _Log
+) -> pd.DataFrame:
     """Read the table body as strings; malformed lines are skipped and reported."""
-    kwargs = dict(sep=sep, header=None, dtype=str, keep_default_na=False, na_filter=False,
-                  skipinitialspace=True, quotechar='"', index_col=False, skip_blank_lines=True,
-                  names=list(range(width)), nrows=limits.MAX_ROWS + 1)
+    kwargs = dict(
+        sep=sep,
+        header=None,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skipinitialspace=True,
+        quotechar='"',
+        index_col=False,
+        skip_blank_lines=True,
+        names=list(range(width)),
+        nrows=limits.MAX_ROWS + 1,
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # lines that lose fields
@@ -163,15 +188,24 @@ def _frame_from_text(body: str, header: list[str] | None, sep: str, width: int,
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", pd.errors.ParserWarning)
-                frame = pd.read_csv(io.StringIO(body), engine="python",
-                                    on_bad_lines=lambda line: bad.append(line), **kwargs)
+                frame = pd.read_csv(
+                    io.StringIO(body),
+                    engine="python",
+                    on_bad_lines=lambda line: bad.append(line),
+                    **kwargs,
+                )
         except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-            raise DataError(f"The file cannot be read as a table ({_first_line(exc)}). Check "
-                            "the separator (option sep) and the quotes.") from None
+            raise DataError(
+                f"The file cannot be read as a table ({_first_line(exc)}). Check "
+                "the separator (option sep) and the quotes."
+            ) from None
         if bad:
-            log.repair("malformed_skipped", len(bad),
-                       f"Skipped {len(bad)} malformed line{_s(len(bad))} with more than "
-                       f"{width} fields (first: {_quote(sep.join(bad[0]))}).")
+            log.repair(
+                "malformed_skipped",
+                len(bad),
+                f"Skipped {len(bad)} malformed line{_s(len(bad))} with more than "
+                f"{width} fields (first: {_quote(sep.join(bad[0]))}).",
+            )
     _check_shape(len(frame), width)
     frame.columns = _column_names(header, width)
     return frame
@@ -179,8 +213,7 @@ def _frame_from_text(body: str, header: list[str] | None, sep: str, width: int,
 
 def _column_names(header: list[str] | None, width: int) -> list[str]:
     """Names from the header row, or 'column 1', 'column 2', ... when there is none."""
-    return _clean_names(header if header is not None else
-                        [f"column {i + 1}" for i in range(width)])
+    return _clean_names(header if header is not None else [f"column {i + 1}" for i in range(width)])
 
 
 def _clean_names(names: Iterable) -> list[str]:

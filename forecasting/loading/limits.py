@@ -21,14 +21,19 @@ MAX_UNZIPPED = 4 * MAX_BYTES  # an .xlsx that inflates past this is refused (zip
 
 def _check_size(size: int) -> None:
     if size > MAX_BYTES:
-        raise DataError(f"The file is {size / 2**20:.1f} MiB, over the {MAX_BYTES // 2**20} MiB "
-                        "limit. Keep only the columns and rows you need, or resample it first.")
+        raise DataError(
+            f"The file is {size / 2**20:.1f} MiB, over the {MAX_BYTES // 2**20} MiB "
+            "limit. Keep only the columns and rows you need, or resample it first."
+        )
 
 
 def _check_shape(rows: int, columns: int) -> None:
     if rows > MAX_ROWS:
-        raise DataError(f"The file has more than {MAX_ROWS:,} rows. Resample or cut it before "
-                        "uploading.")
+        raise DataError(
+            f"The file has more than {MAX_ROWS:,} rows. Resample or cut it before uploading."
+        )
     if columns > MAX_COLUMNS:
-        raise DataError(f"The file has {columns:,} columns, over the limit of {MAX_COLUMNS}. "
-                        "Keep only the columns you need.")
+        raise DataError(
+            f"The file has {columns:,} columns, over the limit of {MAX_COLUMNS}. "
+            "Keep only the columns you need."
+        )

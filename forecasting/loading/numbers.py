@@ -16,8 +16,14 @@ def _number_style(raw: pd.DataFrame, options: LoadOptions, log: _Log) -> tuple[s
     """Decimal mark and thousands separator: the options', else detected from the cells."""
     if options.decimal is not None:
         return options.decimal, options.thousands
-    cells = pd.concat([_text(raw[name]).head(500).str.strip() for name in raw.columns
-                       if _is_text(raw[name])], ignore_index=True) if len(raw.columns) else None
+    cells = (
+        pd.concat(
+            [_text(raw[name]).head(500).str.strip() for name in raw.columns if _is_text(raw[name])],
+            ignore_index=True,
+        )
+        if len(raw.columns)
+        else None
+    )
     if cells is None or cells.empty:
         return ".", options.thousands
     comma_dec = cells.str.fullmatch(r"[-+]?(\d*,(\d{1,2}|\d{4,})|0?,\d+|\d{1,3}(\.\d{3})+,\d+)")
@@ -25,8 +31,10 @@ def _number_style(raw: pd.DataFrame, options: LoadOptions, log: _Log) -> tuple[s
     comma_3 = cells.str.fullmatch(r"[-+]?[1-9]\d{0,2}(,\d{3})+")  # 1,234: grouping
     if comma_dec.any() and not dot_dec.any():
         thousands = "." if cells.str.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+(,\d+)?").any() else None
-        log.note("Read ',' as the decimal mark" +
-                 (" and '.' as the thousands separator." if thousands else "."))
+        log.note(
+            "Read ',' as the decimal mark"
+            + (" and '.' as the thousands separator." if thousands else ".")
+        )
         return ",", options.thousands or thousands
     if comma_3.any():
         log.note("Read ',' as the thousands separator.")
@@ -34,8 +42,9 @@ def _number_style(raw: pd.DataFrame, options: LoadOptions, log: _Log) -> tuple[s
     return ".", options.thousands
 
 
-def _numeric_column(col: pd.Series, decimal: str, thousands: str | None
-                    ) -> tuple[pd.Series | None, tuple[tuple[int, str], ...]]:
+def _numeric_column(
+    col: pd.Series, decimal: str, thousands: str | None
+) -> tuple[pd.Series | None, tuple[tuple[int, str], ...]]:
     """The column as float64 when most of its filled cells are numbers, else None.
 
     Returns:
@@ -57,8 +66,9 @@ def _numeric_column(col: pd.Series, decimal: str, thousands: str | None
     return numbers, tuple((int(i) + 1, str(text.iloc[i]).strip()) for i in rows)
 
 
-def _to_numbers(text: pd.Series, decimal: str, thousands: str | None
-                ) -> tuple[pd.Series, pd.Series]:
+def _to_numbers(
+    text: pd.Series, decimal: str, thousands: str | None
+) -> tuple[pd.Series, pd.Series]:
     """Numbers (NaN where unreadable) and the mask of cells that are empty or NA."""
     numbers = pd.Series(np.nan, index=text.index)
     if decimal == "." and thousands != ".":  # plain numbers read directly, the rest cleaned
@@ -68,8 +78,9 @@ def _to_numbers(text: pd.Series, decimal: str, thousands: str | None
     if todo.any():
         rest = text[todo].str.strip()
         missing[todo] = rest.str.lower().isin(_NA_TOKENS)
-        numbers[todo] = pd.to_numeric(_clean_numbers(rest.where(~missing[todo], ""), decimal,
-                                                     thousands), errors="coerce")
+        numbers[todo] = pd.to_numeric(
+            _clean_numbers(rest.where(~missing[todo], ""), decimal, thousands), errors="coerce"
+        )
     return numbers, missing
 
 
@@ -100,5 +111,9 @@ def _report_bad_cells(bad: tuple[tuple[int, str], ...], name: str, log: _Log) ->
     if bad:
         cells = ", ".join(f"{row}: {_quote(text, 20)}" for row, text in bad[:5])
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-        log.repair("bad_cells", len(bad), f"Read {len(bad)} non-numeric cell{_s(len(bad))} in "
-                   f"{name!r} as missing (rows {cells}{more}).")
+        log.repair(
+            "bad_cells",
+            len(bad),
+            f"Read {len(bad)} non-numeric cell{_s(len(bad))} in "
+            f"{name!r} as missing (rows {cells}{more}).",
+        )

@@ -56,8 +56,17 @@ class LoadOptions:
     sort: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("date_col", "value_col", "sep", "decimal", "thousands", "encoding",
-                     "date_format", "sheet", "resample"):
+        for name in (
+            "date_col",
+            "value_col",
+            "sep",
+            "decimal",
+            "thousands",
+            "encoding",
+            "date_format",
+            "sheet",
+            "resample",
+        ):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise ConfigError(f"`{name}` must be text or None. Received: {name}={value!r}")
@@ -72,16 +81,20 @@ class LoadOptions:
             raise ConfigError(f"`sep` must be one character. Received: sep={self.sep!r}")
         if self.decimal is not None and self.decimal not in (".", ","):
             raise ConfigError(f"`decimal` must be '.' or ','. Received: decimal={self.decimal!r}")
-        if self.thousands is not None and (len(self.thousands) != 1 or
-                                           self.thousands == self.decimal):
-            raise ConfigError("`thousands` must be one character other than the decimal mark. "
-                              f"Received: thousands={self.thousands!r}")
+        if self.thousands is not None and (
+            len(self.thousands) != 1 or self.thousands == self.decimal
+        ):
+            raise ConfigError(
+                "`thousands` must be one character other than the decimal mark. "
+                f"Received: thousands={self.thousands!r}"
+            )
         if self.encoding is not None:
             try:
                 codecs.lookup(self.encoding)
             except LookupError:
-                raise ConfigError(f"`encoding` is not a known text encoding. "
-                                  f"Received: encoding={self.encoding!r}") from None
+                raise ConfigError(
+                    f"`encoding` is not a known text encoding. Received: encoding={self.encoding!r}"
+                ) from None
         if self.resample is not None:
             _offset(self.resample)
 
@@ -99,15 +112,18 @@ class LoadOptions:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ConfigError(f"Unknown load options: {', '.join(map(str, unknown))}. "
-                              f"Known options: {', '.join(sorted(known))}.")
+            raise ConfigError(
+                f"Unknown load options: {', '.join(map(str, unknown))}. "
+                f"Known options: {', '.join(sorted(known))}."
+            )
         return cls(**dict(data))
 
 
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ConfigError(f"`{name}` must be one of {', '.join(choices)}. "
-                          f"Received: {name}={value!r}")
+        raise ConfigError(
+            f"`{name}` must be one of {', '.join(choices)}. Received: {name}={value!r}"
+        )
 
 
 def _offset(alias: str) -> pd.DateOffset:
@@ -116,8 +132,10 @@ def _offset(alias: str) -> pd.DateOffset:
             warnings.simplefilter("ignore")
             return pd.tseries.frequencies.to_offset(alias)
     except (ValueError, TypeError):
-        raise ConfigError(f"`resample` must be a pandas frequency such as 'D', 'W', 'MS' or "
-                          f"'QS'. Received: resample={alias!r}") from None
+        raise ConfigError(
+            f"`resample` must be a pandas frequency such as 'D', 'W', 'MS' or "
+            f"'QS'. Received: resample={alias!r}"
+        ) from None
 
 
 DEFAULT_OPTIONS = LoadOptions()  # detect everything, the default policies

@@ -30,14 +30,22 @@ def _refuse_infinite(values: pd.Series, name: str) -> None:
     infinite = np.flatnonzero(np.isinf(values.to_numpy()))
     if infinite.size:
         count = infinite.size
-        raise DataError(f"The column {name!r} holds {count} infinite value{_s(count)} "
-                        f"(row{_s(count)} {_list_rows(infinite)}). Replace "
-                        f"{'it' if count == 1 else 'them'} with numbers, or leave the cells "
-                        "empty so they are filled.")
+        raise DataError(
+            f"The column {name!r} holds {count} infinite value{_s(count)} "
+            f"(row{_s(count)} {_list_rows(infinite)}). Replace "
+            f"{'it' if count == 1 else 'them'} with numbers, or leave the cells "
+            "empty so they are filled."
+        )
 
 
-def _date_index(data: pd.DataFrame, frame: pd.DataFrame, name: str, value_col: str,
-                options: LoadOptions, log: _Log) -> pd.DataFrame:
+def _date_index(
+    data: pd.DataFrame,
+    frame: pd.DataFrame,
+    name: str,
+    value_col: str,
+    options: LoadOptions,
+    log: _Log,
+) -> pd.DataFrame:
     """Index `data` by the dates of `frame[name]`: drop dateless rows, refuse stacked series,
     sort, merge duplicates."""
     dates_col = frame[name]
@@ -50,8 +58,9 @@ def _date_index(data: pd.DataFrame, frame: pd.DataFrame, name: str, value_col: s
     return _merge_duplicates(data, options.aggregate, log)
 
 
-def _drop_undated(data: pd.DataFrame, dates: pd.Series, raw: pd.Series, name: str,
-                  log: _Log) -> pd.DataFrame:
+def _drop_undated(
+    data: pd.DataFrame, dates: pd.Series, raw: pd.Series, name: str, log: _Log
+) -> pd.DataFrame:
     """Rows without a date: blank ones and a short footer are dropped, others refused."""
     missing = dates.isna().to_numpy()
     if not missing.any():
@@ -59,27 +68,36 @@ def _drop_undated(data: pd.DataFrame, dates: pd.Series, raw: pd.Series, name: st
     text = _text(raw).str.strip()
     blank = missing & text.str.lower().isin(_NA_TOKENS).to_numpy()
     unread = np.flatnonzero(missing & ~blank)
-    footer = (0 < unread.size <= limits.MAX_FOOTER_ROWS and unread[0] > 0
-              and missing[unread[0]:].all())
+    footer = (
+        0 < unread.size <= limits.MAX_FOOTER_ROWS and unread[0] > 0 and missing[unread[0] :].all()
+    )
     outside = _out_of_range(raw.iloc[unread], name) if unread.size else None
     if outside is not None:
         raise _out_of_range_error(name, outside)
     if unread.size and not footer:
         examples = ", ".join(f"{text.iloc[i]!r} (row {i + 1})" for i in unread[:3])
-        raise DataError(f"{unread.size} cell{_s(unread.size)} of the date column {name!r} "
-                        f"{'is not a date' if unread.size == 1 else 'are not dates'}: "
-                        f"{examples}. Give the "
-                        "format with option date_format (--date-format), for example "
-                        "'%d.%m.%Y', or fix those cells.")
+        raise DataError(
+            f"{unread.size} cell{_s(unread.size)} of the date column {name!r} "
+            f"{'is not a date' if unread.size == 1 else 'are not dates'}: "
+            f"{examples}. Give the "
+            "format with option date_format (--date-format), for example "
+            "'%d.%m.%Y', or fix those cells."
+        )
     if unread.size:
-        log.repair("footer_dropped", unread.size,
-                   f"Dropped {unread.size} row{_s(unread.size)} at the end whose date cannot "
-                   f"be read ({_quote(text.iloc[unread[0]])}), taken for a footer.")
+        log.repair(
+            "footer_dropped",
+            unread.size,
+            f"Dropped {unread.size} row{_s(unread.size)} at the end whose date cannot "
+            f"be read ({_quote(text.iloc[unread[0]])}), taken for a footer.",
+        )
     blanks = np.flatnonzero(blank)
     if blanks.size:
-        log.repair("undated_dropped", blanks.size,
-                   f"Dropped {blanks.size} row{_s(blanks.size)} without a date "
-                   f"(rows {_list_rows(blanks)}).")
+        log.repair(
+            "undated_dropped",
+            blanks.size,
+            f"Dropped {blanks.size} row{_s(blanks.size)} without a date "
+            f"(rows {_list_rows(blanks)}).",
+        )
     if missing.all():
         raise DataError(f"No cell of {name!r} is a date. Choose the date column.")
     return data[~missing]
@@ -92,11 +110,16 @@ def _sort(data: pd.DataFrame, options: LoadOptions, log: _Log) -> pd.DataFrame:
     late = stamps < np.maximum.accumulate(stamps)
     out_of_order = int(late.sum())
     if not options.sort:
-        raise DataError(f"{out_of_order} rows are out of date order. Sort the file, or turn "
-                        "on sorting (option sort=True).")
-    log.repair("sorted", out_of_order,
-               f"Sorted {out_of_order} row{_s(out_of_order)} that were out of order.",
-               data.index[late])
+        raise DataError(
+            f"{out_of_order} rows are out of date order. Sort the file, or turn "
+            "on sorting (option sort=True)."
+        )
+    log.repair(
+        "sorted",
+        out_of_order,
+        f"Sorted {out_of_order} row{_s(out_of_order)} that were out of order.",
+        data.index[late],
+    )
     return data.sort_index(kind="stable")
 
 
@@ -105,8 +128,15 @@ def _align_to_periods(index: pd.DatetimeIndex, log: _Log) -> pd.DatetimeIndex:
     if len(index) < 2 or infer_frequency(index) is not None:
         return index
     days = pd.Series(np.diff(index.asi8)).median() / 86400e9
-    period = "M" if 27 <= days <= 31 else "Q" if 88 <= days <= 92 else \
-        "Y" if 364 <= days <= 366 else None
+    period = (
+        "M"
+        if 27 <= days <= 31
+        else "Q"
+        if 88 <= days <= 92
+        else "Y"
+        if 364 <= days <= 366
+        else None
+    )
     if period is None:
         return index
     aligned = index.to_period(period).to_timestamp()
@@ -114,9 +144,12 @@ def _align_to_periods(index: pd.DatetimeIndex, log: _Log) -> pd.DatetimeIndex:
         return index
     word = {"M": "month", "Q": "quarter", "Y": "year"}[period]
     moved = aligned != index
-    log.repair("dates_aligned", int(moved.sum()),
-               f"Moved the dates to the first day of their {word} so they are regular.",
-               index[moved])
+    log.repair(
+        "dates_aligned",
+        int(moved.sum()),
+        f"Moved the dates to the first day of their {word} so they are regular.",
+        index[moved],
+    )
     return aligned
 
 
@@ -128,8 +161,12 @@ def _merge_duplicates(data: pd.DataFrame, how: str, log: _Log) -> pd.DataFrame:
     count = int(duplicated.sum())
     grouped = data.groupby(level=0, sort=True)
     data = grouped.sum(min_count=1) if how == "sum" else getattr(grouped, how)()
-    log.repair("duplicates_merged", count, f"Merged {count} duplicate timestamp{_s(count)} "
-               f"by {how} ({_stamps(stamps)}).", stamps)
+    log.repair(
+        "duplicates_merged",
+        count,
+        f"Merged {count} duplicate timestamp{_s(count)} by {how} ({_stamps(stamps)}).",
+        stamps,
+    )
     return data
 
 
@@ -142,12 +179,16 @@ def _stamps(index: pd.Index, limit: int = 5) -> str:
 def _positions(data: pd.DataFrame, mask: np.ndarray) -> str:
     if isinstance(data.index, pd.DatetimeIndex):
         return _stamps(data.index[mask])
-    return "steps " + ", ".join(str(step) for step in data.index[mask][:5]) + (
-        f" and {int(mask.sum()) - 5} more" if mask.sum() > 5 else "")
+    return (
+        "steps "
+        + ", ".join(str(step) for step in data.index[mask][:5])
+        + (f" and {int(mask.sum()) - 5} more" if mask.sum() > 5 else "")
+    )
 
 
-def _regularize(data: pd.DataFrame, options: LoadOptions, log: _Log
-                ) -> tuple[pd.DataFrame, str, pd.DatetimeIndex]:
+def _regularize(
+    data: pd.DataFrame, options: LoadOptions, log: _Log
+) -> tuple[pd.DataFrame, str, pd.DatetimeIndex]:
     """Resample if asked, then put every timestamp of the frequency in the index.
 
     Returns:
@@ -160,14 +201,18 @@ def _regularize(data: pd.DataFrame, options: LoadOptions, log: _Log
     if len(data) < 3:
         raise _too_short(len(data))
     if freq is None:
-        raise DataError(f"The timestamps are not regular (steps such as "
-                        f"{_step_examples(data.index)}), so no frequency can be inferred. "
-                        "Resample to a regular frequency, for example option resample='D' "
-                        "(--resample D) or 'MS' for monthly.")
+        raise DataError(
+            f"The timestamps are not regular (steps such as "
+            f"{_step_examples(data.index)}), so no frequency can be inferred. "
+            "Resample to a regular frequency, for example option resample='D' "
+            "(--resample D) or 'MS' for monthly."
+        )
     full = pd.date_range(data.index[0], data.index[-1], freq=freq, name="date")
     if len(full) > limits.MAX_ROWS:
-        raise DataError(f"Filling the gaps at frequency {freq} would make {len(full):,} rows. "
-                        "Resample to a coarser frequency.")
+        raise DataError(
+            f"Filling the gaps at frequency {freq} would make {len(full):,} rows. "
+            "Resample to a coarser frequency."
+        )
     inserted = full.difference(data.index)
     return data.reindex(full), freq, inserted
 
@@ -177,24 +222,35 @@ def _step_examples(index: pd.DatetimeIndex) -> str:
     return ", ".join(str(pd.Timedelta(int(step))) for step in steps)
 
 
-def _resample(data: pd.DataFrame, freq: str | None, options: LoadOptions, log: _Log
-              ) -> tuple[pd.DataFrame, str]:
+def _resample(
+    data: pd.DataFrame, freq: str | None, options: LoadOptions, log: _Log
+) -> tuple[pd.DataFrame, str]:
     alias = options.resample
     try:
         bins = data.resample(alias)
-        data_out = bins.sum(min_count=1) if options.resample_how == "sum" else \
-            getattr(bins, options.resample_how)()
+        data_out = (
+            bins.sum(min_count=1)
+            if options.resample_how == "sum"
+            else getattr(bins, options.resample_how)()
+        )
     except (ValueError, TypeError):
-        raise DataError(f"Cannot resample to {alias!r}. Use a pandas frequency such as 'D', "
-                        "'W', 'MS', 'QS' or 'YS'.") from None
+        raise DataError(
+            f"Cannot resample to {alias!r}. Use a pandas frequency such as 'D', "
+            "'W', 'MS', 'QS' or 'YS'."
+        ) from None
     if len(data_out) > len(data):
-        raise DataError(f"Resampling to {alias!r} would not make the series coarser "
-                        f"({len(data)} rows become {len(data_out)}). Choose a longer period.")
+        raise DataError(
+            f"Resampling to {alias!r} would not make the series coarser "
+            f"({len(data)} rows become {len(data_out)}). Choose a longer period."
+        )
     new_freq = short_alias(_offset(alias).freqstr)
     source = describe_frequency(freq) if freq else "irregular"
-    log.repair("resampled", len(data),
-               f"Resampled from {source} to {describe_frequency(new_freq)} ({new_freq}) by "
-               f"{options.resample_how}: {len(data)} rows became {len(data_out)}.")
+    log.repair(
+        "resampled",
+        len(data),
+        f"Resampled from {source} to {describe_frequency(new_freq)} ({new_freq}) by "
+        f"{options.resample_how}: {len(data)} rows became {len(data_out)}.",
+    )
     data_out.index.name = "date"
     return data_out, new_freq
 
@@ -211,25 +267,40 @@ def _trim_missing(data: pd.DataFrame, value_col: str, log: _Log) -> pd.DataFrame
     """Drop leading and trailing rows without a value (they cannot be interpolated)."""
     present = np.flatnonzero(data[value_col].notna().to_numpy())
     if present.size == 0:
-        raise DataError(f"Every value of {value_col!r} is missing. Choose a column that holds "
-                        "numbers.")
+        raise DataError(
+            f"Every value of {value_col!r} is missing. Choose a column that holds numbers."
+        )
     first, last = present[0], present[-1]
     for rows, where in ((slice(0, first), "leading"), (slice(last + 1, len(data)), "trailing")):
         dropped = data.index[rows]
         if len(dropped):
             label = _span_label(dropped)
-            log.repair("trimmed", len(dropped),
-                       f"Dropped {len(dropped)} {where} row{_s(len(dropped))} without a value "
-                       f"in {value_col!r} ({label}).", dropped)
-    return data.iloc[first:last + 1]
+            log.repair(
+                "trimmed",
+                len(dropped),
+                f"Dropped {len(dropped)} {where} row{_s(len(dropped))} without a value "
+                f"in {value_col!r} ({label}).",
+                dropped,
+            )
+    return data.iloc[first : last + 1]
 
 
-_FILL_WORDS = {"linear": "linear interpolation", "time": "time interpolation",
-               "seasonal": "the value one season earlier", "ffill": "the previous value"}
+_FILL_WORDS = {
+    "linear": "linear interpolation",
+    "time": "time interpolation",
+    "seasonal": "the value one season earlier",
+    "ffill": "the previous value",
+}
 
 
-def _fill(data: pd.DataFrame, value_col: str, freq: str | None, inserted: pd.Index,
-          options: LoadOptions, log: _Log) -> pd.DataFrame:
+def _fill(
+    data: pd.DataFrame,
+    value_col: str,
+    freq: str | None,
+    inserted: pd.Index,
+    options: LoadOptions,
+    log: _Log,
+) -> pd.DataFrame:
     """Fill missing timestamps and cells with the chosen method, reporting each kind."""
     gap = data.index.isin(inserted)
     missing = data[value_col].isna().to_numpy()
@@ -240,24 +311,37 @@ def _fill(data: pd.DataFrame, value_col: str, freq: str | None, inserted: pd.Ind
         return data
     _refuse_invented(int(missing.sum()), len(data), freq)
     if options.fill == "none":
-        raise DataError(f"{int(missing.sum())} value{_s(int(missing.sum()))} of {value_col!r} "
-                        f"{'is' if missing.sum() == 1 else 'are'} missing "
-                        f"({_positions(data, missing)}). Choose a fill method (option fill: "
-                        "linear, time, seasonal or ffill) or fix the file.")
+        raise DataError(
+            f"{int(missing.sum())} value{_s(int(missing.sum()))} of {value_col!r} "
+            f"{'is' if missing.sum() == 1 else 'are'} missing "
+            f"({_positions(data, missing)}). Choose a fill method (option fill: "
+            "linear, time, seasonal or ffill) or fix the file."
+        )
     how = _FILL_WORDS[options.fill]
     if gap.any():
-        log.repair("timestamps_filled", int(gap.sum()),
-                   f"Filled {int(gap.sum())} missing timestamp{_s(int(gap.sum()))} "
-                   f"({_positions(data, gap)}) by {how}.", data.index[gap])
+        log.repair(
+            "timestamps_filled",
+            int(gap.sum()),
+            f"Filled {int(gap.sum())} missing timestamp{_s(int(gap.sum()))} "
+            f"({_positions(data, gap)}) by {how}.",
+            data.index[gap],
+        )
     if cells.any():
-        log.repair("values_filled", int(cells.sum()),
-                   f"Filled {int(cells.sum())} missing value{_s(int(cells.sum()))} in "
-                   f"{value_col!r} ({_positions(data, cells)}) by {how}.", data.index[cells])
+        log.repair(
+            "values_filled",
+            int(cells.sum()),
+            f"Filled {int(cells.sum())} missing value{_s(int(cells.sum()))} in "
+            f"{value_col!r} ({_positions(data, cells)}) by {how}.",
+            data.index[cells],
+        )
     if other_missing:
-        log.repair("cells_filled", other_missing,
-                   f"Filled {other_missing} missing cell{_s(other_missing)} in the other "
-                   f"columns ({_names([n for n in others if data[n].isna().any()], 5)}) by "
-                   f"{how}.")
+        log.repair(
+            "cells_filled",
+            other_missing,
+            f"Filled {other_missing} missing cell{_s(other_missing)} in the other "
+            f"columns ({_names([n for n in others if data[n].isna().any()], 5)}) by "
+            f"{how}.",
+        )
     period = season_length(freq)
     return data.apply(lambda col: _fill_column(col, options.fill, period))
 
@@ -266,12 +350,17 @@ def _refuse_invented(invented: int, total: int, freq: str | None) -> None:
     """Refuse a fill that would invent more than half of the series."""
     if invented * 2 <= total:
         return
-    advice = ("Resample to a coarser frequency (option resample, --resample: for example 'W', "
-              "'MS' or 'YS'), or use a file without such long gaps." if freq else
-              "Choose a column with fewer empty cells, or fill them in the file.")
-    raise DataError(f"Filling the gaps would invent {invented:,} of the {total:,} points "
-                    f"({100 * invented / total:.4g}%): only {total - invented:,} come from the "
-                    f"file{f' at frequency {freq}' if freq else ''}. {advice}")
+    advice = (
+        "Resample to a coarser frequency (option resample, --resample: for example 'W', "
+        "'MS' or 'YS'), or use a file without such long gaps."
+        if freq
+        else "Choose a column with fewer empty cells, or fill them in the file."
+    )
+    raise DataError(
+        f"Filling the gaps would invent {invented:,} of the {total:,} points "
+        f"({100 * invented / total:.4g}%): only {total - invented:,} come from the "
+        f"file{f' at frequency {freq}' if freq else ''}. {advice}"
+    )
 
 
 def _fill_column(col: pd.Series, method: str, period: int) -> pd.Series:
@@ -291,8 +380,10 @@ def _fill_column(col: pd.Series, method: str, period: int) -> pd.Series:
 
 
 def _too_short(points: int) -> DataError:
-    return DataError(f"The series has {points} point{_s(points)}; at least 3 are needed (and "
-                     "many more to train a model). Choose a longer file.")
+    return DataError(
+        f"The series has {points} point{_s(points)}; at least 3 are needed (and "
+        "many more to train a model). Choose a longer file."
+    )
 
 
 def _finish(data: pd.DataFrame, value_col: str, freq: str | None, log: _Log) -> TimeSeries:
@@ -300,10 +391,18 @@ def _finish(data: pd.DataFrame, value_col: str, freq: str | None, log: _Log) -> 
     if values.size < 3:
         raise _too_short(values.size)
     if np.ptp(values) == 0:
-        raise DataError(f"All {values.size} values of {value_col!r} equal {values[0]:g}: a "
-                        "constant series has nothing to learn. Choose another column.")
+        raise DataError(
+            f"All {values.size} values of {value_col!r} equal {values[0]:g}: a "
+            "constant series has nothing to learn. Choose another column."
+        )
     extra = data.drop(columns=[value_col]) if len(data.columns) > 1 else None
     if extra is not None:
         extra = extra.loc[:, extra.notna().all()]
-    return TimeSeries(values, data.index, freq, value_col, tuple(log.repairs),
-                      extra if extra is not None and len(extra.columns) else None)
+    return TimeSeries(
+        values,
+        data.index,
+        freq,
+        value_col,
+        tuple(log.repairs),
+        extra if extra is not None and len(extra.columns) else None,
+    )

@@ -14,8 +14,11 @@ import pandas as pd
 from forecasting.errors import DataError
 from forecasting.loading._shared import _DATE_HINT, _is_text
 
-_ID_HINT = re.compile(r"id$|^id|series|name|group|key|item|sku|store|region|country|station"
-                      r"|code|category|ticker|symbol|unit", re.IGNORECASE)
+_ID_HINT = re.compile(
+    r"id$|^id|series|name|group|key|item|sku|store|region|country|station"
+    r"|code|category|ticker|symbol|unit",
+    re.IGNORECASE,
+)
 _SHARE = 0.5  # refuse when at least this share of the timestamps repeat by group
 
 
@@ -61,11 +64,13 @@ def refuse_stacked_counter(frame: pd.DataFrame, skip: tuple[str, ...]) -> None:
             raise DataError(
                 f"The file holds {restarts + 1} series stacked by {id_col!r}: the counter "
                 f"{name!r} starts again {restarts} time{'' if restarts == 1 else 's'}, so it "
-                f"is not a time axis. {_advice(frame, id_col)}")
+                f"is not a time axis. {_advice(frame, id_col)}"
+            )
 
 
-def refuse_stacked_dates(dates: pd.Series, frame: pd.DataFrame, skip: tuple[str, ...],
-                         date_col: str) -> None:
+def refuse_stacked_dates(
+    dates: pd.Series, frame: pd.DataFrame, skip: tuple[str, ...], date_col: str
+) -> None:
     """Refuse dates that repeat once per group of another column (several series stacked).
 
     A few repeated timestamps that no column explains are left to be merged as duplicates.
@@ -86,19 +91,23 @@ def refuse_stacked_dates(dates: pd.Series, frame: pd.DataFrame, skip: tuple[str,
     runs = np.cumsum(np.r_[0, np.diff(dates.to_numpy().astype("int64")) <= 0])
     id_col = _id_column(rows, dates, skip, groups=int(repeats.max()), runs=runs)
     times = int(repeats.mode().iloc[0])
-    if id_col is None and (runs[-1] + 1 != repeats.max() or not pd.Series(
-            dates.to_numpy()).groupby(runs).apply(lambda run: run.is_unique).all()):
+    if id_col is None and (
+        runs[-1] + 1 != repeats.max()
+        or not pd.Series(dates.to_numpy()).groupby(runs).apply(lambda run: run.is_unique).all()
+    ):
         return  # interleaved repeats, or repeats inside runs: plain duplicates, merged
     by = f"stacked by {id_col!r}" if id_col else "one after another"
     count = rows[id_col].nunique() if id_col else runs[-1] + 1
     raise DataError(
         f"The file holds {count} series {by} (each timestamp of {date_col!r} repeats "
         f"{times} times); averaging them would give a level none of them has. "
-        f"{_advice(rows, id_col)}")
+        f"{_advice(rows, id_col)}"
+    )
 
 
-def _id_column(frame: pd.DataFrame, key: pd.Series, skip: tuple[str, ...], groups: int,
-               runs: np.ndarray) -> str | None:
+def _id_column(
+    frame: pd.DataFrame, key: pd.Series, skip: tuple[str, ...], groups: int, runs: np.ndarray
+) -> str | None:
     """The column that tells the stacked series apart: the time key is unique within each of
     its values, it has at least 2 and at most half as many values as rows; text columns and
     names such as 'series_id' first."""
@@ -113,17 +122,27 @@ def _id_column(frame: pd.DataFrame, key: pd.Series, skip: tuple[str, ...], group
         pairs = pd.DataFrame({"key": key.to_numpy(), "id": col.to_numpy()})
         if pairs.duplicated().any():
             continue
-        found.append((not _is_text(col), not _ID_HINT.search(name),
-                      pd.Series(col.to_numpy()).groupby(runs).nunique().max() > 1, name))
+        found.append(
+            (
+                not _is_text(col),
+                not _ID_HINT.search(name),
+                pd.Series(col.to_numpy()).groupby(runs).nunique().max() > 1,
+                name,
+            )
+        )
     return min(found)[-1] if found else None
 
 
 def _advice(frame: pd.DataFrame, id_col: str | None) -> str:
     if id_col is None:
-        return ("Keep one series (one block of rows) in the file and load it again; forecasting "
-                "several series at once is not supported yet.")
+        return (
+            "Keep one series (one block of rows) in the file and load it again; forecasting "
+            "several series at once is not supported yet."
+        )
     first = frame[id_col].dropna().iloc[0] if frame[id_col].notna().any() else ""
     first = f"{first:g}" if isinstance(first, float) else str(first)
-    return (f"Choose one series: keep only the rows of one {id_col!r} (for example "
-            f"{first!r}) and load the file again; forecasting several series at once is not "
-            "supported yet.")
+    return (
+        f"Choose one series: keep only the rows of one {id_col!r} (for example "
+        f"{first!r}) and load the file again; forecasting several series at once is not "
+        "supported yet."
+    )

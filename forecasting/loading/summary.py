@@ -9,9 +9,11 @@ from forecasting.loading._shared import _s, _stamp_texts
 from forecasting.series import TimeSeries
 
 # The figures the summary reports, and the repair kinds whose counts add up to each.
-COUNTED_KINDS = {"missing_filled": ("timestamps_filled", "values_filled"),
-                 "duplicates_merged": ("duplicates_merged",),
-                 "non_numeric": ("bad_cells",)}
+COUNTED_KINDS = {
+    "missing_filled": ("timestamps_filled", "values_filled"),
+    "duplicates_merged": ("duplicates_merged",),
+    "non_numeric": ("bad_cells",),
+}
 
 
 def summarize(series: TimeSeries) -> dict:
@@ -22,8 +24,10 @@ def summarize(series: TimeSeries) -> dict:
         (alias or None), season_length, missing_filled, duplicates_merged, non_numeric,
         repairs (list of sentences) and columns (the other numeric columns).
     """
-    counts = {figure: sum(repair.count for repair in series.repairs if repair.kind in kinds)
-              for figure, kinds in COUNTED_KINDS.items()}
+    counts = {
+        figure: sum(repair.count for repair in series.repairs if repair.kind in kinds)
+        for figure, kinds in COUNTED_KINDS.items()
+    }
     ends = series.index[[0, -1]]
     start, end = _stamp_texts(ends) if series.has_dates else (int(ends[0]), int(ends[-1]))
     return {
@@ -48,8 +52,14 @@ def _span(series: TimeSeries) -> str:
     start = series.index[0]
     end = series.future_index(1)[0] if series.freq else series.index[-1]
     delta = relativedelta(end.to_pydatetime(), start.to_pydatetime())
-    units = [(delta.years, "year"), (delta.months, "month"), (delta.days, "day"),
-             (delta.hours, "hour"), (delta.minutes, "minute"), (delta.seconds, "second")]
+    units = [
+        (delta.years, "year"),
+        (delta.months, "month"),
+        (delta.days, "day"),
+        (delta.hours, "hour"),
+        (delta.minutes, "minute"),
+        (delta.seconds, "second"),
+    ]
     parts = [f"{n} {unit}{_s(n)}" for n, unit in units if n][:2]
     if not parts and delta.microseconds:
         return f"{delta.microseconds / 1000:g} ms"

@@ -46,22 +46,31 @@ def library() -> Path | None:
         log.info("No C++ compiler: LSTM and GRU layers run on Keras' own (slower) loops.")
         return None
     try:
-        version = subprocess.run([compiler, "--version"], capture_output=True, text=True,
-                                 timeout=30).stdout
-        key = hashlib.sha256("\0".join([SOURCE.read_text(), jaxlib.__version__, version,
-                                        _cpu(), " ".join(FLAGS)]).encode()).hexdigest()[:16]
+        version = subprocess.run(
+            [compiler, "--version"], capture_output=True, text=True, timeout=30
+        ).stdout
+        key = hashlib.sha256(
+            "\0".join(
+                [SOURCE.read_text(), jaxlib.__version__, version, _cpu(), " ".join(FLAGS)]
+            ).encode()
+        ).hexdigest()[:16]
         target = Path(cache_folder("native")) / f"kernels-{key}.so"
         if target.exists():
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
             built = Path(scratch) / target.name
-            done = subprocess.run([compiler, *FLAGS, f"-I{jax.ffi.include_dir()}", str(SOURCE),
-                                   "-o", str(built)], capture_output=True, text=True,
-                                  timeout=300)
+            done = subprocess.run(
+                [compiler, *FLAGS, f"-I{jax.ffi.include_dir()}", str(SOURCE), "-o", str(built)],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             if done.returncode:
-                log.warning("Building the native RNN kernels failed; Keras' own loops run:\n%s",
-                            done.stderr[-2000:])
+                log.warning(
+                    "Building the native RNN kernels failed; Keras' own loops run:\n%s",
+                    done.stderr[-2000:],
+                )
                 return None
             os.replace(built, target)  # atomic: concurrent builders each leave a whole file
         return target

@@ -40,8 +40,7 @@ def register() -> bool:
         return False
     lib = ctypes.cdll.LoadLibrary(str(path))
     for target, symbol in TARGETS.items():
-        jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(lib, symbol)),
-                                    platform="cpu")
+        jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(lib, symbol)), platform="cpu")
     return True
 
 
@@ -59,20 +58,27 @@ def _call(target: str, results, *args):
 
 # ---------------------------------------------------------------- LSTM
 
+
 @jax.custom_vjp
 def lstm_recurrence(zx, u, h0, c0):
     """Every step's h [T, B, H] and the last c [B, H] from zx = x @ W + b [T, B, 4H]."""
     steps, batch, units = zx.shape[0], zx.shape[1], zx.shape[2] // 4
-    return _call("forecasting_lstm_forward", (_f32(steps, batch, units), _f32(batch, units)),
-                 zx, u, h0, c0)
+    return _call(
+        "forecasting_lstm_forward", (_f32(steps, batch, units), _f32(batch, units)), zx, u, h0, c0
+    )
 
 
 def _lstm_forward(zx, u, h0, c0):
     steps, batch, units = zx.shape[0], zx.shape[1], zx.shape[2] // 4
     padded = _padded(units)
-    hs, cs, gates = _call("forecasting_lstm_forward_for_training",
-                          (_f32(steps, batch, units), _f32(steps, batch, padded),
-                           _f32(steps, batch, 4 * padded)), zx, u, h0, c0)
+    hs, cs, gates = _call(
+        "forecasting_lstm_forward_for_training",
+        (_f32(steps, batch, units), _f32(steps, batch, padded), _f32(steps, batch, 4 * padded)),
+        zx,
+        u,
+        h0,
+        c0,
+    )
     return (hs, cs[-1, :, :units]), (u, h0, c0, hs, cs, gates)
 
 
@@ -80,9 +86,16 @@ def _lstm_backward(saved, grads):
     u, h0, c0, hs, cs, gates = saved
     dhs, dc_last = grads
     steps, batch, units = hs.shape
-    dz, dh0, dc0 = _call("forecasting_lstm_backward",
-                         (_f32(steps, batch, 4 * units), _f32(batch, units), _f32(batch, units)),
-                         dhs, dc_last, u, c0, cs, gates)
+    dz, dh0, dc0 = _call(
+        "forecasting_lstm_backward",
+        (_f32(steps, batch, 4 * units), _f32(batch, units), _f32(batch, units)),
+        dhs,
+        dc_last,
+        u,
+        c0,
+        cs,
+        gates,
+    )
     h_prev = jnp.concatenate([h0[None], hs[:-1]])
     return dz, jnp.einsum("tbh,tbg->hg", h_prev, dz), dh0, dc0
 
@@ -91,6 +104,7 @@ lstm_recurrence.defvjp(_lstm_forward, _lstm_backward)
 
 
 # ---------------------------------------------------------------- GRU
+
 
 @jax.custom_vjp
 def gru_recurrence(zx, u, b_rec, h0):
@@ -101,18 +115,29 @@ def gru_recurrence(zx, u, b_rec, h0):
 
 def _gru_forward(zx, u, b_rec, h0):
     steps, batch, units = zx.shape[0], zx.shape[1], zx.shape[2] // 3
-    hs, gates = _call("forecasting_gru_forward_for_training",
-                      (_f32(steps, batch, units), _f32(steps, batch, 4 * _padded(units))),
-                      zx, u, b_rec, h0)
+    hs, gates = _call(
+        "forecasting_gru_forward_for_training",
+        (_f32(steps, batch, units), _f32(steps, batch, 4 * _padded(units))),
+        zx,
+        u,
+        b_rec,
+        h0,
+    )
     return hs, (u, h0, hs, gates)
 
 
 def _gru_backward(saved, dhs):
     u, h0, hs, gates = saved
     steps, batch, units = hs.shape
-    dzx, da, dh0 = _call("forecasting_gru_backward",
-                         (_f32(steps, batch, 3 * units), _f32(steps, batch, 3 * units),
-                          _f32(batch, units)), dhs, u, h0, hs, gates)
+    dzx, da, dh0 = _call(
+        "forecasting_gru_backward",
+        (_f32(steps, batch, 3 * units), _f32(steps, batch, 3 * units), _f32(batch, units)),
+        dhs,
+        u,
+        h0,
+        hs,
+        gates,
+    )
     h_prev = jnp.concatenate([h0[None], hs[:-1]])
     return dzx, jnp.einsum("tbh,tbg->hg", h_prev, da), da.sum(axis=(0, 1)), dh0
 
@@ -122,12 +147,18 @@ gru_recurrence.defvjp(_gru_forward, _gru_backward)
 
 # ---------------------------------------------------------------- Keras' backend hooks
 
+
 def _covered(inputs, mask, go_backwards, bias, activation, recurrent_activation) -> bool:
     from keras.src import activations
 
-    return (mask is None and not go_backwards and bias is not None
-            and activation is activations.tanh and recurrent_activation is activations.sigmoid
-            and jnp.result_type(inputs) == jnp.float32)
+    return (
+        mask is None
+        and not go_backwards
+        and bias is not None
+        and activation is activations.tanh
+        and recurrent_activation is activations.sigmoid
+        and jnp.result_type(inputs) == jnp.float32
+    )
 
 
 def _outputs(hs, return_sequences: bool):
@@ -135,28 +166,66 @@ def _outputs(hs, return_sequences: bool):
     return last, jnp.swapaxes(hs, 0, 1) if return_sequences else last[:, None, :]
 
 
-def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias,
-         activation, recurrent_activation, return_sequences=False, go_backwards=False,
-         unroll=False):
+def lstm(
+    inputs,
+    initial_state_h,
+    initial_state_c,
+    mask,
+    kernel,
+    recurrent_kernel,
+    bias,
+    activation,
+    recurrent_activation,
+    return_sequences=False,
+    go_backwards=False,
+    unroll=False,
+):
     """`keras.src.backend.lstm`: (last output, outputs, [h, c])."""
     if not _covered(inputs, mask, go_backwards, bias, activation, recurrent_activation):
         raise NotImplementedError  # Keras runs its own loop
     zx = jnp.einsum("btf,fg->tbg", inputs, jnp.asarray(kernel)) + jnp.asarray(bias)
-    hs, c = lstm_recurrence(zx, jnp.asarray(recurrent_kernel), jnp.asarray(initial_state_h),
-                            jnp.asarray(initial_state_c))
+    hs, c = lstm_recurrence(
+        zx,
+        jnp.asarray(recurrent_kernel),
+        jnp.asarray(initial_state_h),
+        jnp.asarray(initial_state_c),
+    )
     last, outputs = _outputs(hs, return_sequences)
     return last, outputs, [last, c]
 
 
-def gru(inputs, initial_state, mask, kernel, recurrent_kernel, bias, activation,
-        recurrent_activation, return_sequences=False, go_backwards=False, unroll=False,
-        reset_after=True):
+def gru(
+    inputs,
+    initial_state,
+    mask,
+    kernel,
+    recurrent_kernel,
+    bias,
+    activation,
+    recurrent_activation,
+    return_sequences=False,
+    go_backwards=False,
+    unroll=False,
+    reset_after=True,
+):
     """`keras.src.backend.gru`: (last output, outputs, [h])."""
-    if not (reset_after and _covered(inputs, mask, go_backwards, bias, activation,
-                                     recurrent_activation)):
-        return KERAS["gru"](inputs, initial_state, mask, kernel, recurrent_kernel, bias,
-                            activation, recurrent_activation, return_sequences=return_sequences,
-                            go_backwards=go_backwards, unroll=unroll, reset_after=reset_after)
+    if not (
+        reset_after and _covered(inputs, mask, go_backwards, bias, activation, recurrent_activation)
+    ):
+        return KERAS["gru"](
+            inputs,
+            initial_state,
+            mask,
+            kernel,
+            recurrent_kernel,
+            bias,
+            activation,
+            recurrent_activation,
+            return_sequences=return_sequences,
+            go_backwards=go_backwards,
+            unroll=unroll,
+            reset_after=reset_after,
+        )
     bias = jnp.asarray(bias)
     zx = jnp.einsum("btf,fg->tbg", inputs, jnp.asarray(kernel)) + bias[0]
     hs = gru_recurrence(zx, jnp.asarray(recurrent_kernel), bias[1], jnp.asarray(initial_state))

@@ -21,8 +21,10 @@ def test_results_of_a_training(trained_job) -> None:
     at = with_job("evaluate", trained_job)
     assert at.selectbox(key="p_eval_run").value == trained_job
     sentence = " ".join(texts(at.success) + texts(at.warning))
-    assert "GRU" in sentence and any(verdict in sentence for verdict in (
-        "beats every baseline", "beats the GRU", "ties with the GRU"))
+    assert "GRU" in sentence and any(
+        verdict in sentence
+        for verdict in ("beats every baseline", "beats the GRU", "ties with the GRU")
+    )
     assert "MASE" in sentence and "against" in sentence
     labels = [m.label for m in at.metric]
     assert "Test MASE" in labels and any(label.startswith("Band coverage") for label in labels)
@@ -52,8 +54,9 @@ def test_undefined_metrics_show_as_na(trained_job, monkeypatch) -> None:
     def without_mape(job_id):
         result = original(job_id)
         if result is not None:
-            test = {name: replace(values, mape=None)
-                    for name, values in result.metrics.test.items()}
+            test = {
+                name: replace(values, mape=None) for name, values in result.metrics.test.items()
+            }
             result = replace(result, metrics=replace(result.metrics, test=test))
         return result
 
@@ -90,8 +93,9 @@ def test_backtest_runs_folds_beside_the_baselines(trained_job) -> None:
     assert not at.exception
     table = next(frame.value for frame in at.dataframe if "Mean MASE" in frame.value.columns)
     assert {"MASE fold 1", "MASE fold 2"} <= set(table.columns)
-    assert {"Network", BASELINE_NAMES["seasonal_naive"], BASELINE_NAMES["theta"]} \
-        <= set(table["Method"])
+    assert {"Network", BASELINE_NAMES["seasonal_naive"], BASELINE_NAMES["theta"]} <= set(
+        table["Method"]
+    )
     assert table["Mean MASE"].dropna().is_monotonic_increasing
     charts = at.get("plotly_chart")
     assert len(charts) == 4  # the three charts and the backtest's error by lead time
@@ -109,9 +113,19 @@ def _with_mase(jobs_dir, job: str, new_id: str, **mase: float) -> str:
 
 
 def test_headline_names_the_best_baseline_when_it_wins(jobs_dir, trained_job) -> None:
-    job = _with_mase(jobs_dir, trained_job, "20200101-120000-etsw1nsx", model=1.5, ets=1.25,
-                     seasonal_naive=2.72, naive=3.0, naive2=2.0, theta=1.3, drift=3.1,
-                     moving_average=3.2)
+    job = _with_mase(
+        jobs_dir,
+        trained_job,
+        "20200101-120000-etsw1nsx",
+        model=1.5,
+        ets=1.25,
+        seasonal_naive=2.72,
+        naive=3.0,
+        naive2=2.0,
+        theta=1.3,
+        drift=3.1,
+        moving_average=3.2,
+    )
     at = with_job("evaluate", job)
     assert not at.exception
     (sentence,) = texts(at.warning)[:1]

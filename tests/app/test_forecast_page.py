@@ -88,9 +88,18 @@ def test_the_downloaded_run_file_reproduces_the_run_from_the_cli(
     at = with_job("forecast", trained_job)
     (tmp_path / "run.json").write_bytes(download_content(at, "download_config", downloads))
     (tmp_path / "data.csv").write_bytes(sample_csv_bytes(SAMPLE))
-    code = main(["train", str(tmp_path / "data.csv"), "--config", str(tmp_path / "run.json"),
-                 "--bundle", str(tmp_path / "again.zip"),
-                 "--metrics-json", str(tmp_path / "metrics.json")])
+    code = main(
+        [
+            "train",
+            str(tmp_path / "data.csv"),
+            "--config",
+            str(tmp_path / "run.json"),
+            "--bundle",
+            str(tmp_path / "again.zip"),
+            "--metrics-json",
+            str(tmp_path / "metrics.json"),
+        ]
+    )
     assert code == 0
     again = json.loads((tmp_path / "metrics.json").read_text())
     original = jobs.get_manager().result(trained_job)["metrics"]
@@ -98,18 +107,23 @@ def test_the_downloaded_run_file_reproduces_the_run_from_the_cli(
     assert again["epochs_run"] == original["epochs_run"]
 
 
-def test_a_winning_baseline_forecast_is_offered_with_why(jobs_dir, trained_job,
-                                                         downloads) -> None:
+def test_a_winning_baseline_forecast_is_offered_with_why(jobs_dir, trained_job, downloads) -> None:
     job = copy_job(jobs_dir, trained_job, "20200101-120000-w1nnerfc")
     path = jobs_dir / job / "result.json"
     data = json.loads(path.read_text())
-    data["winner_forecast"] = {"name": "ets", "mase": 1.25, "model_mase": 1.5,
-                               "forecast": data["forecast"]}
+    data["winner_forecast"] = {
+        "name": "ets",
+        "mase": 1.25,
+        "model_mase": 1.5,
+        "forecast": data["forecast"],
+    }
     path.write_text(json.dumps(data))
     at = with_job("forecast", job)
     assert not at.exception
-    assert ("On this series ETS (Holt-Winters) had the lower error on the test part (MASE 1.25 "
-            "against the network's 1.50): its forecast is offered below.") in texts(at.info)
+    assert (
+        "On this series ETS (Holt-Winters) had the lower error on the test part (MASE 1.25 "
+        "against the network's 1.50): its forecast is offered below."
+    ) in texts(at.info)
     csv = download_content(at, "download_winner_csv", downloads).decode()
     frame = pd.read_csv(io.StringIO(csv))
     assert list(frame.columns) == ["date", "forecast", "lower", "upper"] and len(frame) == 12

@@ -15,10 +15,10 @@ def test_streamlit_still_has_the_pages_directory_flag() -> None:
     assert "uses_pages_directory" in vars(pages_manager.PagesManager)
     # set from the pages/ folder when the first manager is made ...
     assert "PagesManager.uses_pages_directory = Path(" in inspect.getsource(
-        pages_manager.PagesManager.__init__)
+        pages_manager.PagesManager.__init__
+    )
     # ... cleared by st.navigation, the same thing ensure_frame does ...
-    assert "PagesManager.uses_pages_directory = False" in inspect.getsource(
-        navigation.navigation)
+    assert "PagesManager.uses_pages_directory = False" in inspect.getsource(navigation.navigation)
     # ... and read by the script runner to choose the old multipage behaviour
     assert "PagesManager.uses_pages_directory" in inspect.getsource(script_runner)
 

@@ -20,8 +20,17 @@ FILENAME = f"{LINK}.csv"
 
 
 def _markdown_texts(at) -> list[str]:
-    kinds = ("markdown", "caption", "title", "subheader", "header", "info", "error",
-             "warning", "success")
+    kinds = (
+        "markdown",
+        "caption",
+        "title",
+        "subheader",
+        "header",
+        "info",
+        "error",
+        "warning",
+        "success",
+    )
     return [str(e.value) for kind in kinds for e in at.get(kind)]
 
 
@@ -47,6 +56,7 @@ def test_crafted_names_are_shown_literally_on_the_data_page() -> None:
     assert IMAGE in html  # the name is there, as typed
     for chart in at.get("plotly_chart"):
         assert "<a " not in chart.proto.spec
+
 
 def test_crafted_names_are_shown_literally_on_the_train_page() -> None:
     at = _upload(new_app().run())

@@ -61,8 +61,13 @@ def test_series_figure_of_integer_steps() -> None:
 
 def test_ranking_puts_runs_beside_the_baselines(trained_job) -> None:
     result = result_of(trained_job)
-    worse = replace(result, metrics=replace(result.metrics, test={
-        **result.metrics.test, "model": Scores(mase=99.0, smape=99.0, mae=99.0)}))
+    worse = replace(
+        result,
+        metrics=replace(
+            result.metrics,
+            test={**result.metrics.test, "model": Scores(mase=99.0, smape=99.0, mae=99.0)},
+        ),
+    )
     table = plots.ranking_table({"good": result, "bad": worse})
     assert list(table["Rank"]) == list(range(1, len(table) + 1))
     # best MASE first; an undefined MASE (a failed baseline) ranks after every known one
@@ -73,8 +78,9 @@ def test_ranking_puts_runs_beside_the_baselines(trained_job) -> None:
     assert table[known].iloc[-1]["Method"] == "bad"
     assert {"Seasonal naive", "Naive", "good"} <= set(table["Method"])
     assert set(table["Kind"]) == {"network", "baseline"}
-    undefined = replace(result, metrics=replace(result.metrics, test={
-        **result.metrics.test, "naive": Scores()}))  # naive's MASE undefined
+    undefined = replace(
+        result, metrics=replace(result.metrics, test={**result.metrics.test, "naive": Scores()})
+    )  # naive's MASE undefined
     table = plots.ranking_table({"good": undefined, "bad": worse})
     known = table["Test MASE"].notna()
     assert list(known) == sorted(known, reverse=True) and not known.iloc[-1]

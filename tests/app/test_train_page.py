@@ -8,8 +8,15 @@ from forecasting import jobs
 from forecasting.config import RunConfig
 from forecasting.settings import setting_fields, widget_defaults, widget_key
 
-WIDGET_KINDS = ("slider", "radio", "toggle", "select_slider", "number_input", "checkbox",
-                "selectbox")
+WIDGET_KINDS = (
+    "slider",
+    "radio",
+    "toggle",
+    "select_slider",
+    "number_input",
+    "checkbox",
+    "selectbox",
+)
 
 
 def job_dirs(jobs_dir) -> set[str]:
@@ -44,8 +51,11 @@ def test_every_setting_has_its_declared_widget(jobs_dir) -> None:
         widget = drawn[widget_key(item.name)]
         assert (widget.label, widget.help) == (item.setting.label, item.setting.help)
     (advanced,) = [e for e in at.expander if e.label == "Advanced"]
-    assert set(widgets(advanced)) == {widget_key(item.name) for item in setting_fields(RunConfig)
-                                      if item.setting.section == "advanced"}
+    assert set(widgets(advanced)) == {
+        widget_key(item.name)
+        for item in setting_fields(RunConfig)
+        if item.setting.section == "advanced"
+    }
     assert {"p_scaling", "p_deseasonalize", "p_log", "p_ensemble"} <= set(widgets(advanced))
 
 
@@ -97,8 +107,10 @@ def test_a_tiny_training_completes_and_shows_the_summary(jobs_dir) -> None:
     assert status.state == jobs.DONE, status.message
     assert len(status.events) == TINY["epochs"]
     summary = " ".join(texts(at.success) + texts(at.warning))
-    assert "on the test part" in summary and any(verdict in summary for verdict in (
-        "beats every baseline", "beats the GRU", "ties with the GRU"))
+    assert "on the test part" in summary and any(
+        verdict in summary
+        for verdict in ("beats every baseline", "beats the GRU", "ties with the GRU")
+    )
     labels = [m.label for m in at.metric]
     assert "Test MASE" in labels and "Best baseline MASE" in labels
     assert {link.proto.page for link in at.get("page_link")} >= {"evaluate", "forecast"}
@@ -184,6 +196,7 @@ def test_compare_trains_all_three_cells_with_the_same_settings(jobs_dir) -> None
     manager = jobs.get_manager()
     results = [manager.result(job) for job in new]
     assert sorted(r["config"]["model"]["cell"] for r in results) == ["gru", "lstm", "rnn"]
-    assert len({(r["config"]["model"]["units"], r["config"]["train"]["epochs"])
-                for r in results}) == 1
+    assert (
+        len({(r["config"]["model"]["units"], r["config"]["train"]["epochs"]) for r in results}) == 1
+    )
     assert set(at.session_state["jobs"]) >= new

@@ -57,8 +57,7 @@ def slider(page: Page, label: str):
     return page.get_by_test_id("stSlider").filter(has_text=label)
 
 
-def set_slider(page: Page, label: str, *keys: str, expected: str, index: str | None = None
-               ) -> None:
+def set_slider(page: Page, label: str, *keys: str, expected: str, index: str | None = None) -> None:
     """Drive a slider with the keyboard (focus the thumb, press keys) and wait until the
     thumb shows `expected` and the rerun it caused is over. A select slider's input holds
     the option's `index` instead of its text."""

@@ -46,16 +46,18 @@ def listener():
     server.server_close()
 
 
-def test_markdown_in_column_names_fetches_nothing_and_links_nowhere(page, app_url, listener,
-                                                                     tmp_path):
+def test_markdown_in_column_names_fetches_nothing_and_links_nowhere(
+    page, app_url, listener, tmp_path
+):
     port, hits = listener
     image = f"![t](http://127.0.0.1:{port}/x.png)"
     link = f"[L](http://127.0.0.1:{port}/l)"
     # as shown: an invisible word joiner after `:` keeps GitHub's autolinks away
     shown_image, shown_link = (text.replace("://", ":\u2060//") for text in (image, link))
     rng = np.random.default_rng(3)
-    rows = "".join(f"2020-{m:02d}-01,{10 + rng.random():.3f},{rng.random():.3f}\n"
-                   for m in range(1, 13))
+    rows = "".join(
+        f"2020-{m:02d}-01,{10 + rng.random():.3f},{rng.random():.3f}\n" for m in range(1, 13)
+    )
     path = tmp_path / "crafted.csv"
     path.write_text(f'date,"{image}","{link}"\n{rows}', encoding="utf-8")
     requests: list[str] = []

@@ -86,8 +86,7 @@ def test_reload_resumes_progress(page, app_url):
     cancel(page)  # free the worker slot for the next test
 
 
-def test_a_reloaded_session_lists_its_runs_and_another_session_does_not(page, browser,
-                                                                          app_url):
+def test_a_reloaded_session_lists_its_runs_and_another_session_does_not(page, browser, app_url):
     open_app(page, app_url, "train", "Train")
     set_slider(page, "Epochs (at most)", "Home", expected="1")
     click_train(page)

@@ -65,8 +65,9 @@ def test_upload_train_evaluate_forecast(page, app_url, tmp_path):
     expect(main).to_contain_text("(120 points)")
     set_slider(page, "Units per layer", "End", expected="256")
     set_slider(page, "Batch size", "Home", expected="8", index="0")
-    set_slider(page, "Epochs (at most)", "End", *["ArrowLeft"] * (500 - EPOCHS),
-               expected=str(EPOCHS))
+    set_slider(
+        page, "Epochs (at most)", "End", *["ArrowLeft"] * (500 - EPOCHS), expected=str(EPOCHS)
+    )
     set_slider(page, "Early-stopping patience (epochs)", "Home", expected="0")
     shot(page, "train-settings")
     click_train(page)

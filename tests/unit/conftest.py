@@ -17,13 +17,19 @@ from forecasting.series import TimeSeries
 TINY = {"units": 4, "epochs": 3, "batch_size": 32, "window": 12, "patience": 0, "ensemble": 1}
 
 
-def seasonal_values(n: int = 150, period: int = 12, seed: int = 0, level: float = 100.0,
-                    trend: float = 0.2, amplitude: float = 10.0, noise: float = 1.0) -> np.ndarray:
+def seasonal_values(
+    n: int = 150,
+    period: int = 12,
+    seed: int = 0,
+    level: float = 100.0,
+    trend: float = 0.2,
+    amplitude: float = 10.0,
+    noise: float = 1.0,
+) -> np.ndarray:
     """A positive series with a trend, a seasonal cycle and gaussian noise."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)
-    return (level + trend * t + amplitude * np.sin(2 * np.pi * t / period)
-            + rng.normal(0, noise, n))
+    return level + trend * t + amplitude * np.sin(2 * np.pi * t / period) + rng.normal(0, noise, n)
 
 
 @pytest.fixture(scope="session")

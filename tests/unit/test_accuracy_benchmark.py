@@ -10,21 +10,27 @@ from benchmarks import accuracy
 from forecasting.evaluation import mase_scale, metrics
 
 
-def test_each_origin_holds_out_an_earlier_cycle_with_at_most_1000_points_before(tmp_path,
-                                                                              monkeypatch):
+def test_each_origin_holds_out_an_earlier_cycle_with_at_most_1000_points_before(
+    tmp_path, monkeypatch
+):
     dates = pd.date_range("2000-01-01", periods=1100, freq="D")
     values = np.sin(np.arange(1100) / 10) + 20
     pd.DataFrame({"Date": dates.strftime("%Y-%m-%d"), "Temp": values}).to_csv(
-        tmp_path / "daily-min-temperatures.csv", index=False)
+        tmp_path / "daily-min-temperatures.csv", index=False
+    )
     monkeypatch.setattr(accuracy, "SHARED", tmp_path)
     cases = [c for c in accuracy.shared_cases(3) if c.group == "shared D"]
-    assert [c.name for c in cases] == ["daily-min-temperatures", "daily-min-temperatures -1",
-                                       "daily-min-temperatures -2"]
+    assert [c.name for c in cases] == [
+        "daily-min-temperatures",
+        "daily-min-temperatures -1",
+        "daily-min-temperatures -2",
+    ]
     for back, case in enumerate(cases):
         assert case.horizon == 14 and len(case.series) == 1014
         assert case.series.index[-1] == dates[-1 - 14 * back]
-        np.testing.assert_allclose(case.series.values, values[1100 - 14 * back - 1014:
-                                                               1100 - 14 * back])
+        np.testing.assert_allclose(
+            case.series.values, values[1100 - 14 * back - 1014 : 1100 - 14 * back]
+        )
     assert len([c for c in accuracy.shared_cases() if c.group == "shared D"]) == 1
 
 
@@ -32,9 +38,16 @@ def _write_m4(path, ids, train, horizon, freq):
     rows = []
     for k, name in enumerate(ids):
         dates = pd.date_range("2000-01-02", periods=train + horizon, freq=freq)
-        rows.append(pd.DataFrame({"series_id": name, "date": dates.strftime("%Y-%m-%d %H:%M"),
-                                  "value": np.arange(train + horizon) + 100.0 * k,
-                                  "split": ["train"] * train + ["test"] * horizon}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "series_id": name,
+                    "date": dates.strftime("%Y-%m-%d %H:%M"),
+                    "value": np.arange(train + horizon) + 100.0 * k,
+                    "split": ["train"] * train + ["test"] * horizon,
+                }
+            )
+        )
     pd.concat(rows).to_csv(path, index=False)
 
 
@@ -65,8 +78,10 @@ def test_m4_cases_refuse_a_file_without_the_test_part_at_the_end(tmp_path, monke
 
 
 def test_groups_are_picked_by_words_in_their_names(monthly_series):
-    cases = [accuracy.Case(group, "x", monthly_series, 6)
-             for group in ("M4 weekly", "M4 hourly", "M1 MONTHLY", "shared MS")]
+    cases = [
+        accuracy.Case(group, "x", monthly_series, 6)
+        for group in ("M4 weekly", "M4 hourly", "M1 MONTHLY", "shared MS")
+    ]
     picked = accuracy.select_groups(cases, "weekly, Hourly")
     assert [c.group for c in picked] == ["M4 weekly", "M4 hourly"]
     assert accuracy.select_groups(cases, None) == cases

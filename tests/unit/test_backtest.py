@@ -79,10 +79,29 @@ def test_folds_must_be_positive_and_fit(monthly_series, tiny_config) -> None:
 def test_cli_backtest_prints_the_table(tmp_path, capsys, make_values) -> None:
     path = tmp_path / "monthly.csv"
     dates = [f"{2000 + i // 12}-{i % 12 + 1:02d}-01" for i in range(120)]
-    path.write_text("date,value\n" + "\n".join(
-        f"{d},{v:.3f}" for d, v in zip(dates, make_values(120), strict=True)) + "\n")
-    code = main(["backtest", str(path), "--horizon", "6", "--folds", "2", "--epochs", "2",
-                 "--units", "4", "--window", "12", "--json", str(tmp_path / "bt.json")])
+    path.write_text(
+        "date,value\n"
+        + "\n".join(f"{d},{v:.3f}" for d, v in zip(dates, make_values(120), strict=True))
+        + "\n"
+    )
+    code = main(
+        [
+            "backtest",
+            str(path),
+            "--horizon",
+            "6",
+            "--folds",
+            "2",
+            "--epochs",
+            "2",
+            "--units",
+            "4",
+            "--window",
+            "12",
+            "--json",
+            str(tmp_path / "bt.json"),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "Rolling-origin backtest: 2 folds, horizon 6" in out

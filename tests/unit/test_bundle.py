@@ -55,8 +55,13 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _rebuild(data: bytes, change_manifest=None, change_members=None, model: bytes | None = None,
-             rehash: bool = True) -> bytes:
+def _rebuild(
+    data: bytes,
+    change_manifest=None,
+    change_members=None,
+    model: bytes | None = None,
+    rehash: bool = True,
+) -> bytes:
     """A copy of a bundle with its manifest / members / model file changed."""
     members = _members(data)
     manifest = json.loads(members[MANIFEST])
@@ -94,15 +99,17 @@ def test_round_trip_forecast_equals_the_run(monthly_run, bundle_bytes, tmp_path,
     assert loaded.period == monthly_run.plan.period
     assert loaded.data_options == {"date_col": "date"}
     assert loaded.metrics["test"]["model"] == pytest.approx(
-        monthly_run.metrics_dict()["test"]["model"])
+        monthly_run.metrics_dict()["test"]["model"]
+    )
     np.testing.assert_array_equal(loaded.widths, monthly_run.widths)
     assert loaded.intervals.relative == monthly_run.intervals.relative
     for level, widths in monthly_run.intervals.widths.items():
         np.testing.assert_array_equal(loaded.intervals.widths[level], widths)
     # ...and from a file on disk.
     path = Bundle.from_run(monthly_run).save(tmp_path / "model.zip")
-    pd.testing.assert_frame_equal(load_bundle(path).forecast(), monthly_run.forecast,
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        load_bundle(path).forecast(), monthly_run.forecast, check_exact=True
+    )
     assert set(_members(bundle_bytes)) == {MANIFEST, "model_1.keras"}
 
 
@@ -123,6 +130,7 @@ def test_the_manifest_is_a_record(monthly_run, monthly_series, bundle_bytes):
 
 def test_a_bundle_written_by_the_previous_version_loads(monthly_run, bundle_bytes):
     """Earlier writers put ISO times with a clock and an offset in bundle.json."""
+
     def older(manifest):
         manifest["created"] = "2025-01-02T03:04:05+00:00"
         manifest["series"].update(first="2000-01-01T00:00:00", last="2012-06-01T00:00:00")
@@ -137,11 +145,18 @@ def test_a_bundle_forecasts_the_same_on_either_backend(backend, monthly_run, tmp
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     path = Bundle.from_run(monthly_run).save(tmp_path / "model.zip")
-    script = ("import sys, keras; from forecasting.bundle import load_bundle; "
-              "print(keras.backend.backend()); "
-              "print(load_bundle(sys.argv[1]).forecast().to_json(date_format='iso'))")
-    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
-                          text=True, timeout=300, env=dict(os.environ, KERAS_BACKEND=backend))
+    script = (
+        "import sys, keras; from forecasting.bundle import load_bundle; "
+        "print(keras.backend.backend()); "
+        "print(load_bundle(sys.argv[1]).forecast().to_json(date_format='iso'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, KERAS_BACKEND=backend),
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     used, frame = done.stdout.strip().splitlines()[-2:]
     assert used == backend
@@ -156,17 +171,18 @@ def test_forecast_from_newer_data(monthly_run, monthly_series, bundle_bytes):
     frame = loaded.forecast(newer)
     horizon = monthly_run.config.horizon
     assert len(frame) == horizon
-    assert frame["date"].iloc[0] == newer.last + pd.DateOffset(months=1) \
-        == pd.Timestamp("2012-12-01")
+    assert (
+        frame["date"].iloc[0] == newer.last + pd.DateOffset(months=1) == pd.Timestamp("2012-12-01")
+    )
     assert list(frame["date"]) == list(newer.future_index(horizon))
     # The newest window is used, with the right seasonal phase.
-    np.testing.assert_allclose(frame["forecast"],
-                               monthly_run.forecaster.forecast(newer.values), rtol=1e-12)
+    np.testing.assert_allclose(
+        frame["forecast"], monthly_run.forecaster.forecast(newer.values), rtol=1e-12
+    )
     assert not np.allclose(frame["forecast"], monthly_run.forecast["forecast"])
     # Only the recent stretch, dated: the same forecast (positions from the dates).
     recent = TimeSeries.from_values(newer.values[-30:], freq="MS", start=newer.index[-30])
-    np.testing.assert_allclose(loaded.forecast(recent)["forecast"], frame["forecast"],
-                               rtol=1e-9)
+    np.testing.assert_allclose(loaded.forecast(recent)["forecast"], frame["forecast"], rtol=1e-9)
     np.testing.assert_allclose(loaded.forecast(recent)["upper"], frame["upper"], rtol=1e-9)
 
 
@@ -186,42 +202,73 @@ def _del_key(key):
 def _set_key(key, value, part=None):
     def change(manifest):
         (manifest[part] if part else manifest)[key] = value
+
     return change
 
 
 REFUSALS = {
-    "extra member": (dict(change_members=lambda m: m.update({"evil.py": b"import os"})),
-                     r"Member check failed.*'evil\.py'"),
-    "missing manifest": (dict(change_members=lambda m: m.pop(MANIFEST)),
-                         "Member check failed.*no bundle.json"),
-    "path member": (dict(change_members=lambda m: m.update({"../model_2.keras": b"x"})),
-                    "Member check failed"),
-    "format version": (dict(change_manifest=_set_key("format_version", 2)),
-                       "Version check failed.*version 2"),
+    "extra member": (
+        dict(change_members=lambda m: m.update({"evil.py": b"import os"})),
+        r"Member check failed.*'evil\.py'",
+    ),
+    "missing manifest": (
+        dict(change_members=lambda m: m.pop(MANIFEST)),
+        "Member check failed.*no bundle.json",
+    ),
+    "path member": (
+        dict(change_members=lambda m: m.update({"../model_2.keras": b"x"})),
+        "Member check failed",
+    ),
+    "format version": (
+        dict(change_manifest=_set_key("format_version", 2)),
+        "Version check failed.*version 2",
+    ),
     "format name": (dict(change_manifest=_set_key("format", "other")), "Schema check failed"),
-    "missing key": (dict(change_manifest=_del_key("intervals")),
-                    "Schema check failed: bundle.json lacks 'intervals'"),
-    "wrong type": (dict(change_manifest=_set_key("period", "12")),
-                   r"Schema check failed: bundle.json\['period'\] has the wrong type"),
-    "bool for int": (dict(change_manifest=_set_key("last_position", True)),
-                     "Schema check failed.*last_position"),
-    "preprocessor type": (dict(change_manifest=_set_key("scale_", "big", "preprocessor")),
-                          r"Schema check failed: preprocessor\['scale_'\]"),
-    "config value": (dict(change_manifest=_set_key("config", {"horizon": -1})),
-                     "Schema check failed: the stored configuration is invalid"),
-    "config part": (dict(change_manifest=_set_key("config", {"model": "gru"})),
-                    "Schema check failed: the stored configuration is invalid"),
+    "missing key": (
+        dict(change_manifest=_del_key("intervals")),
+        "Schema check failed: bundle.json lacks 'intervals'",
+    ),
+    "wrong type": (
+        dict(change_manifest=_set_key("period", "12")),
+        r"Schema check failed: bundle.json\['period'\] has the wrong type",
+    ),
+    "bool for int": (
+        dict(change_manifest=_set_key("last_position", True)),
+        "Schema check failed.*last_position",
+    ),
+    "preprocessor type": (
+        dict(change_manifest=_set_key("scale_", "big", "preprocessor")),
+        r"Schema check failed: preprocessor\['scale_'\]",
+    ),
+    "config value": (
+        dict(change_manifest=_set_key("config", {"horizon": -1})),
+        "Schema check failed: the stored configuration is invalid",
+    ),
+    "config part": (
+        dict(change_manifest=_set_key("config", {"model": "gru"})),
+        "Schema check failed: the stored configuration is invalid",
+    ),
     "no models": (dict(change_manifest=_set_key("models", [])), "Schema check failed"),
-    "model list": (dict(change_manifest=_set_key("models", [{"file": "../x.keras"}])),
-                   "Schema check failed: the model list is malformed"),
-    "window mismatch": (dict(change_manifest=_set_key("last_values", [1.0, 2.0])),
-                        "Schema check failed: the last window"),
-    "not json": (dict(change_members=lambda m: m.update({MANIFEST: b"{not json"})),
-                 "Schema check failed: bundle.json is not valid JSON"),
-    "unknown key": (dict(change_manifest=_set_key("loader", "evil.py")),
-                    r"Schema check failed: Unknown setting\(s\) loader"),
-    "data options type": (dict(change_manifest=_set_key("data_options", "x")),
-                          "Schema check failed.*data_options"),
+    "model list": (
+        dict(change_manifest=_set_key("models", [{"file": "../x.keras"}])),
+        "Schema check failed: the model list is malformed",
+    ),
+    "window mismatch": (
+        dict(change_manifest=_set_key("last_values", [1.0, 2.0])),
+        "Schema check failed: the last window",
+    ),
+    "not json": (
+        dict(change_members=lambda m: m.update({MANIFEST: b"{not json"})),
+        "Schema check failed: bundle.json is not valid JSON",
+    ),
+    "unknown key": (
+        dict(change_manifest=_set_key("loader", "evil.py")),
+        r"Schema check failed: Unknown setting\(s\) loader",
+    ),
+    "data options type": (
+        dict(change_manifest=_set_key("data_options", "x")),
+        "Schema check failed.*data_options",
+    ),
 }
 
 
@@ -235,11 +282,14 @@ def test_refusals_name_the_check(case, bundle_bytes, load_spy):
         assert load_spy == []  # refused before Keras read anything
 
 
-@pytest.mark.parametrize(("data", "pattern"), [
-    (b"hello, this is not a zip", "not a valid .zip"),
-    (b"\x89HDF\r\n\x1a\n" + b"\0" * 100, r"legacy Keras \.h5"),
-    (b"", "not a valid .zip"),
-])
+@pytest.mark.parametrize(
+    ("data", "pattern"),
+    [
+        (b"hello, this is not a zip", "not a valid .zip"),
+        (b"\x89HDF\r\n\x1a\n" + b"\0" * 100, r"legacy Keras \.h5"),
+        (b"", "not a valid .zip"),
+    ],
+)
 def test_not_a_bundle(data, pattern, load_spy):
     with pytest.raises(BundleError, match=pattern):
         load_bundle(data)
@@ -269,8 +319,9 @@ def test_oversized_bundle(bundle_bytes, monkeypatch, load_spy):
 
 def test_modified_model_file_fails_the_hash_check(bundle_bytes, load_spy):
     model = _members(bundle_bytes)["model_1.keras"]
-    tampered = _keras_config_changed(model, lambda c: _dense_layer(c)["config"].update(
-        {"activation": "relu"}))
+    tampered = _keras_config_changed(
+        model, lambda c: _dense_layer(c)["config"].update({"activation": "relu"})
+    )
     with pytest.raises(BundleError, match="Hash check failed: model_1.keras"):
         load_bundle(_rebuild(bundle_bytes, model=tampered, rehash=False))
     flipped = bytearray(model)
@@ -280,17 +331,29 @@ def test_modified_model_file_fails_the_hash_check(bundle_bytes, load_spy):
     assert load_spy == []
 
 
-@pytest.mark.parametrize(("change", "pattern"), [
-    (lambda c: _dense_layer(c).update({"module": "evil.layers"}),
-     r"Layer check failed.*'Dense' from 'evil\.layers'"),
-    (lambda c: _dense_layer(c).update({"registered_name": "evil>Dense"}),
-     "Layer check failed.*'Dense'"),
-    (lambda c: _dense_layer(c)["config"].update(
-        {"kernel_initializer": {"module": "evil", "class_name": "Backdoor", "config": {}}}),
-     r"Layer check failed.*'Backdoor'"),
-    (lambda c: _dense_layer(c).update({"class_name": "TFSMLayer"}),
-     r"Layer check failed.*'TFSMLayer' layer"),
-])
+@pytest.mark.parametrize(
+    ("change", "pattern"),
+    [
+        (
+            lambda c: _dense_layer(c).update({"module": "evil.layers"}),
+            r"Layer check failed.*'Dense' from 'evil\.layers'",
+        ),
+        (
+            lambda c: _dense_layer(c).update({"registered_name": "evil>Dense"}),
+            "Layer check failed.*'Dense'",
+        ),
+        (
+            lambda c: _dense_layer(c)["config"].update(
+                {"kernel_initializer": {"module": "evil", "class_name": "Backdoor", "config": {}}}
+            ),
+            r"Layer check failed.*'Backdoor'",
+        ),
+        (
+            lambda c: _dense_layer(c).update({"class_name": "TFSMLayer"}),
+            r"Layer check failed.*'TFSMLayer' layer",
+        ),
+    ],
+)
 def test_custom_classes_are_refused(change, pattern, bundle_bytes, load_spy):
     model = _keras_config_changed(_members(bundle_bytes)["model_1.keras"], change)
     with pytest.raises(BundleError, match=pattern):
@@ -311,8 +374,10 @@ def test_lambda_layer_is_refused_and_never_runs(bundle_bytes, monthly_run, tmp_p
     window, horizon = monthly_run.config.model.window, monthly_run.config.horizon
 
     # A Python lambda (Keras stores its bytecode) that writes a file when the layer runs.
-    payload = eval(f"lambda t: (__import__('pathlib').Path({str(marker)!r})"  # noqa: S307
-                   f".write_text('pwned'), t)[1]")
+    payload = eval(
+        f"lambda t: (__import__('pathlib').Path({str(marker)!r})"  # noqa: S307
+        f".write_text('pwned'), t)[1]"
+    )
 
     inputs = keras.Input(shape=(window, 1), name="window")
     x = keras.layers.Lambda(payload)(inputs)
@@ -345,8 +410,14 @@ def _weights_bomb(keras_bytes: bytes, tmp_path) -> bytes:
     inner = _members(keras_bytes)
     path = tmp_path / "bomb.weights.h5"
     with h5py.File(path, "w") as weights:
-        weights.create_dataset("layers/dense/vars/0", shape=(2**28,), dtype="float32",
-                               chunks=(2**20,), compression="gzip", fillvalue=0.0)
+        weights.create_dataset(
+            "layers/dense/vars/0",
+            shape=(2**28,),
+            dtype="float32",
+            chunks=(2**20,),
+            compression="gzip",
+            fillvalue=0.0,
+        )
     inner["model.weights.h5"] = path.read_bytes()
     return _zip(inner)
 
@@ -370,18 +441,27 @@ print(json.dumps({"error": error, "seconds": seconds, "grown_mb": grown}))
 """
 
 
-def test_a_weights_file_that_unpacks_to_gigabytes_is_refused_before_keras(bundle_bytes,
-                                                                           tmp_path, load_spy):
+def test_a_weights_file_that_unpacks_to_gigabytes_is_refused_before_keras(
+    bundle_bytes, tmp_path, load_spy
+):
     model = _weights_bomb(_members(bundle_bytes)["model_1.keras"], tmp_path)
     bomb = _rebuild(bundle_bytes, model=model)
     assert len(bomb) < 100_000  # passes every zip-level size check
-    with pytest.raises(BundleError, match=r"Size check failed: the weights array .* unpacks "
-                                          r"to 268,435,456 numbers"):
+    with pytest.raises(
+        BundleError,
+        match=r"Size check failed: the weights array .* unpacks "
+        r"to 268,435,456 numbers",
+    ):
         load_bundle(bomb)
     assert load_spy == []
     (tmp_path / "bomb.zip").write_bytes(bomb)
-    out = subprocess.run([sys.executable, "-c", _MEASURE, str(tmp_path / "bomb.zip")],
-                         capture_output=True, text=True, timeout=300, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(tmp_path / "bomb.zip")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     measured = json.loads(out.stdout.strip().splitlines()[-1])
     assert measured["error"] and "Size check failed" in measured["error"]
     assert measured["seconds"] < 5 and measured["grown_mb"] < 200

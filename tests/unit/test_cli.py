@@ -25,8 +25,7 @@ SMALL = ["--units", "4", "--window", "12", "--batch-size", "32"]
 
 def _write_monthly(path, values) -> None:
     dates = pd.date_range(end="2008-06-01", periods=len(values), freq="MS")
-    lines = ["date,value"] + [f"{d:%Y-%m-%d},{v:.4f}" for d, v in zip(dates, values,
-                                                                         strict=True)]
+    lines = ["date,value"] + [f"{d:%Y-%m-%d},{v:.4f}" for d, v in zip(dates, values, strict=True)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -36,11 +35,16 @@ def files(tmp_path_factory, make_values):
     monthly = root / "monthly.csv"
     _write_monthly(monthly, make_values(200, seed=11))
     run_file = root / "run.json"
-    run_file.write_text(json.dumps({
-        "horizon": 12,
-        "model": {"cell": "lstm", "window": 12, "units": 4, "ensemble": 1},
-        "train": {"epochs": 5, "seed": 7, "batch_size": 32},
-    }), encoding="utf-8")
+    run_file.write_text(
+        json.dumps(
+            {
+                "horizon": 12,
+                "model": {"cell": "lstm", "window": 12, "units": 4, "ensemble": 1},
+                "train": {"epochs": 5, "seed": 7, "batch_size": 32},
+            }
+        ),
+        encoding="utf-8",
+    )
     return {"root": root, "monthly": monthly, "run": run_file}
 
 
@@ -59,9 +63,23 @@ def test_acceptance_forecast_to_stdout_in_a_real_process(files):
     """`forecasting forecast CSV --horizon 12 --epochs 3` on monthly data ending 2008-06."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
-        [sys.executable, "-m", "forecasting", "forecast", str(files["monthly"]),
-         "--horizon", "12", "--epochs", "3"],
-        capture_output=True, text=True, timeout=540, cwd=files["root"], env=env)
+        [
+            sys.executable,
+            "-m",
+            "forecasting",
+            "forecast",
+            str(files["monthly"]),
+            "--horizon",
+            "12",
+            "--epochs",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=540,
+        cwd=files["root"],
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     frame = _check_forecast_csv(done.stdout, EXPECTED_DATES)
@@ -79,8 +97,20 @@ def quick_baselines(monkeypatch):
 def trained(files):
     """`train --config run.json --epochs 2 --bundle --metrics-json`, run once in-process."""
     bundle, metrics = files["root"] / "out.zip", files["root"] / "m.json"
-    code = main(["train", str(files["monthly"]), "--config", str(files["run"]),
-                 "--epochs", "2", "--bundle", str(bundle), "--metrics-json", str(metrics)])
+    code = main(
+        [
+            "train",
+            str(files["monthly"]),
+            "--config",
+            str(files["run"]),
+            "--epochs",
+            "2",
+            "--bundle",
+            str(bundle),
+            "--metrics-json",
+            str(metrics),
+        ]
+    )
     assert code == 0
     return {"bundle": bundle, "metrics": metrics}
 
@@ -100,8 +130,11 @@ def test_train_writes_bundle_and_metrics(trained):
 
 def test_metrics_json_names_the_best_baseline_and_the_winner(trained):
     metrics = json.loads(trained["metrics"].read_text(encoding="utf-8"))
-    mase = {name: scores["mase"] for name, scores in metrics["test"].items()
-            if name != "model" and scores["mase"] is not None}
+    mase = {
+        name: scores["mase"]
+        for name, scores in metrics["test"].items()
+        if name != "model" and scores["mase"] is not None
+    }
     best = min(mase, key=mase.get)
     assert metrics["best_baseline"] == {"name": best, "mase": mase[best]}
     model = metrics["test"]["model"]["mase"]
@@ -109,8 +142,22 @@ def test_metrics_json_names_the_best_baseline_and_the_winner(trained):
 
 
 def test_train_says_who_won_on_stderr(files, tmp_path, capsys, quick_baselines):
-    code = main(["train", str(files["monthly"]), "--horizon", "12", "--epochs", "1",
-                 "--units", "4", "--ensemble", "1", "--bundle", str(tmp_path / "b.zip")])
+    code = main(
+        [
+            "train",
+            str(files["monthly"]),
+            "--horizon",
+            "12",
+            "--epochs",
+            "1",
+            "--units",
+            "4",
+            "--ensemble",
+            "1",
+            "--bundle",
+            str(tmp_path / "b.zip"),
+        ]
+    )
     assert code == 0
     err = capsys.readouterr().err
     saved = next(line for line in err.splitlines() if line.startswith("saved "))
@@ -131,8 +178,20 @@ def test_config_file_is_honoured_and_options_override_it(trained):
 
 def test_forecast_with_output_and_with_the_bundle(files, trained, capsys, quick_baselines):
     trained_csv = files["root"] / "trained.csv"
-    code = main(["forecast", str(files["monthly"]), "--config", str(files["run"]),
-                 "--epochs", "2", "--horizon", "12", "--output", str(trained_csv)])
+    code = main(
+        [
+            "forecast",
+            str(files["monthly"]),
+            "--config",
+            str(files["run"]),
+            "--epochs",
+            "2",
+            "--horizon",
+            "12",
+            "--output",
+            str(trained_csv),
+        ]
+    )
     assert code == 0
     assert capsys.readouterr().out == ""  # --output: nothing on stdout
     trained_text = trained_csv.read_text(encoding="utf-8")
@@ -140,19 +199,44 @@ def test_forecast_with_output_and_with_the_bundle(files, trained, capsys, quick_
 
     # --model: no training (no epoch lines), and the same forecast as the training gave.
     from_bundle = files["root"] / "bundle.csv"
-    code = main(["forecast", str(files["monthly"]), "--horizon", "12", "--model",
-                 str(trained["bundle"]), "--output", str(from_bundle)])
+    code = main(
+        [
+            "forecast",
+            str(files["monthly"]),
+            "--horizon",
+            "12",
+            "--model",
+            str(trained["bundle"]),
+            "--output",
+            str(from_bundle),
+        ]
+    )
     assert code == 0
     assert "epoch" not in capsys.readouterr().err
     assert from_bundle.read_text(encoding="utf-8") == trained_text
 
     # A shorter horizon is the head of the bundle's forecast; a longer one is refused.
-    assert main(["forecast", str(files["monthly"]), "--horizon", "5", "--model",
-                 str(trained["bundle"])]) == 0
+    assert (
+        main(
+            ["forecast", str(files["monthly"]), "--horizon", "5", "--model", str(trained["bundle"])]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.splitlines()[1:] == trained_text.splitlines()[1:6]
-    assert main(["forecast", str(files["monthly"]), "--horizon", "24", "--model",
-                 str(trained["bundle"])]) == 2
+    assert (
+        main(
+            [
+                "forecast",
+                str(files["monthly"]),
+                "--horizon",
+                "24",
+                "--model",
+                str(trained["bundle"]),
+            ]
+        )
+        == 2
+    )
     assert "--horizon 24" in capsys.readouterr().err
 
 
@@ -194,30 +278,48 @@ def bad_files(files):
     h5.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
     bad_json = root / "bad.json"
     bad_json.write_text('{"model": {"cell": "transformer"}}', encoding="utf-8")
-    return {"binary": binary, "short": short, "corrupt": corrupt, "h5": h5, "bad_json": bad_json,
-            "monthly": files["monthly"], "missing": root / "nope.csv"}
+    return {
+        "binary": binary,
+        "short": short,
+        "corrupt": corrupt,
+        "h5": h5,
+        "bad_json": bad_json,
+        "monthly": files["monthly"],
+        "missing": root / "nope.csv",
+    }
 
 
 ERROR_CASES = {
     "missing file": (["forecast", "{missing}", "--horizon", "3"], "nope.csv"),
     "binary file": (["forecast", "{binary}", "--horizon", "3"], ""),
-    "too short": (["train", "{short}", "--bundle", "x.zip", "--horizon", "12", "--epochs", "1"],
-                  "at least"),
-    "dropout": (["forecast", "{monthly}", "--horizon", "12", "--dropout", "2"],
-                "Received: dropout=2"),
+    "too short": (
+        ["train", "{short}", "--bundle", "x.zip", "--horizon", "12", "--epochs", "1"],
+        "at least",
+    ),
+    "dropout": (
+        ["forecast", "{monthly}", "--horizon", "12", "--dropout", "2"],
+        "Received: dropout=2",
+    ),
     "horizon text": (["forecast", "{monthly}", "--horizon", "x"], "--horizon"),
     "horizon zero": (["forecast", "{monthly}", "--horizon", "0"], "--horizon"),
-    "unknown cell": (["forecast", "{monthly}", "--horizon", "3", "--cell", "transformer"],
-                     "transformer"),
-    "corrupt bundle": (["forecast", "{monthly}", "--horizon", "3", "--model", "{corrupt}"],
-                       "not a valid .zip"),
+    "unknown cell": (
+        ["forecast", "{monthly}", "--horizon", "3", "--cell", "transformer"],
+        "transformer",
+    ),
+    "corrupt bundle": (
+        ["forecast", "{monthly}", "--horizon", "3", "--model", "{corrupt}"],
+        "not a valid .zip",
+    ),
     "h5 model": (["forecast", "{monthly}", "--horizon", "3", "--model", "{h5}"], ".h5"),
-    "missing bundle": (["forecast", "{monthly}", "--horizon", "3", "--model", "{missing}"],
-                       "nope.csv"),
-    "missing config": (["train", "{monthly}", "--bundle", "x.zip", "--config", "{missing}"],
-                       "nope.csv"),
-    "bad config": (["train", "{monthly}", "--bundle", "x.zip", "--config", "{bad_json}"],
-                   "`cell`"),
+    "missing bundle": (
+        ["forecast", "{monthly}", "--horizon", "3", "--model", "{missing}"],
+        "nope.csv",
+    ),
+    "missing config": (
+        ["train", "{monthly}", "--bundle", "x.zip", "--config", "{missing}"],
+        "nope.csv",
+    ),
+    "bad config": (["train", "{monthly}", "--bundle", "x.zip", "--config", "{bad_json}"], "`cell`"),
     "no command": ([], ""),
     "no bundle option": (["train", "{monthly}"], "--bundle"),
 }
@@ -241,11 +343,16 @@ def test_bad_input_exits_2_with_one_error_line(case, bad_files, capsys, tmp_path
 
 def test_model_options_reach_the_configuration():
     args = cli.build_parser().parse_args(
-        ["train", "x.csv", "--bundle", "b.zip", "--scaling", "standard", "--ensemble", "3"])
+        ["train", "x.csv", "--bundle", "b.zip", "--scaling", "standard", "--ensemble", "3"]
+    )
     config, _ = cli._settings(args)
     assert (config.model.scaling, config.model.ensemble) == ("standard", 3)
-    assert cli._settings(cli.build_parser().parse_args(
-        ["train", "x.csv", "--bundle", "b.zip"]))[0].model.scaling == "auto"
+    assert (
+        cli._settings(cli.build_parser().parse_args(["train", "x.csv", "--bundle", "b.zip"]))[
+            0
+        ].model.scaling
+        == "auto"
+    )
 
 
 def test_every_setting_has_a_flag_that_overrides_a_config_file(tmp_path):
@@ -259,18 +366,40 @@ def test_every_setting_has_a_flag_that_overrides_a_config_file(tmp_path):
     run_file.write_text(stored.to_json(), encoding="utf-8")
     base = ["train", "x.csv", "--bundle", "b.zip", "--config", str(run_file)]
     assert cli._settings(cli.build_parser().parse_args(base))[0] == stored
-    flags = ["--units", "8", "--loss", "huber", "--no-deseasonalize", "--log", "--clipnorm",
-             "0.5", "--validation-fraction", "0.2", "--learning-rate", "0.01"]
+    flags = [
+        "--units",
+        "8",
+        "--loss",
+        "huber",
+        "--no-deseasonalize",
+        "--log",
+        "--clipnorm",
+        "0.5",
+        "--validation-fraction",
+        "0.2",
+        "--learning-rate",
+        "0.01",
+    ]
     config, _ = cli._settings(cli.build_parser().parse_args(base + flags))
-    assert flat_values(config) == {**flat_values(stored), "units": 8, "loss": "huber",
-                                   "deseasonalize": False, "log": True, "clipnorm": 0.5,
-                                   "validation_fraction": 0.2, "learning_rate": 0.01}
+    assert flat_values(config) == {
+        **flat_values(stored),
+        "units": 8,
+        "loss": "huber",
+        "deseasonalize": False,
+        "log": True,
+        "clipnorm": 0.5,
+        "validation_fraction": 0.2,
+        "learning_rate": 0.01,
+    }
 
 
 def _write_daily(path, values) -> None:
     dates = pd.date_range("2020-01-01", periods=len(values), freq="D")
-    path.write_text("date,value\n" + "".join(f"{d:%Y-%m-%d},{v!r}\n" for d, v in
-                                             zip(dates, values, strict=True)), encoding="utf-8")
+    path.write_text(
+        "date,value\n"
+        + "".join(f"{d:%Y-%m-%d},{v!r}\n" for d, v in zip(dates, values, strict=True)),
+        encoding="utf-8",
+    )
 
 
 def test_a_series_of_five_points_gets_a_band_and_a_note(tmp_path, capsys):
@@ -303,9 +432,27 @@ def test_stderr_holds_only_the_commands_own_lines(tmp_path):
     _write_monthly(zeros, [0.0] * 29 + [1.0])
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
-        [sys.executable, "-m", "forecasting", "forecast", str(zeros), "--horizon", "3",
-         "--epochs", "1", "--ensemble", "1", "--units", "4"],
-        capture_output=True, text=True, timeout=540, cwd=tmp_path, env=env)
+        [
+            sys.executable,
+            "-m",
+            "forecasting",
+            "forecast",
+            str(zeros),
+            "--horizon",
+            "3",
+            "--epochs",
+            "1",
+            "--ensemble",
+            "1",
+            "--units",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=540,
+        cwd=tmp_path,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stderr.splitlines()
     assert lines and all(line.startswith(("note: ", "epoch ")) for line in lines), lines

@@ -18,12 +18,30 @@ from forecasting.config import (
 from forecasting.errors import ConfigError
 
 CUSTOM = RunConfig(
-    horizon=7, test_size=0.25, level=0.8,
-    model=ModelConfig(cell="lstm", window=21, units=16, layers=2, dropout=0.1,
-                      strategy="recursive", scaling="minmax", deseasonalize=False, log=True,
-                      ensemble=3),
-    train=TrainConfig(epochs=17, batch_size=8, learning_rate=0.01, patience=4, seed=123,
-                      clipnorm=0.0, validation_fraction=0.2),
+    horizon=7,
+    test_size=0.25,
+    level=0.8,
+    model=ModelConfig(
+        cell="lstm",
+        window=21,
+        units=16,
+        layers=2,
+        dropout=0.1,
+        strategy="recursive",
+        scaling="minmax",
+        deseasonalize=False,
+        log=True,
+        ensemble=3,
+    ),
+    train=TrainConfig(
+        epochs=17,
+        batch_size=8,
+        learning_rate=0.01,
+        patience=4,
+        seed=123,
+        clipnorm=0.0,
+        validation_fraction=0.2,
+    ),
 )
 
 
@@ -60,31 +78,34 @@ def test_defaults_and_missing_keys():
     assert RunConfig().horizon == AUTO and ModelConfig().window == AUTO
 
 
-@pytest.mark.parametrize(("cls", "name", "value", "rule"), [
-    (ModelConfig, "window", 1, "must be at least 2"),
-    (ModelConfig, "window", -3, "must be at least 2"),
-    (ModelConfig, "cell", "transformer", "must be one of rnn, lstm, gru"),
-    (ModelConfig, "units", 0, "must be between 1 and 1024"),
-    (ModelConfig, "layers", 9, "must be between 1 and 8"),
-    (ModelConfig, "dropout", 1.0, "must be in [0, 1)"),
-    (ModelConfig, "dropout", 2, "must be in [0, 1)"),
-    (ModelConfig, "strategy", "mimo", "must be one of recursive, direct"),
-    (ModelConfig, "scaling", "robust", "must be one of auto, window, standard, minmax"),
-    (ModelConfig, "ensemble", 11, "must be between 1 and 10"),
-    (TrainConfig, "epochs", 0, "must be between 1 and 10000"),
-    (TrainConfig, "batch_size", 0, "must be between 1 and 65536"),
-    (TrainConfig, "learning_rate", 0, "must be in (0, 1]"),
-    (TrainConfig, "learning_rate", 1.5, "must be in (0, 1]"),
-    (TrainConfig, "patience", -1, "must be 0 or more"),
-    (TrainConfig, "seed", -1, "must be between 0 and 2**31 - 1"),
-    (TrainConfig, "clipnorm", -0.5, "must be 0 or more"),
-    (TrainConfig, "validation_fraction", 0.5, "must be in (0, 0.5)"),
-    (RunConfig, "horizon", 1001, "must be between 1 and 1000"),
-    (RunConfig, "horizon", -1, "must be between 1 and 1000"),
-    (RunConfig, "test_size", 0.95, "must be in (0, 0.9)"),
-    (RunConfig, "level", 0.3, "must be in [0.5, 1)"),
-    (RunConfig, "level", 1.0, "must be in [0.5, 1)"),
-])
+@pytest.mark.parametrize(
+    ("cls", "name", "value", "rule"),
+    [
+        (ModelConfig, "window", 1, "must be at least 2"),
+        (ModelConfig, "window", -3, "must be at least 2"),
+        (ModelConfig, "cell", "transformer", "must be one of rnn, lstm, gru"),
+        (ModelConfig, "units", 0, "must be between 1 and 1024"),
+        (ModelConfig, "layers", 9, "must be between 1 and 8"),
+        (ModelConfig, "dropout", 1.0, "must be in [0, 1)"),
+        (ModelConfig, "dropout", 2, "must be in [0, 1)"),
+        (ModelConfig, "strategy", "mimo", "must be one of recursive, direct"),
+        (ModelConfig, "scaling", "robust", "must be one of auto, window, standard, minmax"),
+        (ModelConfig, "ensemble", 11, "must be between 1 and 10"),
+        (TrainConfig, "epochs", 0, "must be between 1 and 10000"),
+        (TrainConfig, "batch_size", 0, "must be between 1 and 65536"),
+        (TrainConfig, "learning_rate", 0, "must be in (0, 1]"),
+        (TrainConfig, "learning_rate", 1.5, "must be in (0, 1]"),
+        (TrainConfig, "patience", -1, "must be 0 or more"),
+        (TrainConfig, "seed", -1, "must be between 0 and 2**31 - 1"),
+        (TrainConfig, "clipnorm", -0.5, "must be 0 or more"),
+        (TrainConfig, "validation_fraction", 0.5, "must be in (0, 0.5)"),
+        (RunConfig, "horizon", 1001, "must be between 1 and 1000"),
+        (RunConfig, "horizon", -1, "must be between 1 and 1000"),
+        (RunConfig, "test_size", 0.95, "must be in (0, 0.9)"),
+        (RunConfig, "level", 0.3, "must be in [0.5, 1)"),
+        (RunConfig, "level", 1.0, "must be in [0.5, 1)"),
+    ],
+)
 def test_error_names_the_setting_and_the_value(cls, name, value, rule):
     with pytest.raises(ConfigError) as info:
         cls(**{name: value})
@@ -103,19 +124,24 @@ def test_window_message_like_keras():
     assert "Received: window=1" in str(info.value)
 
 
-@pytest.mark.parametrize(("name", "value"), [("window", 2.5), ("units", "8"), ("epochs", 3.0),
-                                             ("horizon", "12"), ("ensemble", 1.5)])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("window", 2.5), ("units", "8"), ("epochs", 3.0), ("horizon", "12"), ("ensemble", 1.5)],
+)
 def test_wrong_types_are_refused(name, value):
     config = RunConfig()
     with pytest.raises(ConfigError, match=f"`{name}`"):
         config.with_settings(**{name: value})
 
 
-@pytest.mark.parametrize(("data", "unknown"), [
-    ({"horizon": 3, "colour": "red"}, "colour"),
-    ({"model": {"cells": "gru"}}, "cells"),
-    ({"train": {"epoch": 3}}, "epoch"),
-])
+@pytest.mark.parametrize(
+    ("data", "unknown"),
+    [
+        ({"horizon": 3, "colour": "red"}, "colour"),
+        ({"model": {"cells": "gru"}}, "cells"),
+        ({"train": {"epoch": 3}}, "epoch"),
+    ],
+)
 def test_unknown_keys_are_refused(data, unknown):
     with pytest.raises(ConfigError) as info:
         RunConfig.from_dict(data)
@@ -137,8 +163,9 @@ def test_invalid_json_text():
 
 
 def test_with_settings_routes_flat_settings():
-    config = RunConfig().with_settings(cell="lstm", window=10, epochs=3, seed=7, horizon=5,
-                                       test_size=0.3, level=0.95, dropout=None)
+    config = RunConfig().with_settings(
+        cell="lstm", window=10, epochs=3, seed=7, horizon=5, test_size=0.3, level=0.95, dropout=None
+    )
     assert config.model.cell == "lstm" and config.model.window == 10
     assert config.train.epochs == 3 and config.train.seed == 7
     assert (config.horizon, config.test_size, config.level) == (5, 0.3, 0.95)
@@ -158,8 +185,9 @@ def test_replace_validates_again():
     assert ModelConfig().replace(units=3).units == 3
 
 
-@pytest.mark.parametrize("data_options", [None, {"date_col": "month", "sep": ";",
-                                                 "dayfirst": True}])
+@pytest.mark.parametrize(
+    "data_options", [None, {"date_col": "month", "sep": ";", "dayfirst": True}]
+)
 def test_run_file_round_trip(data_options):
     text = run_file_text(CUSTOM, data_options)
     config, options = read_run_file(text)

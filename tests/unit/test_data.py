@@ -36,21 +36,32 @@ def daily(values, start="2020-01-01", header="date,value") -> bytes:
 
 
 def test_options_round_trip_through_json() -> None:
-    options = LoadOptions(date_col="Month", value_col="Sales", sep=";", decimal=",",
-                          dayfirst=True, fill="seasonal", resample="QS", resample_how="sum")
+    options = LoadOptions(
+        date_col="Month",
+        value_col="Sales",
+        sep=";",
+        decimal=",",
+        dayfirst=True,
+        fill="seasonal",
+        resample="QS",
+        resample_how="sum",
+    )
     assert LoadOptions.from_dict(json.loads(json.dumps(options.to_dict()))) == options
 
 
-@pytest.mark.parametrize(("kwargs", "fragment"), [
-    ({"fill": "cubic"}, "`fill` must be one of"),
-    ({"aggregate": "median"}, "`aggregate` must be one of"),
-    ({"resample_how": "first"}, "`resample_how`"),
-    ({"sep": ";;"}, "`sep` must be one character"),
-    ({"decimal": ";"}, "`decimal`"),
-    ({"encoding": "klingon-8"}, "`encoding`"),
-    ({"resample": "fortnightly"}, "`resample`"),
-    ({"dayfirst": "yes"}, "`dayfirst`"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"fill": "cubic"}, "`fill` must be one of"),
+        ({"aggregate": "median"}, "`aggregate` must be one of"),
+        ({"resample_how": "first"}, "`resample_how`"),
+        ({"sep": ";;"}, "`sep` must be one character"),
+        ({"decimal": ";"}, "`decimal`"),
+        ({"encoding": "klingon-8"}, "`encoding`"),
+        ({"resample": "fortnightly"}, "`resample`"),
+        ({"dayfirst": "yes"}, "`dayfirst`"),
+    ],
+)
 def test_invalid_options_name_the_setting(kwargs, fragment) -> None:
     with pytest.raises(ConfigError, match=fragment):
         LoadOptions(**kwargs)
@@ -65,8 +76,9 @@ def test_from_dict_refuses_unknown_keys() -> None:
 
 
 def test_read_table_lists_candidates_with_counters_last() -> None:
-    table = read_table(csv("No,Month,Sales,Returns", "1,2020-01,10,1", "2,2020-02,12,2",
-                           "3,2020-03,9,1"))
+    table = read_table(
+        csv("No,Month,Sales,Returns", "1,2020-01,10,1", "2,2020-02,12,2", "3,2020-03,9,1")
+    )
     assert isinstance(table, Table)
     assert table.date_candidates == ("Month",)
     assert table.value_candidates == ("Sales", "Returns", "No")
@@ -94,8 +106,14 @@ def test_separator_and_decimal_comma_are_reported_in_notes() -> None:
 def test_dotted_dates_beside_grouped_decimal_comma_numbers_stay_dates() -> None:
     """'.' as the thousands separator only groups three digits: '01.02.2020' is a date,
     not 1,022,020, and '1.2345,0' is an unreadable cell, not 12,345."""
-    raw = csv("Datum;Umsatz", "01.01.2020;1.234,5", "01.02.2020;1.310,0",
-              "01.03.2020;1.2345,0", "01.04.2020;1.402,25", "Quelle: Buchhaltung")
+    raw = csv(
+        "Datum;Umsatz",
+        "01.01.2020;1.234,5",
+        "01.02.2020;1.310,0",
+        "01.03.2020;1.2345,0",
+        "01.04.2020;1.402,25",
+        "Quelle: Buchhaltung",
+    )
     table = read_table(raw)
     assert table.date_candidates[0] == "Datum" and table.value_candidates == ("Umsatz",)
     assert table.bad_cells["Umsatz"] == ((3, "1.2345,0"),)
@@ -130,7 +148,7 @@ def test_epoch_numbers_without_a_date_name_are_read_as_times() -> None:
     rows = [f"{1_700_000_000 + 900 * i},{i % 4}" for i in range(12)]
     series = load_series(csv("t0,kw", *rows))
     assert series.freq == "15min" and series.index[0] == pd.Timestamp(1_700_000_000, unit="s")
-    big_counts = [f"{100_000_000 + 7 * i ** 2},{i}" for i in range(12)]  # not clock times
+    big_counts = [f"{100_000_000 + 7 * i**2},{i}" for i in range(12)]  # not clock times
     assert load_series(csv("count,x", *big_counts)).freq is None
 
 
@@ -155,8 +173,9 @@ def test_xlsx_sheet_choice_and_missing_sheet() -> None:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="Notes", index=False)
-        pd.DataFrame({"date": ["2020-01-01", "2020-01-02", "2020-01-03"],
-                      "sales": [1.0, 2.0, 4.0]}).to_excel(writer, sheet_name="Data", index=False)
+        pd.DataFrame(
+            {"date": ["2020-01-01", "2020-01-02", "2020-01-03"], "sales": [1.0, 2.0, 4.0]}
+        ).to_excel(writer, sheet_name="Data", index=False)
     raw = buffer.getvalue()
     np.testing.assert_allclose(load_series(raw, LoadOptions(sheet="Data")).values, [1, 2, 4])
     with pytest.raises(DataError, match="Sheets: Notes, Data"):
@@ -171,9 +190,13 @@ def test_utf16_without_bom_and_wrong_encoding_option() -> None:
 
 
 def test_hostile_column_names_stay_plain_strings() -> None:
-    raw = csv('date,"<script>alert(1)</script>","=HYPERLINK(""x"")"', "2020-01-01,1,5",
-              "2020-01-02,2,6", "2020-01-03,4,8")
-    series = load_series(raw, LoadOptions(value_col="=HYPERLINK(\"x\")"))
+    raw = csv(
+        'date,"<script>alert(1)</script>","=HYPERLINK(""x"")"',
+        "2020-01-01,1,5",
+        "2020-01-02,2,6",
+        "2020-01-03,4,8",
+    )
+    series = load_series(raw, LoadOptions(value_col='=HYPERLINK("x")'))
     assert series.name == '=HYPERLINK("x")'
     assert list(series.extra.columns) == ["<script>alert(1)</script>"]
 
@@ -189,8 +212,9 @@ def test_extra_columns_are_aligned_and_filled() -> None:
 def test_series_from_table_switches_columns_without_rereading() -> None:
     table = read_table(csv("date,a,b", "2020-01-01,1,9", "2020-01-02,2,8", "2020-01-03,4,5"))
     assert series_from_table(table).name == "a"
-    np.testing.assert_allclose(series_from_table(table, LoadOptions(value_col="b")).values,
-                               [9, 8, 5])
+    np.testing.assert_allclose(
+        series_from_table(table, LoadOptions(value_col="b")).values, [9, 8, 5]
+    )
 
 
 # --------------------------------------------------------------------------- repairs
@@ -201,15 +225,17 @@ def test_gap_repair_lists_the_dates() -> None:
     raw = csv("date,temp", *[f"{d:%Y-%m-%d},{i}" for i, d in enumerate(dates)])
     series = load_series(raw)
     assert [r.sentence for r in series.repairs] == [
-        "Filled 1 missing timestamp (1984-12-31) by linear interpolation."]
+        "Filled 1 missing timestamp (1984-12-31) by linear interpolation."
+    ]
     assert series.repairs[0].stamps == ("1984-12-31",)
 
 
 def test_long_lists_are_cut_with_a_count() -> None:
     values = [str(i) if i % 2 == 0 else "" for i in range(30)]
     series = load_series(daily(values))
-    sentence = next(r.sentence for r in series.repairs
-                    if r.sentence.startswith("Filled 14 missing values"))
+    sentence = next(
+        r.sentence for r in series.repairs if r.sentence.startswith("Filled 14 missing values")
+    )
     assert sentence.endswith("and 9 more) by linear interpolation.")
 
 
@@ -221,8 +247,9 @@ def test_time_fill_weights_by_elapsed_time() -> None:
 
 def test_unsorted_rows_refused_when_sorting_is_off() -> None:
     with pytest.raises(DataError, match="out of date order"):
-        load_series(csv("date,v", "2020-01-02,1", "2020-01-01,2", "2020-01-03,3"),
-                    LoadOptions(sort=False))
+        load_series(
+            csv("date,v", "2020-01-02,1", "2020-01-01,2", "2020-01-03,3"), LoadOptions(sort=False)
+        )
 
 
 def test_duplicates_last_keeps_the_last_row() -> None:
@@ -248,8 +275,15 @@ def test_caps_are_enforced(monkeypatch) -> None:
 
 
 def test_summarize_counts_repairs() -> None:
-    raw = csv("date,v", "2020-01-03,3", "2020-01-01,1", "2020-01-01,1", "2020-01-05,x",
-              "2020-01-06,6", "2020-01-07,7")
+    raw = csv(
+        "date,v",
+        "2020-01-03,3",
+        "2020-01-01,1",
+        "2020-01-01,1",
+        "2020-01-05,x",
+        "2020-01-06,6",
+        "2020-01-07,7",
+    )
     summary = summarize(load_series(raw))
     assert summary["rows"] == 7
     assert summary["start"] == "2020-01-01" and summary["end"] == "2020-01-07"
@@ -263,13 +297,17 @@ def test_summarize_counts_repairs() -> None:
 
 
 def test_summarize_reads_the_counts_from_the_repair_records() -> None:
-    series = TimeSeries(np.arange(4.0), pd.RangeIndex(4, name="step"), repairs=(
-        Repair("values_filled", 2, (1, 2), "Any wording at all."),
-        Repair("timestamps_filled", 3, (), "Rewritten: three gaps closed."),
-        Repair("duplicates_merged", 4, (), "Combined repeated stamps."),
-        Repair("bad_cells", 5, (), "Cells that were words."),
-        Repair("sorted", 7, (), "Put in order."),
-    ))
+    series = TimeSeries(
+        np.arange(4.0),
+        pd.RangeIndex(4, name="step"),
+        repairs=(
+            Repair("values_filled", 2, (1, 2), "Any wording at all."),
+            Repair("timestamps_filled", 3, (), "Rewritten: three gaps closed."),
+            Repair("duplicates_merged", 4, (), "Combined repeated stamps."),
+            Repair("bad_cells", 5, (), "Cells that were words."),
+            Repair("sorted", 7, (), "Put in order."),
+        ),
+    )
     summary = summarize(series)
     assert summary["missing_filled"] == 5
     assert summary["duplicates_merged"] == 4
@@ -278,11 +316,23 @@ def test_summarize_reads_the_counts_from_the_repair_records() -> None:
 
 
 def test_every_repair_is_a_record_with_its_affected_stamps() -> None:
-    raw = csv("date,v", "2020-01-03,3", "2020-01-01,1", "2020-01-01,1", "2020-01-05,x",
-              "2020-01-06,6", "2020-01-07,7")
+    raw = csv(
+        "date,v",
+        "2020-01-03,3",
+        "2020-01-01,1",
+        "2020-01-01,1",
+        "2020-01-05,x",
+        "2020-01-06,6",
+        "2020-01-07,7",
+    )
     repairs = {r.kind: r for r in load_series(raw).repairs}
-    assert set(repairs) == {"bad_cells", "sorted", "duplicates_merged", "timestamps_filled",
-                            "values_filled"}
+    assert set(repairs) == {
+        "bad_cells",
+        "sorted",
+        "duplicates_merged",
+        "timestamps_filled",
+        "values_filled",
+    }
     assert repairs["duplicates_merged"].stamps == ("2020-01-01",)
     assert repairs["timestamps_filled"].stamps == ("2020-01-02", "2020-01-04")
     assert repairs["values_filled"].stamps == ("2020-01-05",)
@@ -298,10 +348,15 @@ def test_summarize_integer_steps() -> None:
 def test_hundred_thousand_rows_parse() -> None:
     """Speed is measured in benchmarks/dashboard.py (load_series on 100,000 rows, < 2 s)."""
     n = 100_000
-    frame = pd.DataFrame({"timestamp": pd.date_range("2000-01-01", periods=n, freq="h")
-                          .strftime("%Y-%m-%d %H:%M:%S"),
-                          "load": np.random.default_rng(0).normal(size=n).round(3),
-                          "site": "north"})
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2000-01-01", periods=n, freq="h").strftime(
+                "%Y-%m-%d %H:%M:%S"
+            ),
+            "load": np.random.default_rng(0).normal(size=n).round(3),
+            "site": "north",
+        }
+    )
     raw = frame.to_csv(index=False).encode()
     series = load_series(raw)
     assert len(series) == n and series.freq == "h"

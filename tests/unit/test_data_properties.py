@@ -17,15 +17,41 @@ from forecasting.series import TimeSeries
 
 # The deadline catches a hang or a blow-up, not speed (benchmarks measure that): it leaves room
 # for a machine busy with other work.
-FAST = settings(max_examples=100, deadline=5000,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=100,
+    deadline=5000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 CELL = st.one_of(
-    st.integers(-10**12, 10**13).map(str),
+    st.integers(-(10**12), 10**13).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(["", "NA", "n/a", "-", "?", "inf", "1,5", "1.234,5", '"1,234"', "abc",
-                     "2020-01-01", "01/02/2020", "13/01/2020", "Jan 1991", "1956Q1", "1-01",
-                     "2021-06-01T00:00:00+02:00", "Source: x", "#", '"', "date", "value"]),
+    st.sampled_from(
+        [
+            "",
+            "NA",
+            "n/a",
+            "-",
+            "?",
+            "inf",
+            "1,5",
+            "1.234,5",
+            '"1,234"',
+            "abc",
+            "2020-01-01",
+            "01/02/2020",
+            "13/01/2020",
+            "Jan 1991",
+            "1956Q1",
+            "1-01",
+            "2021-06-01T00:00:00+02:00",
+            "Source: x",
+            "#",
+            '"',
+            "date",
+            "value",
+        ]
+    ),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
 )
 SEP = st.sampled_from([",", ";", "\t", "|", " "])
@@ -52,8 +78,9 @@ def check_outcome(call) -> None:
 def csv_files(draw) -> bytes:
     sep = draw(SEP)
     width = draw(st.integers(1, 5))
-    rows = draw(st.lists(st.lists(CELL, min_size=width, max_size=width + 1),
-                         min_size=0, max_size=30))
+    rows = draw(
+        st.lists(st.lists(CELL, min_size=width, max_size=width + 1), min_size=0, max_size=30)
+    )
     header = draw(st.one_of(st.none(), st.lists(CELL, min_size=width, max_size=width)))
     lines = ([sep.join(header)] if header is not None else []) + [sep.join(r) for r in rows]
     text = draw(st.sampled_from(["\n", "\r\n"])).join(lines)
@@ -66,8 +93,21 @@ def csv_files(draw) -> bytes:
 @st.composite
 def dated_files(draw) -> bytes:
     """Plausible files whose date cells are drawn from many formats, with random values."""
-    fmt = draw(st.sampled_from(["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%b %Y", "%Y-%m",
-                                "%Y-%m-%d %H:%M", "%d.%m.%Y", "%Y%m%d", "%B %d, %Y"]))
+    fmt = draw(
+        st.sampled_from(
+            [
+                "%Y-%m-%d",
+                "%d/%m/%Y",
+                "%m/%d/%Y",
+                "%b %Y",
+                "%Y-%m",
+                "%Y-%m-%d %H:%M",
+                "%d.%m.%Y",
+                "%Y%m%d",
+                "%B %d, %Y",
+            ]
+        )
+    )
     freq = draw(st.sampled_from(["D", "MS", "h", "W-SUN", "QS", "YS", "B"]))
     n = draw(st.integers(0, 40))
     dates = pd.date_range("1999-12-30", periods=n, freq=freq).strftime(fmt).tolist()
@@ -87,10 +127,13 @@ def test_random_bytes_give_a_series_or_a_data_error(data: bytes) -> None:
 
 
 @FAST
-@given(st.sampled_from([b"PK\x03\x04", b"PAR1", b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf"]),
-       st.binary(max_size=1024))
-def test_files_with_a_known_signature_and_junk_are_refused_cleanly(magic: bytes,
-                                                                   data: bytes) -> None:
+@given(
+    st.sampled_from([b"PK\x03\x04", b"PAR1", b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf"]),
+    st.binary(max_size=1024),
+)
+def test_files_with_a_known_signature_and_junk_are_refused_cleanly(
+    magic: bytes, data: bytes
+) -> None:
     check_outcome(lambda: load_series(magic + data))
 
 
@@ -103,8 +146,11 @@ def test_csv_shaped_text_gives_a_series_or_a_data_error(data: bytes) -> None:
 
 
 @FAST
-@given(dated_files(), st.sampled_from([None, True, False]),
-       st.sampled_from(["linear", "time", "seasonal", "ffill", "none"]))
+@given(
+    dated_files(),
+    st.sampled_from([None, True, False]),
+    st.sampled_from(["linear", "time", "seasonal", "ffill", "none"]),
+)
 # Found by earlier runs: a year pandas cannot hold, infinity in a yyyymmdd column, an
 # ambiguous day/month column whose first cell is not a date.
 @example(b"date,value\n-1,0\n1999-12-31,0\n2000-01-01,0", None, "linear")
@@ -115,10 +161,13 @@ def test_dated_files_give_a_series_or_a_data_error(data: bytes, dayfirst, fill: 
 
 
 @FAST
-@given(st.lists(CELL, min_size=1, max_size=20), st.one_of(st.none(), st.sampled_from(
-    ["%Y-%m-%d", "%d/%m/%Y", "%Q", "%", "%Y%", "garbage"])))
+@given(
+    st.lists(CELL, min_size=1, max_size=20),
+    st.one_of(st.none(), st.sampled_from(["%Y-%m-%d", "%d/%m/%Y", "%Q", "%", "%Y%", "garbage"])),
+)
 def test_random_date_strings_give_a_series_or_a_data_error(cells: list[str], fmt) -> None:
-    lines = ["when,amount"] + [f'"{c.replace(chr(34), "")}",{i * 1.5 + (i % 3)}'
-                               for i, c in enumerate(cells)]
+    lines = ["when,amount"] + [
+        f'"{c.replace(chr(34), "")}",{i * 1.5 + (i % 3)}' for i, c in enumerate(cells)
+    ]
     data = "\n".join(lines).encode()
     check_outcome(lambda: load_series(data, LoadOptions(date_col="when", date_format=fmt)))

@@ -90,7 +90,8 @@ def test_mase_scale_and_mase_against_a_plain_loop(period, make_values):
     loop_scale = np.mean([abs(insample[t] - insample[t - period]) for t in range(period, 60)])
     assert scale == pytest.approx(loop_scale)
     assert metrics(actual, forecast, scale)["mase"] == pytest.approx(
-        ref_mase(actual, forecast, insample, period))
+        ref_mase(actual, forecast, insample, period)
+    )
 
 
 def test_mase_scale_edge_cases():
@@ -144,8 +145,15 @@ def test_statistical_baseline_failure_gives_nan(monkeypatch, make_values):
     from_origins = bl.ets_from_origins(history, np.array([40, 45]), 3, 12)
     assert from_origins.shape == (2, 3) and np.all(np.isnan(from_origins))
     # and a failed baseline scores None on every metric instead of breaking the evaluation
-    result = evaluate(np.zeros((2, 3)), history, np.array([40, 45]), 3, 12, insample_end=40,
-                      baselines={"ets": bl.ets})
+    result = evaluate(
+        np.zeros((2, 3)),
+        history,
+        np.array([40, 45]),
+        3,
+        12,
+        insample_end=40,
+        baselines={"ets": bl.ets},
+    )
     assert result.metrics["ets"] == dict.fromkeys(METRICS)
     assert result.metrics["model"]["mae"] is not None
 
@@ -159,19 +167,21 @@ def test_evaluate_uses_the_same_origins_for_every_method(make_values):
     result = evaluate(forecasts, values, origins, horizon, 12, insample_end=96)
     assert set(result.forecasts) == {"model", *ALL_BASELINES}
     np.testing.assert_array_equal(result.origins, origins)
-    np.testing.assert_array_equal(result.actual,
-                                  [values[o:o + horizon] for o in origins])
+    np.testing.assert_array_equal(result.actual, [values[o : o + horizon] for o in origins])
     for name, f in result.forecasts.items():
         assert f.shape == (origins.size, horizon), name
-    np.testing.assert_array_equal(result.forecasts["naive"],
-                                  [[values[o - 1]] * horizon for o in origins])
-    np.testing.assert_array_equal(result.forecasts["seasonal_naive"],
-                                  [values[o - 12:o - 6] for o in origins])
+    np.testing.assert_array_equal(
+        result.forecasts["naive"], [[values[o - 1]] * horizon for o in origins]
+    )
+    np.testing.assert_array_equal(
+        result.forecasts["seasonal_naive"], [values[o - 12 : o - 6] for o in origins]
+    )
     scale = mase_scale(values[:96], 12)
     for name, f in result.forecasts.items():
         assert result.metrics[name] == metrics(result.actual, f, scale), name
     assert result.metrics["model"]["mase"] == pytest.approx(
-        ref_mase(result.actual, forecasts, values[:96], 12))
+        ref_mase(result.actual, forecasts, values[:96], 12)
+    )
     assert result.origins.size == origins.size and result.horizon == horizon
 
 
@@ -182,8 +192,9 @@ def test_no_baseline_sees_data_at_or_after_its_origin(make_values):
         clean = baseline_forecasts(values, np.array([origin]), horizon, 12, ALL_BASELINES)
         poisoned_values = values.copy()
         poisoned_values[origin:] = 1e9
-        poisoned = baseline_forecasts(poisoned_values, np.array([origin]), horizon, 12,
-                                      ALL_BASELINES)
+        poisoned = baseline_forecasts(
+            poisoned_values, np.array([origin]), horizon, 12, ALL_BASELINES
+        )
         for name in ALL_BASELINES:
             np.testing.assert_array_equal(poisoned[name], clean[name], err_msg=name)
             assert np.all(np.abs(clean[name]) < 1e6), name
@@ -193,12 +204,14 @@ def test_evaluate_baselines_use_only_the_past_through_evaluate(make_values):
     values = make_values(120)
     origin, horizon = 100, 6
     model = np.zeros((1, horizon))
-    clean = evaluate(model, values, np.array([origin]), horizon, 12, 96,
-                     baselines=bl.QUICK_BASELINES)
+    clean = evaluate(
+        model, values, np.array([origin]), horizon, 12, 96, baselines=bl.QUICK_BASELINES
+    )
     future_changed = values.copy()
     future_changed[origin:] += 1000
-    changed = evaluate(model, future_changed, np.array([origin]), horizon, 12, 96,
-                       baselines=bl.QUICK_BASELINES)
+    changed = evaluate(
+        model, future_changed, np.array([origin]), horizon, 12, 96, baselines=bl.QUICK_BASELINES
+    )
     for name in bl.QUICK_BASELINES:
         np.testing.assert_array_equal(changed.forecasts[name], clean.forecasts[name])
     # ...while the actual values (and so the errors) do change.
@@ -264,8 +277,10 @@ def test_coverage_by_hand():
     assert coverage(actual, actual - 1, actual + 1) == 1.0
 
 
-@pytest.mark.parametrize(("rows", "level", "rank"), [(10, 0.8, 9), (19, 0.9, 18), (10, 0.95, 10),
-                                                     (99, 0.9, 90), (9, 0.8, 8), (5, 0.5, 3)])
+@pytest.mark.parametrize(
+    ("rows", "level", "rank"),
+    [(10, 0.8, 9), (19, 0.9, 18), (10, 0.95, 10), (99, 0.9, 90), (9, 0.8, 8), (5, 0.5, 3)],
+)
 def test_conformal_width_is_the_ceil_n_plus_1_level_order_statistic(rows, level, rank):
     """Split conformal: the ceil((n + 1) * level)-th smallest score, not the next one (it
     took the next one: over-wide intervals). Fewer than 10 rows take the pooled path."""

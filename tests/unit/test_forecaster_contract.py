@@ -74,11 +74,15 @@ def test_forecaster_contract(cell, strategy, make_values):
     origin = int(origins[3])
     poisoned = values.copy()
     poisoned[origin:] = 1e6
-    np.testing.assert_array_equal(forecaster.predict(poisoned, [origin]),
-                                  forecaster.predict(values, [origin]))
+    np.testing.assert_array_equal(
+        forecaster.predict(poisoned, [origin]), forecaster.predict(values, [origin])
+    )
     # A later stretch predicts the same when `start` says where it begins.
-    np.testing.assert_allclose(forecaster.predict(values[20:], [origin - 20], start=20),
-                               forecaster.predict(values, [origin]), rtol=1e-6)
+    np.testing.assert_allclose(
+        forecaster.predict(values[20:], [origin - 20], start=20),
+        forecaster.predict(values, [origin]),
+        rtol=1e-6,
+    )
 
     # The forecaster exports and imports its own fitted state (JSON + the networks).
     state, networks = forecaster.get_state()
@@ -98,11 +102,12 @@ def test_forecaster_contract(cell, strategy, make_values):
 
     # The fit never reads the test part: garbage after fit_end changes nothing.
     garbage = values.copy()
-    garbage[split.fit_end:] = np.nan
+    garbage[split.fit_end :] = np.nan
     other = _forecaster(cell, strategy).fit(garbage, split)
     assert other.history_.loss == history.loss
     assert other.history_.val_loss == history.val_loss
     check = np.concatenate([split.origins("val", HORIZON), [split.fit_end]])
     np.testing.assert_array_equal(other.predict(values, check), forecaster.predict(values, check))
-    np.testing.assert_array_equal(other.forecast(values[: split.fit_end]),
-                                  forecaster.forecast(values[: split.fit_end]))
+    np.testing.assert_array_equal(
+        other.forecast(values[: split.fit_end]), forecaster.forecast(values[: split.fit_end])
+    )

@@ -15,10 +15,21 @@ from forecasting.frequency import (
 )
 
 
-@pytest.mark.parametrize(("freq", "expected"), [
-    ("MS", "MS"), ("ME", "ME"), ("D", "D"), ("h", "h"), ("W-WED", "W-WED"), ("QS", "QS-JAN"),
-    ("YS", "YS"), ("YE", "YE"), ("B", "B"), ("15min", "15min"),
-])
+@pytest.mark.parametrize(
+    ("freq", "expected"),
+    [
+        ("MS", "MS"),
+        ("ME", "ME"),
+        ("D", "D"),
+        ("h", "h"),
+        ("W-WED", "W-WED"),
+        ("QS", "QS-JAN"),
+        ("YS", "YS"),
+        ("YE", "YE"),
+        ("B", "B"),
+        ("15min", "15min"),
+    ],
+)
 def test_infer_frequency_survives_gaps(freq: str, expected: str) -> None:
     index = pd.date_range("2021-01-01", periods=30, freq=freq)
     assert infer_frequency(index) == expected
@@ -32,10 +43,17 @@ def test_describe_frequency_in_plain_words() -> None:
     assert describe_frequency(None) == "integer steps (no dates)"
 
 
-@pytest.mark.parametrize(("freq", "family", "period", "horizon"), [
-    ("MS", "MS", 12, 12), ("W-SUN", "W", 52, 13), ("D", "D", 7, 14), ("h", "h", 24, 24),
-    ("2h", "h", 1, 10), (None, None, 1, 10),
-])
+@pytest.mark.parametrize(
+    ("freq", "family", "period", "horizon"),
+    [
+        ("MS", "MS", 12, 12),
+        ("W-SUN", "W", 52, 13),
+        ("D", "D", 7, 14),
+        ("h", "h", 24, 24),
+        ("2h", "h", 1, 10),
+        (None, None, 1, 10),
+    ],
+)
 def test_season_and_horizon_follow_the_frequency(freq, family, period, horizon) -> None:
     assert freq_family(freq) == family
     assert season_length(freq) == period

@@ -42,12 +42,18 @@ def test_an_order_of_magnitude_off_is_caught():
     assert off_scale(np.full(12, 110.0), shifted, 12, 1)
 
 
-@pytest.mark.parametrize("name", ["naive", "seasonal_naive", "drift", "theta", "ets",
-                                  "naive2", "moving_average"])
-@pytest.mark.parametrize("values", [rising(), level_shift(),
-                                    100 + 10 * np.sin(np.arange(300) * 2 * np.pi / 12)
-                                    + RNG.normal(0, 1, 300)],
-                         ids=["rising", "shifted", "seasonal"])
+@pytest.mark.parametrize(
+    "name", ["naive", "seasonal_naive", "drift", "theta", "ets", "naive2", "moving_average"]
+)
+@pytest.mark.parametrize(
+    "values",
+    [
+        rising(),
+        level_shift(),
+        100 + 10 * np.sin(np.arange(300) * 2 * np.pi / 12) + RNG.normal(0, 1, 300),
+    ],
+    ids=["rising", "shifted", "seasonal"],
+)
 def test_healthy_forecasts_pass(name, values):
     """Every baseline's forecast is a healthy forecast: the guard never fires on one."""
     forecast = ALL_BASELINES[name](values, 12, 12)

@@ -227,11 +227,14 @@ jobs.run_job(sys.argv[1], on_signals=True)
 """
 
 
-@pytest.mark.parametrize(("signum", "cancel", "state", "words"), [
-    (2, False, jobs.FAILED, "interrupted (Ctrl-C"),
-    (15, False, jobs.FAILED, "stopped (signal SIGTERM)"),
-    (15, True, jobs.CANCELLED, "Cancelled"),
-])
+@pytest.mark.parametrize(
+    ("signum", "cancel", "state", "words"),
+    [
+        (2, False, jobs.FAILED, "interrupted (Ctrl-C"),
+        (15, False, jobs.FAILED, "stopped (signal SIGTERM)"),
+        (15, True, jobs.CANCELLED, "Cancelled"),
+    ],
+)
 def test_a_worker_records_its_end_on_a_signal(tmp_path, signum, cancel, state, words):
     script = tmp_path / "sleeper.py"
     script.write_text(SLEEPER)
@@ -285,8 +288,10 @@ def test_finished_jobs_are_pruned_by_number_and_size_as_jobs_end(manager):
 def test_ids_are_unguessable_and_a_session_finds_its_jobs_again(tmp_path):
     manager = JobManager(tmp_path / "jobs", runner="inline")
     manager.submit(JobSpec(jobs.FORECAST, "other", owner="B"), upload=b"not a bundle")
-    ids = [manager.submit(JobSpec(jobs.TRAIN, str(i), series={}, config={}, owner="A"))
-           for i in range(2)]
+    ids = [
+        manager.submit(JobSpec(jobs.TRAIN, str(i), series={}, config={}, owner="A"))
+        for i in range(2)
+    ]
     assert all(len(job) >= 22 and manager.status(job) is not None for job in ids)
     assert len(set(ids)) == 2 and ids[0][:8] != ids[1][:8]
     assert manager.jobs_of("A") == ids and manager.jobs_of("") == []

@@ -74,18 +74,21 @@ def test_kernels_train_like_keras_own_loop(installed, cell, units):
 
 def _reference(zx, u, h0, c0):
     """The LSTM recurrence written plainly (Keras' gate order i, f, g, o)."""
+
     def step(carry, z):
         h, c = carry
         i, f, g, o = jnp.split(z + h @ u, 4, axis=-1)
         c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
         h = jax.nn.sigmoid(o) * jnp.tanh(c)
         return (h, c), h
+
     (_, c), hs = jax.lax.scan(step, (h0, c0), zx)
     return hs, c
 
 
 def _reference_gru(zx, u, b_rec, h0):
     """Keras' reset_after GRU recurrence written plainly (gate order z, r, n)."""
+
     def step(h, x):
         a = h @ u + b_rec
         x_z, x_r, x_n = jnp.split(x, 3, axis=-1)
@@ -93,16 +96,19 @@ def _reference_gru(zx, u, b_rec, h0):
         z, r = jax.nn.sigmoid(x_z + a_z), jax.nn.sigmoid(x_r + a_r)
         h = z * h + (1 - z) * jnp.tanh(x_n + r * a_n)
         return h, h
+
     return jax.lax.scan(step, h0, zx)[1]
 
 
 def test_gru_gradients_match_autodiff_of_the_plain_loop(installed):
     keys = jax.random.split(jax.random.PRNGKey(1), 4)
     steps, batch, units = 6, 11, 19
-    args = (jax.random.normal(keys[0], (steps, batch, 3 * units)),
-            jax.random.normal(keys[1], (units, 3 * units)) * 0.3,
-            jax.random.normal(keys[2], (3 * units,)) * 0.3,
-            jax.random.normal(keys[3], (batch, units)) * 0.5)
+    args = (
+        jax.random.normal(keys[0], (steps, batch, 3 * units)),
+        jax.random.normal(keys[1], (units, 3 * units)) * 0.3,
+        jax.random.normal(keys[2], (3 * units,)) * 0.3,
+        jax.random.normal(keys[3], (batch, units)) * 0.5,
+    )
 
     def loss(recurrence):
         return lambda *a: jnp.sum(jnp.sin(recurrence(*a)) * jnp.arange(steps)[:, None, None])
@@ -117,15 +123,18 @@ def test_gru_gradients_match_autodiff_of_the_plain_loop(installed):
 def test_lstm_gradients_match_autodiff_of_the_plain_loop(installed):
     keys = jax.random.split(jax.random.PRNGKey(0), 4)
     steps, batch, units = 7, 9, 21
-    args = (jax.random.normal(keys[0], (steps, batch, 4 * units)),
-            jax.random.normal(keys[1], (units, 4 * units)) * 0.3,
-            jax.random.normal(keys[2], (batch, units)) * 0.5,
-            jax.random.normal(keys[3], (batch, units)) * 0.5)
+    args = (
+        jax.random.normal(keys[0], (steps, batch, 4 * units)),
+        jax.random.normal(keys[1], (units, 4 * units)) * 0.3,
+        jax.random.normal(keys[2], (batch, units)) * 0.5,
+        jax.random.normal(keys[3], (batch, units)) * 0.5,
+    )
 
     def loss(recurrence):
         def value(*a):
             hs, c = recurrence(*a)
             return jnp.sum(jnp.sin(hs)) + jnp.sum(c * jnp.cos(c))
+
         return value
 
     for ours, reference in zip(native.lstm_recurrence(*args), _reference(*args), strict=True):
@@ -139,18 +148,29 @@ def test_lstm_gradients_match_autodiff_of_the_plain_loop(installed):
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_project_networks_compute_in_the_kernels(installed, cell):
     model = build_model(ModelConfig(cell=cell, units=8, layers=2, dropout=0.1), 12, 1)
-    program = jax.jit(lambda x: model(x, training=False)).lower(
-        jnp.zeros((4, 12, 1))).as_text()
+    program = jax.jit(lambda x: model(x, training=False)).lower(jnp.zeros((4, 12, 1))).as_text()
     assert program.count(f"forecasting_{cell}_forward") == 2  # both layers
 
 
 def test_layers_the_kernels_do_not_cover_fall_back_to_keras(installed):
     with pytest.raises(NotImplementedError):
-        native.lstm(jnp.zeros((2, 3, 1)), jnp.zeros((2, 4)), jnp.zeros((2, 4)), None,
-                    jnp.zeros((1, 16)), jnp.zeros((4, 16)), jnp.zeros(16),
-                    keras.activations.tanh, keras.activations.sigmoid, go_backwards=True)
-    for cell, options in [("lstm", {"go_backwards": True, "activation": "relu"}),
-                          ("gru", {"reset_after": False}), ("gru", {"go_backwards": True})]:
+        native.lstm(
+            jnp.zeros((2, 3, 1)),
+            jnp.zeros((2, 4)),
+            jnp.zeros((2, 4)),
+            None,
+            jnp.zeros((1, 16)),
+            jnp.zeros((4, 16)),
+            jnp.zeros(16),
+            keras.activations.tanh,
+            keras.activations.sigmoid,
+            go_backwards=True,
+        )
+    for cell, options in [
+        ("lstm", {"go_backwards": True, "activation": "relu"}),
+        ("gru", {"reset_after": False}),
+        ("gru", {"go_backwards": True}),
+    ]:
         ours = _predict_and_fit(native, cell, 8, **options)
         theirs = _predict_and_fit(KERAS_OWN, cell, 8, **options)
         np.testing.assert_allclose(ours[0], theirs[0], atol=1e-6)

@@ -34,8 +34,9 @@ def test_forecast_frame_columns_dates_and_order(monthly_run, monthly_series):
     assert np.all(frame["lower"] <= frame["forecast"])
     assert np.all(frame["forecast"] <= frame["upper"])
     # The forecast is the fitted forecaster's forecast from the end of the series.
-    np.testing.assert_allclose(frame["forecast"],
-                               monthly_run.forecaster.forecast(monthly_series.values))
+    np.testing.assert_allclose(
+        frame["forecast"], monthly_run.forecaster.forecast(monthly_series.values)
+    )
     # A positive series gets relative bands: forecast x exp(+-width).
     assert monthly_run.intervals.relative
     np.testing.assert_allclose(frame["upper"] / frame["forecast"], np.exp(monthly_run.widths))
@@ -49,8 +50,9 @@ def test_intervals_are_calibrated_on_the_validation_part(monthly_run, monthly_se
     actual = values[origins[:, None] + np.arange(horizon)]
     residuals = np.log(actual / monthly_run.forecaster.predict(values, origins))
     for level in (0.8, 0.95, monthly_run.config.level):
-        np.testing.assert_array_equal(monthly_run.intervals.widths[level],
-                                      conformal_widths(residuals, level))
+        np.testing.assert_array_equal(
+            monthly_run.intervals.widths[level], conformal_widths(residuals, level)
+        )
         assert 0.0 <= monthly_run.test_coverage[level] <= 1.0
     assert np.all(monthly_run.widths > 0)
     assert np.all(monthly_run.intervals.widths[0.95] >= monthly_run.intervals.widths[0.8])
@@ -78,7 +80,8 @@ def test_evaluation_uses_the_test_part_only(monthly_run, monthly_series):
     assert origins.max() + horizon == len(monthly_series)
     np.testing.assert_array_equal(
         monthly_run.evaluation.forecasts["model"],
-        monthly_run.forecaster.predict(monthly_series.values, origins))
+        monthly_run.forecaster.predict(monthly_series.values, origins),
+    )
     for name in ("naive", "seasonal_naive"):
         assert monthly_run.evaluation.forecasts[name].shape == (origins.size, horizon)
 
@@ -89,19 +92,22 @@ def test_one_step_and_test_forecast_frames(monthly_run, monthly_series):
     one_step = monthly_run.one_step
     assert list(one_step.columns) == ["date", "actual", "predicted"]
     assert len(one_step) == split.n_test
-    assert list(one_step["date"]) == list(index[split.fit_end:])
-    np.testing.assert_array_equal(one_step["actual"], values[split.fit_end:])
+    assert list(one_step["date"]) == list(index[split.fit_end :])
+    np.testing.assert_array_equal(one_step["actual"], values[split.fit_end :])
     origins = np.arange(split.fit_end, len(values))
-    np.testing.assert_allclose(one_step["predicted"],
-                               monthly_run.forecaster.predict(values, origins)[:, 0])
+    np.testing.assert_allclose(
+        one_step["predicted"], monthly_run.forecaster.predict(values, origins)[:, 0]
+    )
 
     test_forecast = monthly_run.test_forecast
     assert list(test_forecast.columns) == ["date", "actual", "forecast", "lower", "upper"]
-    assert list(test_forecast["date"]) == list(index[split.fit_end:split.fit_end + horizon])
-    np.testing.assert_array_equal(test_forecast["actual"],
-                                  values[split.fit_end:split.fit_end + horizon])
-    np.testing.assert_allclose(test_forecast["forecast"],
-                               monthly_run.forecaster.predict(values, [split.fit_end])[0])
+    assert list(test_forecast["date"]) == list(index[split.fit_end : split.fit_end + horizon])
+    np.testing.assert_array_equal(
+        test_forecast["actual"], values[split.fit_end : split.fit_end + horizon]
+    )
+    np.testing.assert_allclose(
+        test_forecast["forecast"], monthly_run.forecaster.predict(values, [split.fit_end])[0]
+    )
     assert np.all(test_forecast["lower"] <= test_forecast["upper"])
 
 
@@ -142,8 +148,9 @@ def test_integer_step_series_continues_the_steps(make_values, tiny_config):
     values = make_values(140, seed=5)
     series = TimeSeries.from_values(values)  # no dates: integer steps 0 ... 139
     assert series.freq is None
-    run = pipeline.train(series, tiny_config.with_settings(horizon=5, cell="rnn"),
-                         baselines=QUICK_BASELINES)
+    run = pipeline.train(
+        series, tiny_config.with_settings(horizon=5, cell="rnn"), baselines=QUICK_BASELINES
+    )
     frame = run.forecast
     assert list(frame["date"]) == [140, 141, 142, 143, 144]
     assert np.all(np.isfinite(frame[["forecast", "lower", "upper"]].to_numpy()))
@@ -152,15 +159,18 @@ def test_integer_step_series_continues_the_steps(make_values, tiny_config):
     assert list(run.one_step["date"]) == list(range(run.plan.split.fit_end, 140))
 
 
-@pytest.mark.parametrize(("last", "freq", "expected"), [
-    ("2008-06-01", "MS", ["2008-07-01", "2008-08-01", "2008-09-01"]),
-    ("2020-01-31", "ME", ["2020-02-29", "2020-03-31", "2020-04-30"]),
-    ("2020-12-30", "D", ["2020-12-31", "2021-01-01", "2021-01-02"]),
-    ("2020-03-01 22:00", "h", ["2020-03-01 23:00", "2020-03-02 00:00", "2020-03-02 01:00"]),
-    ("2021-12-26", "W-SUN", ["2022-01-02", "2022-01-09", "2022-01-16"]),
-    ("2021-10-01", "QS-OCT", ["2022-01-01", "2022-04-01", "2022-07-01"]),
-    ("2024-02-28", "D", ["2024-02-29", "2024-03-01", "2024-03-02"]),
-])
+@pytest.mark.parametrize(
+    ("last", "freq", "expected"),
+    [
+        ("2008-06-01", "MS", ["2008-07-01", "2008-08-01", "2008-09-01"]),
+        ("2020-01-31", "ME", ["2020-02-29", "2020-03-31", "2020-04-30"]),
+        ("2020-12-30", "D", ["2020-12-31", "2021-01-01", "2021-01-02"]),
+        ("2020-03-01 22:00", "h", ["2020-03-01 23:00", "2020-03-02 00:00", "2020-03-02 01:00"]),
+        ("2021-12-26", "W-SUN", ["2022-01-02", "2022-01-09", "2022-01-16"]),
+        ("2021-10-01", "QS-OCT", ["2022-01-01", "2022-04-01", "2022-07-01"]),
+        ("2024-02-28", "D", ["2024-02-29", "2024-03-01", "2024-03-02"]),
+    ],
+)
 def test_future_dates_continue_the_frequency(last, freq, expected):
     index = future_index(pd.Timestamp(last), 3, freq)
     assert list(index) == [pd.Timestamp(e) for e in expected]
@@ -170,8 +180,9 @@ def test_future_steps_without_dates():
     assert list(future_index(99, 4, None)) == [100, 101, 102, 103]
 
 
-@pytest.mark.parametrize(("freq", "n", "step"), [("D", 60, pd.Timedelta(days=1)),
-                                                 ("h", 100, pd.Timedelta(hours=1))])
+@pytest.mark.parametrize(
+    ("freq", "n", "step"), [("D", 60, pd.Timedelta(days=1)), ("h", 100, pd.Timedelta(hours=1))]
+)
 def test_series_future_index_daily_and_hourly(freq, n, step):
     series = TimeSeries.from_values(np.arange(n, dtype=float), freq=freq, start="2021-03-27")
     future = series.future_index(5)
@@ -182,8 +193,10 @@ def test_series_future_index_daily_and_hourly(freq, n, step):
 
 def test_automatic_scaling_is_per_window_on_short_series(monthly_run):
     assert monthly_run.config.model.scaling == "window"
-    assert any(reason.startswith("Scaling: per window") and "50 needed" in reason
-               for reason in monthly_run.plan.reasons)
+    assert any(
+        reason.startswith("Scaling: per window") and "50 needed" in reason
+        for reason in monthly_run.plan.reasons
+    )
 
 
 def test_automatic_scaling_keeps_the_lower_validation_error(make_values, tiny_config):
@@ -202,13 +215,13 @@ def test_automatic_scaling_keeps_the_lower_validation_error(make_values, tiny_co
     actual = values[origins[:, None] + np.arange(horizon)]
     errors = {}
     for scaling in ("window", "standard"):
-        single = pipeline.train(series, config.with_settings(scaling=scaling, ensemble=1),
-                                baselines=QUICK_BASELINES)
+        single = pipeline.train(
+            series, config.with_settings(scaling=scaling, ensemble=1), baselines=QUICK_BASELINES
+        )
         errors[scaling] = np.mean(np.abs(single.forecaster.predict(values, origins) - actual))
     kept = min(errors, key=errors.get)
     assert run.config.model.scaling == kept and run.config.model.ensemble == 2
-    named = pipeline.train(series, config.with_settings(scaling=kept),
-                           baselines=QUICK_BASELINES)
+    named = pipeline.train(series, config.with_settings(scaling=kept), baselines=QUICK_BASELINES)
     np.testing.assert_allclose(named.forecast["forecast"], run.forecast["forecast"], rtol=1e-6)
     reason = run.plan.reasons[-1]
     assert reason.startswith("Scaling kept: ") and "validation part" in reason
@@ -219,15 +232,21 @@ def test_the_scaling_choice_is_a_record_turned_into_prose_in_one_place():
     split = chronological_split(600, 12, 6, 0.2, 0.15, 6)
     choice = plan_scaling("auto", split, 6)
     assert (choice.why, choice.chosen, tuple(choice.candidates)) == (
-        "compared", "", ("window", "standard"))
+        "compared",
+        "",
+        ("window", "standard"),
+    )
     assert choice.origins >= MIN_ORIGINS_TO_CHOOSE
     assert [s.split(".")[0] for s in choice.sentences()] == ["Scaling: automatic"]
     done = choice.replace(chosen="standard", errors={"window": 2.0, "standard": 1.5})
-    assert done.sentences()[-1] == ("Scaling kept: global (standardized), mean absolute error "
-                                    "1.5 on the validation part (against 2 per window).")
+    assert done.sentences()[-1] == (
+        "Scaling kept: global (standardized), mean absolute error "
+        "1.5 on the validation part (against 2 per window)."
+    )
     assert ScalingChoice.from_json(done.to_json()).sentences() == done.sentences()
-    assert plan_scaling("minmax", split, 6) == ScalingChoice("requested", "minmax",
-                                                             origins=choice.origins)
+    assert plan_scaling("minmax", split, 6) == ScalingChoice(
+        "requested", "minmax", origins=choice.origins
+    )
     assert plan_scaling("minmax", split, 6).sentences() == ()
     short = plan_scaling("auto", chronological_split(150, 12, 6, 0.2, 0.15, 6), 6)
     assert short.why == "too_few_forecasts" and short.chosen == "window"

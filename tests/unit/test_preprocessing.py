@@ -31,7 +31,7 @@ def test_forecaster_fits_preprocessor_on_the_training_part_only(make_values, sca
     split = chronological_split(values.size, 6, 3, 0.2, 0.15, 3)
     changed = values.copy()
     rng = np.random.default_rng(1)
-    changed[split.train_end:] = rng.uniform(1e3, 1e4, values.size - split.train_end)
+    changed[split.train_end :] = rng.uniform(1e3, 1e4, values.size - split.train_end)
 
     def fit(v):
         model = ModelConfig(cell="rnn", window=6, units=2, scaling=scaling)
@@ -92,8 +92,9 @@ def test_from_level_accepts_any_shape(make_values):
     level = pre.to_level(values)
     x, _ = sliding_windows(level, 10, 1)
     positions = np.arange(x.shape[0])[:, None] + np.arange(10)[None, :]
-    np.testing.assert_allclose(pre.from_level(x, positions),
-                               sliding_windows(values, 10, 1)[0], rtol=1e-12)
+    np.testing.assert_allclose(
+        pre.from_level(x, positions), sliding_windows(values, 10, 1)[0], rtol=1e-12
+    )
 
 
 def test_log_refuses_non_positive_values():
@@ -148,8 +149,7 @@ def test_preprocessor_dict_round_trip(make_values):
     pre = Preprocessor(log=True, period=12, scaling="minmax").fit(make_values(100))
     again = Preprocessor.from_dict(pre.to_dict())
     assert again == pre
-    np.testing.assert_array_equal(again.to_level(make_values(100)),
-                                  pre.to_level(make_values(100)))
+    np.testing.assert_array_equal(again.to_level(make_values(100)), pre.to_level(make_values(100)))
 
 
 # -------------------------------------------------------------- seasonality
@@ -193,8 +193,9 @@ def test_seasonality_test():
 def test_autocorrelation_by_hand():
     values = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     centered = values - values.mean()
-    expected = [np.sum(centered[k:] * centered[:values.size - k]) / np.sum(centered**2)
-                for k in range(4)]
+    expected = [
+        np.sum(centered[k:] * centered[: values.size - k]) / np.sum(centered**2) for k in range(4)
+    ]
     np.testing.assert_allclose(autocorrelation(values, 3), expected, atol=1e-12)
 
 

@@ -15,8 +15,17 @@ def events(member: int, members: int, epochs_done: int, epochs: int = 10) -> lis
     for m in range(1, member + 1):
         done = epochs if m < member else epochs_done
         for epoch in range(1, done + 1):
-            out.append(EpochEvent(epoch, epochs, 1.0 / epoch, None if epoch == 1 else 0.5,
-                                  5.0 + 2.0 * (epoch - 1), m, members))
+            out.append(
+                EpochEvent(
+                    epoch,
+                    epochs,
+                    1.0 / epoch,
+                    None if epoch == 1 else 0.5,
+                    5.0 + 2.0 * (epoch - 1),
+                    m,
+                    members,
+                )
+            )
     return out
 
 
@@ -59,8 +68,9 @@ def test_the_estimate_is_windows_steps_epochs_networks_and_size() -> None:
 
     small = TrainingEstimate(windows=100, window=24, epochs=100, networks=6)
     assert small.seconds == pytest.approx(100 * 24 * 100 * 6 * SECONDS_PER_WINDOW_STEP)
-    assert TrainingEstimate(100, 24, 100, 6, units=64, layers=2).seconds == \
-        pytest.approx(4 * small.seconds)
+    assert TrainingEstimate(100, 24, 100, 6, units=64, layers=2).seconds == pytest.approx(
+        4 * small.seconds
+    )
     assert TrainingEstimate(100, 24, 100, 6, units=4).seconds == small.seconds  # no cheaper
     assert not small.long and small.warning(150) == ""
 
@@ -77,8 +87,9 @@ def test_a_long_training_is_warned_of_with_what_to_do() -> None:
     assert "640,000 training windows" in text
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(42.4, "42 s"), (185, "3 min 05 s"),
-                                               (24_600, "6 h 50 min")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(42.4, "42 s"), (185, "3 min 05 s"), (24_600, "6 h 50 min")]
+)
 def test_format_seconds(seconds, text) -> None:
     from forecasting.progress import format_seconds
 

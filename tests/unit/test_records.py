@@ -53,9 +53,15 @@ class Steps(FrameRecord):
 
 
 def test_frames_round_trip_with_dates_and_with_steps() -> None:
-    dates = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=3, freq="h"),
-                          "forecast": [1.0, 2.0, 3.0], "lower": [0.0, 1, 2],
-                          "upper": [2.0, 3, 4], "extra": 0})
+    dates = pd.DataFrame(
+        {
+            "date": pd.date_range("2020-01-01", periods=3, freq="h"),
+            "forecast": [1.0, 2.0, 3.0],
+            "lower": [0.0, 1, 2],
+            "upper": [2.0, 3, 4],
+            "extra": 0,
+        }
+    )
     record = ForecastFrame.from_frame(dates)
     assert record.date == ["2020-01-01T00:00:00", "2020-01-01T01:00:00", "2020-01-01T02:00:00"]
     assert len(record) == 3
@@ -77,27 +83,49 @@ def test_a_real_result_round_trips_through_json(result, monthly_run) -> None:
     assert json.dumps(back.to_dict()) == text
     assert back.config == monthly_run.config
     assert back.metrics.model.mase == monthly_run.evaluation.metrics["model"]["mase"]
-    pd.testing.assert_frame_equal(back.forecast.to_frame(), monthly_run.forecast,
-                                  check_dtype=False)
-    pd.testing.assert_frame_equal(back.test_forecast.to_frame(), monthly_run.test_forecast,
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(back.forecast.to_frame(), monthly_run.forecast, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        back.test_forecast.to_frame(), monthly_run.test_forecast, check_dtype=False
+    )
     assert back.series.length == len(monthly_run.series) and back.label == "tiny"
     assert set(back.intervals) >= {"80", "95"}
 
 
 def test_the_json_shape_the_pages_read_is_stable(result) -> None:
     data = result.to_dict()
-    assert set(data) == {"label", "series", "config", "data_options", "reasons", "metrics",
-                         "history", "histories", "recent", "forecast", "one_step",
-                         "test_forecast", "test_start", "baselines_test", "by_lead",
-                         "horizon", "intervals"}
+    assert set(data) == {
+        "label",
+        "series",
+        "config",
+        "data_options",
+        "reasons",
+        "metrics",
+        "history",
+        "histories",
+        "recent",
+        "forecast",
+        "one_step",
+        "test_forecast",
+        "test_start",
+        "baselines_test",
+        "by_lead",
+        "horizon",
+        "intervals",
+    }
     assert set(data["forecast"]) == {"date", "forecast", "lower", "upper"}
     assert set(data["metrics"]["test"]["model"]) == {"mae", "rmse", "mape", "smape", "mase"}
 
 
-@pytest.mark.parametrize("path", [("surprise",), ("metrics", "surprise"),
-                                  ("metrics", "test", "model", "surprise"),
-                                  ("forecast", "surprise"), ("series", "surprise")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("surprise",),
+        ("metrics", "surprise"),
+        ("metrics", "test", "model", "surprise"),
+        ("forecast", "surprise"),
+        ("series", "surprise"),
+    ],
+)
 def test_an_unknown_field_anywhere_is_refused(result, path) -> None:
     data = json.loads(json.dumps(result.to_dict()))
     inner = data
@@ -123,18 +151,46 @@ def test_short_name_and_test_part(result) -> None:
     assert result.short_name() == "GRU 4×1, window 12"
     assert result.short_name("20240102-140312-abcd1234") == "GRU 4×1, window 12 · 14:03:12"
     assert result.short_name("odd") == "GRU 4×1, window 12"
-    assert result.test_part() == (result.series.name, 150, 6, result.metrics.test_points,
-                                  result.metrics.test_origins)
+    assert result.test_part() == (
+        result.series.name,
+        150,
+        6,
+        result.metrics.test_points,
+        result.metrics.test_origins,
+    )
 
 
 def metrics_with(level: float, covered: float) -> RunMetrics:
-    return RunMetrics(1.0, 3, 0.3, 1.2, "epochs", 3, 12, 6, 12, 30, 5, level, covered,
-                      {"0.8": 0.7, str(level): covered}, None, {"model": Scores(mase=1.0)})
+    return RunMetrics(
+        1.0,
+        3,
+        0.3,
+        1.2,
+        "epochs",
+        3,
+        12,
+        6,
+        12,
+        30,
+        5,
+        level,
+        covered,
+        {"0.8": 0.7, str(level): covered},
+        None,
+        {"model": Scores(mase=1.0)},
+    )
 
 
-@pytest.mark.parametrize(("covered", "verdict", "words"), [
-    (0.9, "honest", "about as promised"), (0.86, "honest", "about as promised"),
-    (0.8, "narrow", "optimistic"), (0.99, "wide", "cautious"), (float("nan"), None, None)])
+@pytest.mark.parametrize(
+    ("covered", "verdict", "words"),
+    [
+        (0.9, "honest", "about as promised"),
+        (0.86, "honest", "about as promised"),
+        (0.8, "narrow", "optimistic"),
+        (0.99, "wide", "cautious"),
+        (float("nan"), None, None),
+    ],
+)
 def test_band_verdict_judges_coverage_against_the_level(covered, verdict, words) -> None:
     metrics = metrics_with(0.9, covered)
     assert metrics.band_verdict() == verdict
@@ -147,4 +203,3 @@ def test_metrics_helpers() -> None:
     assert metrics.model.mase == 1.0
     assert metrics.baseline("seasonal_naive") == Scores()
     assert metrics.coverage_by_level == [(0.8, 0.7), (0.9, 0.9)]
-

@@ -16,8 +16,7 @@ def test_msis_matches_a_hand_computed_example() -> None:
     actual, lower, upper = [10, 20, 30], [8, 22, 25], [12, 26, 28]
     assert msis(actual, lower, upper, scale=2.0) == pytest.approx(28.5)
     # a wider alpha penalises misses less: 2 / 0.2 = 10 per unit missed
-    assert msis(actual, lower, upper, scale=2.0, alpha=0.2) == pytest.approx(
-        (4 + 24 + 23) / 3 / 2)
+    assert msis(actual, lower, upper, scale=2.0, alpha=0.2) == pytest.approx((4 + 24 + 23) / 3 / 2)
 
 
 def test_msis_is_only_the_width_when_every_value_is_inside() -> None:

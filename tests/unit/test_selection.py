@@ -32,14 +32,14 @@ def test_level_inside_the_training_range_compares_global_scaling():
 def test_nothing_after_the_test_origin_decides_the_scaling():
     """Poison the test part (and the final forecast's origin): the choice must not change."""
     values = flat()
-    values[SPLIT.fit_end:] *= 8
+    values[SPLIT.fit_end :] *= 8
     assert plan_scaling("auto", SPLIT, 12, values) == plan_scaling("auto", SPLIT, 12, flat())
     assert level_outside(values, SPLIT, 12) is None
 
 
 def test_late_level_shift_never_tries_a_global_scale():
     values = flat()
-    values[SPLIT.fit_end - 60:] *= 8  # in the validation part, before the test origin
+    values[SPLIT.fit_end - 60 :] *= 8  # in the validation part, before the test origin
     choice = plan_scaling("auto", SPLIT, 12, values)
     assert choice.why == LEVEL_OUTSIDE and choice.chosen == "window"
     assert choice.candidates == ()
@@ -62,7 +62,7 @@ def test_margin_keeps_a_level_just_above_the_range_inside():
 
 def test_requested_global_scale_is_kept_but_the_plan_says_it():
     values = flat()
-    values[SPLIT.fit_end - 60:] *= 8
+    values[SPLIT.fit_end - 60 :] *= 8
     choice = plan_scaling("standard", SPLIT, 12, values)
     assert choice.why == REQUESTED and choice.chosen == "standard" and choice.level_outside
     assert "as requested" in choice.sentences()[0]
@@ -71,7 +71,7 @@ def test_requested_global_scale_is_kept_but_the_plan_says_it():
 
 def test_choice_round_trips_as_json():
     values = flat()
-    values[SPLIT.fit_end - 60:] *= 8
+    values[SPLIT.fit_end - 60 :] *= 8
     choice = plan_scaling("auto", SPLIT, 12, values)
     again = ScalingChoice.from_json(choice.to_json())
     assert again.sentences() == choice.sentences() and again.level_outside

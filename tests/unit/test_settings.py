@@ -26,16 +26,38 @@ SETTINGS = setting_fields(RunConfig)
 NAMES = [item.name for item in SETTINGS]
 WIDGET_KINDS = {"slider", "select_slider", "radio", "select", "number", "checkbox"}
 CUSTOM = RunConfig().with_settings(
-    horizon=7, test_size=0.25, level=0.8, cell="lstm", window=21, units=16, layers=2,
-    dropout=0.1, strategy="recursive", scaling="minmax", deseasonalize=False, log=True,
-    ensemble=3, epochs=17, batch_size=8, learning_rate=0.01, patience=4, seed=123,
-    clipnorm=0.0, validation_fraction=0.2, loss="huber")
+    horizon=7,
+    test_size=0.25,
+    level=0.8,
+    cell="lstm",
+    window=21,
+    units=16,
+    layers=2,
+    dropout=0.1,
+    strategy="recursive",
+    scaling="minmax",
+    deseasonalize=False,
+    log=True,
+    ensemble=3,
+    epochs=17,
+    batch_size=8,
+    learning_rate=0.01,
+    patience=4,
+    seed=123,
+    clipnorm=0.0,
+    validation_fraction=0.2,
+    loss="huber",
+)
 
 
 def _config_fields() -> list[str]:
     """Every field of the config classes that is not itself a config."""
-    return [f.name for cls in (RunConfig, ModelConfig, TrainConfig)
-            for f in dataclasses.fields(cls) if f.name not in ("model", "train")]
+    return [
+        f.name
+        for cls in (RunConfig, ModelConfig, TrainConfig)
+        for f in dataclasses.fields(cls)
+        if f.name not in ("model", "train")
+    ]
 
 
 def _model_flags(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
@@ -130,16 +152,27 @@ def test_widget_values_are_converted_to_the_field_type():
     assert config.train.seed == 7 and isinstance(config.train.seed, int)
 
 
-@pytest.mark.parametrize(("cls", "name", "value", "message"), [
-    (ModelConfig, "dropout", "x", "`dropout` must be in [0, 1). Received: dropout='x'"),
-    (TrainConfig, "clipnorm", None, "`clipnorm` must be 0 or more. Received: clipnorm=None"),
-    (ModelConfig, "log", 1, "`log` must be true or false. Received: log=1"),
-    (ModelConfig, "window", 1, "`window` must be at least 2 (or 0 for automatic). "
-                               "Received: window=1"),
-    (RunConfig, "horizon", 1001, "`horizon` must be between 1 and 1000 (or 0 for automatic). "
-                                 "Received: horizon=1001"),
-    (TrainConfig, "loss", "l1", "`loss` must be one of mse, mae, huber. Received: loss='l1'"),
-])
+@pytest.mark.parametrize(
+    ("cls", "name", "value", "message"),
+    [
+        (ModelConfig, "dropout", "x", "`dropout` must be in [0, 1). Received: dropout='x'"),
+        (TrainConfig, "clipnorm", None, "`clipnorm` must be 0 or more. Received: clipnorm=None"),
+        (ModelConfig, "log", 1, "`log` must be true or false. Received: log=1"),
+        (
+            ModelConfig,
+            "window",
+            1,
+            "`window` must be at least 2 (or 0 for automatic). Received: window=1",
+        ),
+        (
+            RunConfig,
+            "horizon",
+            1001,
+            "`horizon` must be between 1 and 1000 (or 0 for automatic). Received: horizon=1001",
+        ),
+        (TrainConfig, "loss", "l1", "`loss` must be one of mse, mae, huber. Received: loss='l1'"),
+    ],
+)
 def test_messages_come_from_the_declaration(cls, name, value, message):
     with pytest.raises(ConfigError) as info:
         cls(**{name: value})
@@ -155,7 +188,10 @@ def test_min_max_texts_say_what_the_scaler_does():
 
 def test_settings_of_a_part_are_its_own_fields():
     assert [item.name for item in setting_fields(RunConfig, nested=False)] == [
-        "horizon", "test_size", "level"]
+        "horizon",
+        "test_size",
+        "level",
+    ]
     assert all(issubclass(cls, Settings) for cls in (RunConfig, ModelConfig, TrainConfig))
     owners = {item.name: item.owner for item in SETTINGS}
     assert owners["cell"] is ModelConfig and owners["epochs"] is TrainConfig

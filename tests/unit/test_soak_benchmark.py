@@ -30,8 +30,11 @@ def test_a_running_job_without_a_live_process_is_stuck(tmp_path):
     _job(tmp_path, "no-worker-file", "running")
     _job(tmp_path, "waiting", "queued")
     _job(tmp_path, "done", "done", {"pid": dead.pid, "start": "1"})
-    assert stuck_jobs(tmp_path) == ["gone (running)", "no-worker-file (running)",
-                                    "recycled (running)"]
+    assert stuck_jobs(tmp_path) == [
+        "gone (running)",
+        "no-worker-file (running)",
+        "recycled (running)",
+    ]
 
 
 def test_live_workers_are_the_worker_processes_of_this_folder(tmp_path):
@@ -40,8 +43,9 @@ def test_live_workers_are_the_worker_processes_of_this_folder(tmp_path):
     # a stand-in with a worker's command line: python -c ... forecasting.jobs <folder>
     # it forks a child that keeps its command line (as before an exec): not a second worker
     code = "import os, time; os.fork(); time.sleep(30)"
-    stand_in = subprocess.Popen([sys.executable, "-c", code, "forecasting.jobs", str(folder)],
-                                start_new_session=True)
+    stand_in = subprocess.Popen(
+        [sys.executable, "-c", code, "forecasting.jobs", str(folder)], start_new_session=True
+    )
     try:
         assert process_start(stand_in.pid) is not None
         time.sleep(0.5)  # the fork has happened

@@ -28,15 +28,17 @@ def _data(n=160, window=8, seed=0):
 
 def _network(window=8, dense_units=0):
     training.set_seed(3)
-    return build_model(ModelConfig(cell="lstm", units=4, layers=2, dropout=0.1), window, 1,
-                       dense_units=dense_units)
+    return build_model(
+        ModelConfig(cell="lstm", units=4, layers=2, dropout=0.1), window, 1, dense_units=dense_units
+    )
 
 
 def test_fit_times_every_epoch_and_learns():
     x, y = _data()
     model = _network(dense_units=3)
-    history = training.fit_network(model, x[:128], y[:128], (x[128:], y[128:]),
-                                   TrainConfig(epochs=3, batch_size=8, patience=0))
+    history = training.fit_network(
+        model, x[:128], y[:128], (x[128:], y[128:]), TrainConfig(epochs=3, batch_size=8, patience=0)
+    )
     assert history.epochs_run == 3 and len(history.epoch_seconds) == 3
     assert history.steady_seconds_per_epoch == pytest.approx(np.mean(history.epoch_seconds[1:]))
     assert history.seconds_per_epoch == pytest.approx(history.train_seconds / 3)
@@ -57,14 +59,16 @@ def test_cancel_within_steps_per_execution(monkeypatch, steps):
         return len(polls) > 2
 
     model = _network()
-    history = training.fit_network(model, x, y, None,
-                                   TrainConfig(epochs=5, batch_size=4, patience=0),
-                                   should_stop=should_stop)
+    history = training.fit_network(
+        model, x, y, None, TrainConfig(epochs=5, batch_size=4, patience=0), should_stop=should_stop
+    )
     assert history.stopped_by == "cancel" and history.epochs_run == 1
     assert model.steps_per_execution == steps
-    batches = int(model.optimizer.iterations.numpy()
-                  if hasattr(model.optimizer.iterations, "numpy")
-                  else model.optimizer.iterations)
+    batches = int(
+        model.optimizer.iterations.numpy()
+        if hasattr(model.optimizer.iterations, "numpy")
+        else model.optimizer.iterations
+    )
     # Two polls in fit, so the cancel lands after 2 * steps batches (of 100 per epoch).
     assert steps <= batches <= 2 * steps
 
@@ -121,8 +125,9 @@ def test_trains_and_cancels_on_each_backend(backend):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["backend"] == backend and result["epochs"] == 2
@@ -140,7 +145,11 @@ def test_jax_is_the_default_backend_and_an_explicit_choice_wins(chosen):
         env["KERAS_BACKEND"] = chosen
     done = subprocess.run(
         [sys.executable, "-c", "import forecasting, keras; print(keras.backend.backend())"],
-        env=env, capture_output=True, text=True, timeout=120)
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-1] == (chosen or "jax")
 
@@ -162,8 +171,13 @@ def test_seeding_off_tensorflow_repeats_weights_without_importing_tensorflow():
         assert not np.array_equal(weights[0], weights[2])
         print("tensorflow" in sys.modules)
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, env=dict(os.environ, KERAS_BACKEND="jax"))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, KERAS_BACKEND="jax"),
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-1] == "False"
 
@@ -196,8 +210,9 @@ def test_compiled_networks_are_cached_on_disk_and_train_the_same_from_the_cache(
     cache = tmp_path / "forecasting" / "jax"
     results = []
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                              timeout=180, env=env)
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, env=env
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         results.append(done.stdout.split()[-2:])
         assert any(cache.iterdir())  # the first process filled it
@@ -225,8 +240,9 @@ def test_an_unusable_cache_folder_trains_without_warnings(tmp_path):
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "KERAS_"))}
     env["XDG_CACHE_HOME"] = str(blocker)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=180, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, env=env
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-1] == "None"
     assert "compilation cache" not in done.stderr  # JAX warns on every compile otherwise

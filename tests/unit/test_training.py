@@ -45,8 +45,9 @@ def test_epoch_events():
     x_val, _ = val
     events: list[EpochEvent] = []
     config = TrainConfig(epochs=4, batch_size=16, patience=0, learning_rate=0.001)
-    history = fit_network(_network(), x, y, (x_val, np.zeros((16, 1))), config,
-                          on_epoch=events.append)
+    history = fit_network(
+        _network(), x, y, (x_val, np.zeros((16, 1))), config, on_epoch=events.append
+    )
     assert [e.epoch for e in events] == [1, 2, 3, 4]
     assert all(e.epochs == 4 and e.member == 1 and e.members == 1 for e in events)
     assert [e.loss for e in events] == pytest.approx(history.loss)
@@ -66,8 +67,9 @@ def test_epoch_events():
 def test_events_without_validation_have_no_val_loss():
     x, y, _ = _data()
     events = []
-    history = fit_network(_network(), x, y, None, TrainConfig(epochs=2, batch_size=32),
-                          on_epoch=events.append)
+    history = fit_network(
+        _network(), x, y, None, TrainConfig(epochs=2, batch_size=32), on_epoch=events.append
+    )
     assert [e.val_loss for e in events] == [None, None]
     assert history.val_loss == []
     assert history.best_epoch >= 1
@@ -78,8 +80,14 @@ def test_early_stopping_stops_and_restores_the_best_weights():
     network = _network()
     weights_at_epoch_end = []
     config = TrainConfig(epochs=50, batch_size=BATCH, patience=2, learning_rate=0.02)
-    history = fit_network(network, x, y, val, config,
-                          on_epoch=lambda e: weights_at_epoch_end.append(network.get_weights()))
+    history = fit_network(
+        network,
+        x,
+        y,
+        val,
+        config,
+        on_epoch=lambda e: weights_at_epoch_end.append(network.get_weights()),
+    )
     assert history.stopped_by == "early_stopping"
     assert history.epochs_run < 50
     assert history.best_epoch == int(np.argmin(history.val_loss)) + 1
@@ -92,8 +100,9 @@ def test_early_stopping_stops_and_restores_the_best_weights():
 
 def test_patience_zero_runs_every_epoch():
     x, y, val = _data()
-    history = fit_network(_network(), x, y, val,
-                          TrainConfig(epochs=5, batch_size=32, patience=0, learning_rate=0.02))
+    history = fit_network(
+        _network(), x, y, val, TrainConfig(epochs=5, batch_size=32, patience=0, learning_rate=0.02)
+    )
     assert history.epochs_run == 5 and history.stopped_by == "epochs"
 
 
@@ -113,8 +122,15 @@ def test_cancel_stops_within_one_batch_and_keeps_the_best_weights():
         return len(calls) >= cancel_call
 
     config = TrainConfig(epochs=50, batch_size=BATCH, patience=0, learning_rate=0.02)
-    history = fit_network(network, x, y, val, config, should_stop=should_stop,
-                          on_epoch=lambda e: weights_at_epoch_end.append(network.get_weights()))
+    history = fit_network(
+        network,
+        x,
+        y,
+        val,
+        config,
+        should_stop=should_stop,
+        on_epoch=lambda e: weights_at_epoch_end.append(network.get_weights()),
+    )
     assert history.stopped_by == "cancel"
     assert history.epochs_run == 3  # the cancelled epoch still reports its partial loss
     # Not one gradient step after the cancel: the optimizer counts the batches it ran.
@@ -131,8 +147,9 @@ def test_cancel_before_the_first_epoch(make_values):
     assert history.stopped_by == "cancel" and history.epochs_run == 0
     values = make_values(120)
     split = chronological_split(values.size, WINDOW, 3, 0.2, 0.15, 3)
-    forecaster = RNNForecaster(ModelConfig(cell="rnn", window=WINDOW, units=2),
-                               TrainConfig(epochs=2), 3, 12)
+    forecaster = RNNForecaster(
+        ModelConfig(cell="rnn", window=WINDOW, units=2), TrainConfig(epochs=2), 3, 12
+    )
     with pytest.raises(NotFittedError, match="cancelled before the first epoch"):
         forecaster.fit(values, split, should_stop=lambda: True)
 
@@ -149,18 +166,25 @@ def test_overflowing_loss_raises_training_error():
     x, _, _ = _data()
     huge = np.full((SAMPLES, 1), 1e20)  # squared error overflows float32
     with pytest.raises(TrainingError, match="Lower the learning rate"):
-        fit_network(_network(), x * 1e20, huge, None,
-                    TrainConfig(epochs=3, batch_size=16, learning_rate=1.0, clipnorm=0.0))
+        fit_network(
+            _network(),
+            x * 1e20,
+            huge,
+            None,
+            TrainConfig(epochs=3, batch_size=16, learning_rate=1.0, clipnorm=0.0),
+        )
 
 
-def test_same_seed_repeats_a_run_and_another_seed_does_not(monthly_series, tiny_config,
-                                                           monthly_run):
+def test_same_seed_repeats_a_run_and_another_seed_does_not(
+    monthly_series, tiny_config, monthly_run
+):
     again = pipeline.train(monthly_series, tiny_config, baselines=QUICK_BASELINES)
     pd.testing.assert_frame_equal(again.forecast, monthly_run.forecast, check_exact=True)
     pd.testing.assert_frame_equal(again.one_step, monthly_run.one_step, check_exact=True)
     assert again.forecaster.history_.loss == monthly_run.forecaster.history_.loss
-    other = pipeline.train(monthly_series, tiny_config.with_settings(seed=43),
-                           baselines=QUICK_BASELINES)
+    other = pipeline.train(
+        monthly_series, tiny_config.with_settings(seed=43), baselines=QUICK_BASELINES
+    )
     assert not np.allclose(other.forecast["forecast"], monthly_run.forecast["forecast"])
     assert other.forecaster.history_.loss != monthly_run.forecaster.history_.loss
 
@@ -169,14 +193,21 @@ def test_ensemble_reports_every_member(make_values):
     values = make_values(120)
     split = chronological_split(values.size, WINDOW, 3, 0.2, 0.15, 3)
     events = []
-    forecaster = RNNForecaster(ModelConfig(cell="rnn", window=WINDOW, units=2, ensemble=2),
-                               TrainConfig(epochs=2, patience=0), 3, 12)
+    forecaster = RNNForecaster(
+        ModelConfig(cell="rnn", window=WINDOW, units=2, ensemble=2),
+        TrainConfig(epochs=2, patience=0),
+        3,
+        12,
+    )
     forecaster.fit(values, split, on_epoch=events.append)
-    assert [(e.member, e.members, e.epoch) for e in events] == [(1, 2, 1), (1, 2, 2),
-                                                                 (2, 2, 1), (2, 2, 2)]
+    assert [(e.member, e.members, e.epoch) for e in events] == [
+        (1, 2, 1),
+        (1, 2, 2),
+        (2, 2, 1),
+        (2, 2, 2),
+    ]
     assert len(forecaster.models_) == 2
     # The forecast is the median (here: mean of two) of the members' forecasts.
     state, networks = forecaster.get_state()
-    single = [RNNForecaster.from_state(state, [network]).forecast(values)
-              for network in networks]
+    single = [RNNForecaster.from_state(state, [network]).forecast(values) for network in networks]
     np.testing.assert_allclose(forecaster.forecast(values), np.mean(single, axis=0), rtol=1e-9)

@@ -24,13 +24,14 @@ def loop_windows(values, window, horizon):
     """Reference: every input window and the `horizon` values right after it."""
     xs, ys = [], []
     for i in range(len(values) - window - horizon + 1):
-        xs.append(list(values[i:i + window]))
-        ys.append(list(values[i + window:i + window + horizon]))
+        xs.append(list(values[i : i + window]))
+        ys.append(list(values[i + window : i + window + horizon]))
     return xs, ys
 
 
-@pytest.mark.parametrize(("window", "horizon"), [(2, 1), (3, 2), (5, 5), (12, 6), (24, 12),
-                                                 (1, 1), (7, 1)])
+@pytest.mark.parametrize(
+    ("window", "horizon"), [(2, 1), (3, 2), (5, 5), (12, 6), (24, 12), (1, 1), (7, 1)]
+)
 def test_sliding_windows_match_a_plain_loop(window, horizon):
     values = np.random.default_rng(window * 31 + horizon).normal(size=60)
     x, y = sliding_windows(values, window, horizon)
@@ -45,8 +46,11 @@ def test_sliding_windows_match_a_plain_loop(window, horizon):
 
 
 @settings(max_examples=150, deadline=None)
-@given(values=st.lists(st.floats(-1e6, 1e6), min_size=0, max_size=50),
-       window=st.integers(1, 12), horizon=st.integers(1, 8))
+@given(
+    values=st.lists(st.floats(-1e6, 1e6), min_size=0, max_size=50),
+    window=st.integers(1, 12),
+    horizon=st.integers(1, 8),
+)
 def test_sliding_windows_property(values, window, horizon):
     values = np.array(values, dtype=float)
     x, y = sliding_windows(values, window, horizon)
@@ -77,15 +81,20 @@ def test_windows_ending_at_match_a_loop():
     values = np.arange(30, dtype=float) ** 1.5
     origins = np.array([5, 6, 17, 29, 30])  # 30 = forecast beyond the end
     got = windows_ending_at(values, 5, origins)
-    expected = np.array([values[o - 5:o] for o in origins])
+    expected = np.array([values[o - 5 : o] for o in origins])
     np.testing.assert_array_equal(got, expected)
     # The window ends right before the origin: the value at the origin is never included.
     assert np.all(got[:, -1] == values[origins - 1])
 
 
 # ------------------------------------------------------------------ splits
-SPLIT_CASES = [(150, 12, 6, 0.2, 0.15, 6), (150, 12, 6, 0.2, 0.15, 1), (300, 24, 12, 0.1, 0.2, 12),
-               (60, 4, 3, 0.3, 0.3, 1), (1000, 104, 24, 0.05, 0.1, 24)]
+SPLIT_CASES = [
+    (150, 12, 6, 0.2, 0.15, 6),
+    (150, 12, 6, 0.2, 0.15, 1),
+    (300, 24, 12, 0.1, 0.2, 12),
+    (60, 4, 3, 0.3, 0.3, 1),
+    (1000, 104, 24, 0.05, 0.1, 24),
+]
 
 
 def _check_split(split: Split, n, window, horizon, target_len):
@@ -96,8 +105,7 @@ def _check_split(split: Split, n, window, horizon, target_len):
     assert split.train_end - window - target_len + 1 >= MIN_TRAIN_WINDOWS
 
 
-@pytest.mark.parametrize(("n", "window", "horizon", "test_size", "val", "target_len"),
-                         SPLIT_CASES)
+@pytest.mark.parametrize(("n", "window", "horizon", "test_size", "val", "target_len"), SPLIT_CASES)
 def test_chronological_split_order_and_sizes(n, window, horizon, test_size, val, target_len):
     split = chronological_split(n, window, horizon, test_size, val, target_len)
     _check_split(split, n, window, horizon, target_len)
@@ -127,8 +135,14 @@ def test_split_origins_never_reach_beyond_the_part(part, horizon):
 
 
 @settings(max_examples=200, deadline=None)
-@given(n=st.integers(5, 600), window=st.integers(2, 40), horizon=st.integers(1, 24),
-       test_size=st.floats(0.05, 0.6), val=st.floats(0.05, 0.45), direct=st.booleans())
+@given(
+    n=st.integers(5, 600),
+    window=st.integers(2, 40),
+    horizon=st.integers(1, 24),
+    test_size=st.floats(0.05, 0.6),
+    val=st.floats(0.05, 0.45),
+    direct=st.booleans(),
+)
 def test_chronological_split_property(n, window, horizon, test_size, val, direct):
     target_len = horizon if direct else 1
     need = minimum_length(window, horizon, test_size, val, target_len)
@@ -140,9 +154,16 @@ def test_chronological_split_property(n, window, horizon, test_size, val, direct
         _check_split(split, n, window, horizon, target_len)
 
 
-@pytest.mark.parametrize(("window", "horizon", "test_size", "val", "target_len"),
-                         [(24, 12, 0.2, 0.15, 12), (24, 12, 0.2, 0.15, 1), (2, 1, 0.2, 0.15, 1),
-                          (52, 13, 0.3, 0.4, 13), (7, 14, 0.05, 0.05, 1)])
+@pytest.mark.parametrize(
+    ("window", "horizon", "test_size", "val", "target_len"),
+    [
+        (24, 12, 0.2, 0.15, 12),
+        (24, 12, 0.2, 0.15, 1),
+        (2, 1, 0.2, 0.15, 1),
+        (52, 13, 0.3, 0.4, 13),
+        (7, 14, 0.05, 0.05, 1),
+    ],
+)
 def test_minimum_length_is_the_minimum(window, horizon, test_size, val, target_len):
     need = minimum_length(window, horizon, test_size, val, target_len)
     split = chronological_split(need, window, horizon, test_size, val, target_len)
