@@ -54,12 +54,12 @@ MAX_JOBS = 2
 SESSIONS = 4
 TARGET_RSS_MB = 50.0
 FINISHED = ("done", "failed", "cancelled")
-WORKER_MODULE = "forecasting.jobs"
+WORKER_MODULE = "forecasting.runner"
 
 
 # ---------------------------------------------------------------------- pure checks
 def live_workers(jobs_dir: Path) -> list[int]:
-    """Pids of the live worker processes (`python -m forecasting.jobs <folder>`) whose job
+    """Pids of the live worker processes (`python -m forecasting.runner <folder>`) whose job
     folder is in `jobs_dir`, whoever started them (a server, or none: orphans). A worker's
     own child between fork and exec (a compiler run, say) shows the same command line and
     is not counted."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from forecasting import jobs
+from forecasting import jobs, runner
 from forecasting.errors import ConfigError
 from forecasting.jobs import JobManager, JobSpec
 from forecasting.training import EpochEvent
@@ -156,7 +156,7 @@ def test_events_are_records_and_a_half_written_line_is_skipped(tmp_path: Path):
 
 def test_a_job_whose_spec_is_unreadable_fails_with_a_message(tmp_path: Path):
     (tmp_path / "spec.json").write_text('{"kind": "train", "backtest_folds": 2}')
-    jobs.run_job(tmp_path)
+    runner.run_job(tmp_path)
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["state"] == jobs.FAILED and "cannot be read" in state["message"]
 
@@ -220,10 +220,10 @@ def test_a_cancel_the_worker_ignores_ends_the_job_within_seconds(manager):
 # A worker running the real `run_job` (with its signal handlers) on a job that sleeps.
 SLEEPER = """
 import sys, time
-from forecasting import jobs
+from forecasting import jobs, runner
 
-jobs._WORKERS[jobs.FORECAST] = lambda *args: time.sleep(60)
-jobs.run_job(sys.argv[1], on_signals=True)
+runner._WORKERS[jobs.FORECAST] = lambda *args: time.sleep(60)
+runner.run_job(sys.argv[1], on_signals=True)
 """
 
 
@@ -253,7 +253,7 @@ def test_a_keyboard_interrupt_inline_is_recorded(tmp_path, monkeypatch):
     def interrupted(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(jobs._WORKERS, jobs.FORECAST, interrupted)
+    monkeypatch.setitem(runner._WORKERS, jobs.FORECAST, interrupted)
     manager = JobManager(tmp_path / "jobs", runner="inline")
     with pytest.raises(KeyboardInterrupt):
         submit(manager, "x")

@@ -40,11 +40,11 @@ def test_a_running_job_without_a_live_process_is_stuck(tmp_path):
 def test_live_workers_are_the_worker_processes_of_this_folder(tmp_path):
     folder = tmp_path / "job"
     folder.mkdir()
-    # a stand-in with a worker's command line: python -c ... forecasting.jobs <folder>
+    # a stand-in with a worker's command line: python -c ... forecasting.runner <folder>
     # it forks a child that keeps its command line (as before an exec): not a second worker
     code = "import os, time; os.fork(); time.sleep(30)"
     stand_in = subprocess.Popen(
-        [sys.executable, "-c", code, "forecasting.jobs", str(folder)], start_new_session=True
+        [sys.executable, "-c", code, "forecasting.runner", str(folder)], start_new_session=True
     )
     try:
         assert process_start(stand_in.pid) is not None
