@@ -69,6 +69,9 @@ def test_upload_train_evaluate_forecast(page, app_url, tmp_path):
         page, "Epochs (at most)", "End", *["ArrowLeft"] * (500 - EPOCHS), expected=str(EPOCHS)
     )
     set_slider(page, "Early-stopping patience (epochs)", "Home", expected="0")
+    # one network instead of the default ensemble of 5: the flow stays a few minutes on 2 cores
+    page.get_by_test_id("stExpander").filter(has_text="Advanced").get_by_text("Advanced").click()
+    set_slider(page, "Networks in the ensemble", "Home", expected="1")
     shot(page, "train-settings")
     click_train(page)
     # the live chart gains points while the epoch count goes up
