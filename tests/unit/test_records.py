@@ -111,6 +111,7 @@ def test_the_json_shape_the_pages_read_is_stable(result) -> None:
         "by_lead",
         "horizon",
         "intervals",
+        "winner_forecast",
     }
     assert set(data["forecast"]) == {"date", "forecast", "lower", "upper"}
     assert set(data["metrics"]["test"]["model"]) == {"mae", "rmse", "mape", "smape", "mase"}
