@@ -59,6 +59,7 @@ from forecasting.registry import (
     TRAIN,
     UPLOAD,
     BundleForecast,
+    JobHeader,
     JobSpec,
     JobStatus,
     read_events,
@@ -113,6 +114,7 @@ class JobManager:
         self._processes: dict[str, Worker] = {}
         self._queue: list[str] = []
         self._cancelled: dict[str, float] = {}  # job id -> when the cancel was asked
+        self._headers: dict[str, JobHeader] = {}  # specs never change once written
         self._watcher: threading.Thread | None = None
         self._closed = False
         with self._lock:
@@ -212,11 +214,11 @@ class JobManager:
                     if (folder / "cancel").exists():
                         self._cancelled[folder.name] = time.monotonic()
                     continue
-            spec = read_spec(folder)
-            if state.get("state") == QUEUED and not isinstance(pid, int) and spec is not None:
-                waiting.append((spec.created, folder.name))
+            header = self._header(folder)
+            if state.get("state") == QUEUED and not isinstance(pid, int) and header is not None:
+                waiting.append((header.created, folder.name))
                 continue
-            kind = spec.kind if spec is not None else TRAIN
+            kind = header.kind if header is not None else TRAIN
             write_json(
                 folder / "state.json",
                 {
@@ -282,8 +284,8 @@ class JobManager:
                     },
                 )
                 return
-            spec = read_spec(folder)
-            kind = spec.kind if spec is not None else TRAIN
+            header = self._header(folder)
+            kind = header.kind if header is not None else TRAIN
             code = "" if returncode is None else f" (exit code {returncode})"
             write_json(
                 folder / "state.json",
@@ -335,8 +337,8 @@ class JobManager:
         state = read_json(
             folder / "state.json", {"state": FAILED, "message": "The job's state is unreadable."}
         )
-        spec = read_spec(folder)
-        if spec is None:
+        header = self._header(folder)
+        if header is None:
             return JobStatus(
                 job_id,
                 FAILED,
@@ -350,11 +352,11 @@ class JobManager:
             read_events(folder),
             state.get("message", ""),
             position,
-            spec.label,
-            spec.created,
+            header.label,
+            header.created,
             fold.get("fold", 0),
-            spec.folds,
-            spec.kind,
+            header.folds,
+            header.kind,
         )
 
     def jobs_of(self, owner: str, kind: str = TRAIN) -> list[str]:
@@ -363,9 +365,9 @@ class JobManager:
             return []
         found = []
         for folder in self.root.iterdir():
-            spec = read_spec(folder)
-            if spec is not None and spec.owner == owner and spec.kind == kind:
-                found.append((spec.created, folder.name))
+            header = self._header(folder)
+            if header is not None and header.owner == owner and header.kind == kind:
+                found.append((header.created, folder.name))
         return [name for _, name in sorted(found)]
 
     def result(self, job_id: str) -> dict | None:
@@ -397,6 +399,16 @@ class JobManager:
                 self._start_queued()
             self._ensure_watcher()
 
+    def _header(self, folder: Path) -> JobHeader | None:
+        """The job's `JobHeader`, parsed from its spec once; None when unreadable."""
+        header = self._headers.get(folder.name)
+        if header is None:
+            spec = read_spec(folder)
+            if spec is None:
+                return None
+            header = self._headers[folder.name] = JobHeader.of(spec)
+        return header
+
     def _folder(self, job_id: str) -> Path | None:
         """The job's folder; ids are checked so a URL can't point outside the registry."""
         if not job_id or not _ID.match(job_id):
@@ -420,14 +432,14 @@ class JobManager:
                 continue
             state = read_json(folder / "state.json", {})
             if isinstance(state, dict) and state.get("state") in FINISHED:
-                spec = read_json(folder / "spec.json", {})
-                created = spec.get("created", 0.0) if isinstance(spec, dict) else 0.0
-                finished.append((created, folder.name, folder))
+                header = self._header(folder)
+                finished.append((0.0 if header is None else header.created, folder.name, folder))
         used = 0
         for rank, (*_, folder) in enumerate(sorted(finished, reverse=True)):
             used += _folder_bytes(folder)
             if rank >= keep or used > budget:
                 shutil.rmtree(folder, ignore_errors=True)
+                self._headers.pop(folder.name, None)
 
 
 def _folder_bytes(folder: Path) -> int:

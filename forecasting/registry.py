@@ -90,6 +90,22 @@ class JobSpec(JsonRecord):
 
 
 @dataclass(frozen=True)
+class JobHeader:
+    """The fields of a `JobSpec` that status lines, lists and cleanup read, without the
+    series (a spec of a large upload is megabytes: it is parsed once, then kept as this)."""
+
+    kind: str
+    label: str
+    created: float
+    folds: int
+    owner: str
+
+    @classmethod
+    def of(cls, spec: JobSpec) -> JobHeader:
+        return cls(spec.kind, spec.label, spec.created, spec.folds, spec.owner)
+
+
+@dataclass(frozen=True)
 class BundleForecast(JsonRecord):
     """What a forecast job hands back (its `result.json`).
 
