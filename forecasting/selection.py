@@ -56,9 +56,8 @@ class ScalingChoice(JsonRecord):
         errors: Candidate -> mean absolute error of its network on the validation part
             (filled once the comparison ran; a cancel may leave out a candidate).
         origins: Forecasts in the validation part.
-        recent_level: The mean of the last horizon of values before the forecast origin
-            furthest from the training range (the test part's or the final forecast's);
-            None when not checked.
+        recent_level: The mean of the last horizon of values before the test part's origin,
+            when it lies outside the training range; None otherwise.
         train_range: The training part's lowest and highest value ([] when not checked).
     """
 
@@ -210,9 +209,8 @@ def fit_forecaster(
 ) -> Selection:
     """Fit a forecaster, choosing its scaling first when `model.scaling` is "auto".
 
-    Nothing at or after `split.fit_end` (the test part) is fitted on; only the mean of the
-    series' last horizon is read, to keep a global scaling away from a level the final forecast
-    starts from and the network never saw (`level_outside`).
+    Nothing at or after `split.fit_end` (the test part) is fitted on or read: the level that
+    keeps a global scaling away (`level_outside`) is the one before the test origin.
 
     Raises:
         NotFittedError: Cancelled before the first network finished an epoch.
