@@ -464,7 +464,7 @@ def test_a_weights_file_that_unpacks_to_gigabytes_is_refused_before_keras(
     )
     measured = json.loads(out.stdout.strip().splitlines()[-1])
     assert measured["error"] and "Size check failed" in measured["error"]
-    assert measured["seconds"] < 5 and measured["grown_mb"] < 200
+    assert measured["grown_mb"] < 200
 
 
 def test_a_layer_with_absurd_units_is_refused(bundle_bytes, load_spy):
