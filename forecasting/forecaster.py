@@ -12,10 +12,11 @@ import numpy as np
 
 from forecasting.config import ModelConfig, TrainConfig
 from forecasting.errors import ConfigError, ForecastingError
+from forecasting.features import CovariateData, CovariateEncoder, Features
 from forecasting.models import build_model
 from forecasting.preprocessing import Preprocessor
 from forecasting.training import EpochEvent, History, fit_network, set_seed
-from forecasting.windows import Split, sliding_windows, windows_ending_at
+from forecasting.windows import Split, row_windows, sliding_windows, windows_ending_at
 
 
 class NotFittedError(ForecastingError, RuntimeError):
@@ -23,7 +24,11 @@ class NotFittedError(ForecastingError, RuntimeError):
 
 
 class RNNForecaster:
-    """SimpleRNN / LSTM / GRU forecaster of one series.
+    """SimpleRNN / LSTM / GRU forecaster of one series, optionally with covariates.
+
+    With covariates the network reads, for an origin `o`, the target, the past covariates and
+    the known features (future covariates, calendar) at rows `o - window .. o - 1`, and the
+    known features at rows `o .. o + horizon - 1` through its direct head; nothing else.
 
     Args:
         model: Network and input settings; `model.window` must be resolved (not automatic).
@@ -51,6 +56,7 @@ class RNNForecaster:
         values: np.ndarray,
         split: Split,
         *,
+        covariates: CovariateData | None = None,
         on_epoch: Callable[[EpochEvent], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> RNNForecaster:
@@ -58,7 +64,11 @@ class RNNForecaster:
 
         With `scaling="auto"` the scaling is chosen by `forecasting.selection` (which compares
         candidates on the validation part when it holds enough forecasts). Nothing at or
-        after `split.fit_end` (the test part) is read.
+        after `split.fit_end` (the test part) is read. `covariates` (rows aligned with
+        `values`) are encoded with statistics of the training rows only.
+
+        Raises:
+            ConfigError: Covariates with the recursive strategy.
         """
         if self.model.scaling == "auto":
             from forecasting.selection import fit_forecaster
@@ -71,10 +81,13 @@ class RNNForecaster:
                     self.period,
                     values,
                     split,
+                    covariates=covariates,
                     on_epoch=on_epoch,
                     should_stop=should_stop,
                 ).forecaster
             )
+        self.encoder_ = self._fit_encoder(covariates, split)
+        features = None if self.encoder_ is None else self.encoder_.encode(covariates)
         values = np.asarray(values, dtype=float)[: split.fit_end]
         self.preprocessor_ = Preprocessor(
             log=self.model.log,
@@ -84,15 +97,22 @@ class RNNForecaster:
         )
         self.preprocessor_.fit(values[: split.train_end])
         level = self.preprocessor_.to_level(values)
-        x, y = self._training_windows(level[: split.train_end])
+        x, y = self._training_windows(level[: split.train_end], features, 0)
         validation = None
         if split.n_val:
-            val_x, val_y = self._training_windows(level[split.train_end - self.window :])
-            validation = (val_x, val_y) if len(val_x) else None
+            start = split.train_end - self.window
+            val_x, val_y = self._training_windows(level[start:], features, start)
+            validation = (val_x, val_y) if len(val_y) else None
         self.models_, self.histories_ = [], []
         for member in range(self.model.ensemble):
             set_seed(self.train.seed + member)
-            network = build_model(self.model, self.window, self.target_len)
+            network = build_model(
+                self.model,
+                self.window,
+                self.target_len,
+                features=1 + self.n_past + self.n_known,
+                known_ahead=self.n_known,
+            )
             history = fit_network(
                 network,
                 x,
@@ -119,7 +139,7 @@ class RNNForecaster:
     def adopt(self, other: RNNForecaster) -> RNNForecaster:
         """Take over the fitted state (preprocessing, networks, histories) of `other`."""
         other._check_fitted()
-        self.preprocessor_ = other.preprocessor_
+        self.preprocessor_, self.encoder_ = other.preprocessor_, other.encoder_
         self.models_, self.histories_ = list(other.models_), list(other.histories_)
         return self
 
@@ -131,6 +151,41 @@ class RNNForecaster:
         self.models_ += other.models_
         self.histories_ += other.histories_
         return self
+
+    def _fit_encoder(self, covariates: CovariateData | None, split: Split):
+        if covariates is None or not covariates.roles.any:
+            return None
+        if self.model.strategy != "direct":
+            raise ConfigError(
+                "Covariates need the direct strategy: the recursive one feeds its own forecast "
+                "back step after step and would need the covariates' values at every step it "
+                "has not seen. Choose Direct (--strategy direct), or train without covariates."
+            )
+        return CovariateEncoder.fit(covariates, split.train_end)
+
+    @property
+    def n_past(self) -> int:
+        """Past-covariate features per step (0 without covariates)."""
+        return 0 if self.encoder_ is None else self.encoder_.n_past
+
+    @property
+    def n_known(self) -> int:
+        """Known-ahead features per step: future covariates and calendar (0 without)."""
+        return 0 if self.encoder_ is None else self.encoder_.n_known
+
+    def features(self, covariates: CovariateData | None) -> Features | None:
+        """The encoded covariates this forecaster reads (None when it reads none).
+
+        Raises:
+            ForecastingError: Covariates needed but not given.
+        """
+        self._check_fitted()
+        if self.encoder_ is None:
+            return None
+        if covariates is None:
+            needs = ", ".join(self.encoder_.roles.columns) or "calendar features"
+            raise ForecastingError(f"This model reads covariates ({needs}); give data with them.")
+        return self.encoder_.encode(covariates)
 
     # ----------------------------------------------------------------- state
     def get_state(self) -> tuple[dict, list]:
@@ -152,6 +207,7 @@ class RNNForecaster:
             "period": self.period,
             "preprocessor": self.preprocessor_.to_dict(),
             "history": self.history_.to_dict(),
+            "covariates": None if self.encoder_ is None else self.encoder_.to_dict(),
         }
         return state, list(self.models_)
 
@@ -175,7 +231,9 @@ class RNNForecaster:
             raise ConfigError(f"The forecaster's settings are malformed ({exc}).") from None
         try:
             forecaster.preprocessor_ = Preprocessor.from_dict(state["preprocessor"])
-        except (KeyError, TypeError) as exc:
+            encoder = state.get("covariates")
+            forecaster.encoder_ = None if encoder is None else CovariateEncoder.from_dict(encoder)
+        except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"The preprocessing is malformed ({exc}).") from None
         try:
             history = History.from_dict(state["history"])
@@ -184,10 +242,35 @@ class RNNForecaster:
         forecaster.models_, forecaster.histories_ = list(networks), [history]
         return forecaster
 
-    def _training_windows(self, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _training_windows(self, level: np.ndarray, features: Features | None, start: int):
+        """Network inputs and targets of every window of `level`, whose first row is row
+        `start` of the series (where the features are read)."""
         x, y = sliding_windows(level, self.window, self.target_len)
         zx, zy, _ = self.preprocessor_.scale_windows(x, y)
-        return zx[..., None], zy
+        origins = start + self.window + np.arange(len(zx))
+        return self._inputs(zx, features, origins), zy
+
+    def _inputs(self, zx: np.ndarray, features: Features | None, origins: np.ndarray):
+        """Scaled target windows `zx` (n, window) ending before `origins`, with the
+        covariate features of the same rows and of the horizon ahead: the network's input."""
+        x = zx[..., None]
+        if features is None:
+            return x
+        rows = origins - self.window
+        parts = [x]
+        if self.n_past:
+            parts.append(row_windows(features.past, self.window, rows))
+        if self.n_known:
+            if origins.size and origins.max() + self.horizon > len(features.known):
+                raise ForecastingError(
+                    "The known-ahead covariates do not reach the end of the horizon; give "
+                    "the future covariates' values for every step forecast."
+                )
+            parts.append(row_windows(features.known, self.window, rows))
+        x = np.concatenate(parts, axis=2)
+        if not self.n_known:
+            return x
+        return [x, row_windows(features.known, self.horizon, origins)]
 
     @property
     def history_(self) -> History:
@@ -201,7 +284,14 @@ class RNNForecaster:
                 "This forecaster is not fitted yet. Call fit() first, or load a trained bundle."
             )
 
-    def predict(self, values: np.ndarray, origins, start: int = 0) -> np.ndarray:
+    def predict(
+        self,
+        values: np.ndarray,
+        origins,
+        start: int = 0,
+        covariates: CovariateData | None = None,
+        features: Features | None = None,
+    ) -> np.ndarray:
         """Forecast `horizon` steps from each origin, in original units.
 
         Args:
@@ -211,6 +301,8 @@ class RNNForecaster:
                 `len(values)` forecasts beyond the end.
             start: Position of `values[0]` counted from the first training point (keeps
                 the seasonal phase right when `values` is a later stretch of the series).
+            covariates: The covariates, rows aligned with `values` (for a model with them).
+            features: Already encoded covariates, instead of `covariates`.
 
         Returns:
             Array of shape `(len(origins), horizon)`.
@@ -222,22 +314,31 @@ class RNNForecaster:
                 f"Forecasting needs {self.window} values before the origin "
                 f"(the window length); received {origins.min()}."
             )
+        if features is None:
+            features = self.features(covariates)
         level = self.preprocessor_.to_level(np.asarray(values, dtype=float), start)
         history = windows_ending_at(level, self.window, origins)
         forecasts = np.median(
-            [self._predict_level(network, history) for network in self.models_], axis=0
+            [
+                self._predict_level(network, history, features, origins)
+                for network in self.models_
+            ],
+            axis=0,
         )
         positions = start + origins[:, None] + np.arange(self.horizon)[None, :]
         return self.preprocessor_.from_level(forecasts, positions)
 
-    def forecast(self, values: np.ndarray, start: int = 0) -> np.ndarray:
+    def forecast(
+        self, values: np.ndarray, start: int = 0, covariates: CovariateData | None = None
+    ) -> np.ndarray:
         """The `horizon` values after the end of `values`."""
-        return self.predict(values, [len(values)], start)[0]
+        return self.predict(values, [len(values)], start, covariates)[0]
 
-    def _predict_level(self, network, history: np.ndarray) -> np.ndarray:
-        """Forecasts in level units from windows `history` (n, window)."""
+    def _predict_level(self, network, history, features, origins) -> np.ndarray:
+        """Forecasts in level units from windows `history` (n, window) ending before
+        `origins`."""
         if self.model.strategy == "direct":
-            return self._step(network, history)
+            return self._step(network, history, features, origins)
         window = np.array(history, dtype=float)
         steps = []
         for _ in range(self.horizon):
@@ -246,16 +347,22 @@ class RNNForecaster:
             window = np.concatenate([window[:, 1:], nxt], axis=1)
         return np.stack(steps, axis=1)
 
-    def _step(self, network, windows: np.ndarray) -> np.ndarray:
+    def _step(self, network, windows: np.ndarray, features=None, origins=None) -> np.ndarray:
         zx, _, anchor = self.preprocessor_.scale_windows(windows)
-        z = _call_padded(network, zx[..., None].astype("float32"))
+        z = _call_padded(network, self._inputs(zx, features, origins))
         return self.preprocessor_.unscale(z, anchor)
 
 
-def _call_padded(network, x: np.ndarray) -> np.ndarray:
+def _call_padded(network, x) -> np.ndarray:
     """`network(x)` with the batch padded to a power of two: JAX compiles the network once
-    per input shape, so a few shapes serve every number of forecast origins."""
-    n = len(x)
+    per input shape, so a few shapes serve every number of forecast origins. `x` is one
+    array or a list of them (one per network input)."""
+    parts = x if isinstance(x, list) else [x]
+    n = len(parts[0])
     size = 1 << max(n - 1, 0).bit_length()
-    padded = np.concatenate([x, np.zeros((size - n, *x.shape[1:]), x.dtype)]) if size > n else x
-    return np.asarray(network(padded, training=False), dtype=float)[:n]
+    padded = [
+        np.concatenate([p, np.zeros((size - n, *p.shape[1:]), p.dtype)]) if size > n else p
+        for p in (part.astype("float32") for part in parts)
+    ]
+    out = network(padded if isinstance(x, list) else padded[0], training=False)
+    return np.asarray(out, dtype=float)[:n]

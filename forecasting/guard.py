@@ -108,12 +108,12 @@ class Guarded:
 
     Attributes:
         test: Forecasts from the test origins, off-scale rows replaced.
-        future: The final forecast, replaced when off the scale.
+        future: The final forecast, replaced when off the scale (None when none was made).
         note: One plain sentence when anything was replaced, else "".
     """
 
     test: np.ndarray
-    future: np.ndarray
+    future: np.ndarray | None
     note: str = ""
 
 
@@ -124,7 +124,7 @@ def guard_forecasts(
     period: int,
     test_origins: np.ndarray,
     test: np.ndarray,
-    future: np.ndarray,
+    future: np.ndarray | None,
     baselines: dict[str, Baseline] | None = None,
 ) -> Guarded:
     """Check the test forecasts and the final forecast; replace the off-scale ones by the
@@ -137,17 +137,18 @@ def guard_forecasts(
         period: Seasonal period.
         test_origins: Origin of each row of `test`.
         test: The network's forecasts `(len(test_origins), horizon)`.
-        future: The network's final forecast from the end of `values`.
+        future: The network's final forecast from the end of `values` (None: not made).
         baselines: The run's baselines (all when None).
     """
     values = np.asarray(values, dtype=float)
-    test, future = np.array(test, dtype=float), np.array(future, dtype=float)
+    test = np.array(test, dtype=float)
+    future = None if future is None else np.array(future, dtype=float)
     rows = [
         i
         for i, origin in enumerate(test_origins)
         if off_scale(test[i], values[:origin], horizon, period)
     ]
-    future_off = off_scale(future, values, horizon, period)
+    future_off = future is not None and off_scale(future, values, horizon, period)
     if not rows and not future_off:
         return Guarded(test, future)
     name = best_validated(values, split, horizon, period, baselines)

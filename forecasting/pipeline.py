@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import AUTO, RunConfig
-from forecasting.errors import DataError
+from forecasting.covariates import Roles, check_roles, future_values
+from forecasting.errors import ConfigError, DataError
 from forecasting.evaluation import (
     CLIP_NOTE,
     INTERVAL_LEVELS,
@@ -25,9 +26,11 @@ from forecasting.evaluation import (
     evaluation_origins,
     non_negative,
 )
+from forecasting.features import CovariateData
 from forecasting.forecaster import RNNForecaster
 from forecasting.frequency import default_horizon, describe_season
 from forecasting.guard import guard_forecasts
+from forecasting.importance import permutation_importance
 from forecasting.progress import TrainingEstimate
 from forecasting.seasonality import detect_period
 from forecasting.selection import ScalingChoice, fit_forecaster, plan_scaling
@@ -50,6 +53,7 @@ class Plan:
         notes: Plain sentences explaining the automatic season, horizon and window.
         scaling: The scaling used and why (known fully once trained).
         estimate: The longest the training may take.
+        roles: The covariates the network reads, and how.
     """
 
     config: RunConfig
@@ -58,6 +62,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     scaling: ScalingChoice | None = None
     estimate: TrainingEstimate | None = None
+    roles: Roles = Roles()
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -88,13 +93,22 @@ def seasonal_period(series: TimeSeries, upto: int | None = None) -> tuple[int, s
     return 1, "no seasonal cycle found"
 
 
-def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
-    """Resolve automatic window and horizon for `series` and check that the series is long
-    enough.
+def plan_run(series: TimeSeries, config: RunConfig, roles: Roles | None = None) -> Plan:
+    """Resolve automatic window and horizon for `series`, check that the series is long
+    enough and that the covariates' roles hold (`covariates.check_roles`).
 
     Raises:
-        DataError: When the series is too short, naming the minimum and the slider to move.
+        DataError: When the series is too short, naming the minimum and the slider to move;
+            a covariate that is unknown or leaks the target.
+        ConfigError: Covariates with the recursive strategy.
     """
+    roles = roles or Roles()
+    if roles.any and config.model.strategy != "direct":
+        raise ConfigError(
+            "Covariates need the direct strategy: the recursive one feeds its own forecast "
+            "back and would need the covariates' values at steps it has not seen. Choose "
+            "Direct (--strategy direct), or train without covariates."
+        )
     period, season_text = seasonal_period(series, int(len(series) * (1 - config.test_size)))
     reasons = [f"Seasonal period: {season_text}."]
     horizon = config.horizon
@@ -140,6 +154,12 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
             )
         else:
             reasons.append(f"Window {window} steps.")
+    check_roles(series, roles, upto=split.fit_end)
+    reasons += roles.sentences()
+    if roles.any:
+        reasons.append(
+            "A twin network without covariates is trained too, to show whether they help."
+        )
     model = config.model.replace(window=window)
     scaling = plan_scaling(model.scaling, split, horizon, series.values)
     resolved = config.replace(horizon=horizon, model=model)
@@ -147,11 +167,11 @@ def plan_run(series: TimeSeries, config: RunConfig) -> Plan:
         windows=split.train_end - window - target_len + 1,
         window=window,
         epochs=config.train.epochs,
-        networks=model.ensemble + max(len(scaling.candidates) - 1, 0),
+        networks=(model.ensemble + max(len(scaling.candidates) - 1, 0)) * (1 + roles.any),
         units=model.units,
         layers=model.layers,
     )
-    return Plan(resolved, period, split, tuple(reasons), scaling, estimate)
+    return Plan(resolved, period, split, tuple(reasons), scaling, estimate, roles)
 
 
 @dataclass
@@ -170,6 +190,9 @@ class TrainedRun:
         test_forecast: Full-horizon forecast from the first test origin: date, actual,
             forecast, lower, upper.
         timings: seconds_per_epoch, epochs_run, train_seconds, total_seconds.
+        without_covariates: The twin network without covariates on the same test origins
+            (metrics under "model"), when the run has covariates.
+        importance: Covariate (or "calendar") -> test MASE increase when it is shuffled.
     """
 
     plan: Plan
@@ -182,6 +205,8 @@ class TrainedRun:
     one_step: pd.DataFrame
     test_forecast: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    without_covariates: Evaluation | None = None
+    importance: dict[str, float] = field(default_factory=dict)
 
     @property
     def config(self) -> RunConfig:
@@ -268,6 +293,9 @@ def train(
     series: TimeSeries,
     config: RunConfig | None = None,
     *,
+    roles: Roles | None = None,
+    future: pd.DataFrame | None = None,
+    forecast_beyond: bool = True,
     on_epoch: Callable[[EpochEvent], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
@@ -276,9 +304,16 @@ def train(
     """Train, evaluate on the test part beside the baselines, calibrate intervals on the
     validation part and forecast beyond the data.
 
+    With covariates (`roles`), a twin network without them is trained on the same split and
+    scored on the same test origins, and each covariate's permutation importance is measured.
+
     Args:
         series: The validated series.
         config: Run settings; the project's defaults when None.
+        roles: The covariates the network reads (none by default).
+        future: The future covariates' values after the end (a future file's table).
+        forecast_beyond: False skips the forecast after the data (a backtest fold's run):
+            `forecast` is then empty and no future values are needed.
         on_epoch: Receives an `EpochEvent` after every epoch.
         should_stop: Polled after every batch; True cancels and keeps the best weights.
         on_plan: Receives the plan before training starts (to show its `warnings`).
@@ -289,7 +324,11 @@ def train(
         TrainingError: The loss became NaN.
     """
     started = time.perf_counter()
-    plan = plan_run(series, config or RunConfig())
+    plan = plan_run(series, config or RunConfig(), roles)
+    ahead = (
+        future_values(series, plan.roles, future, plan.config.horizon) if forecast_beyond else None
+    )
+    covariates = CovariateData.of(series, plan.roles, ahead) if plan.roles.any else None
     if on_plan is not None:
         on_plan(plan)
     values = series.values
@@ -300,17 +339,22 @@ def train(
         plan.period,
         values,
         plan.split,
+        covariates=covariates,
         on_epoch=on_epoch,
         should_stop=should_stop,
     )
     forecaster, plan = selection.forecaster, plan.with_scaling(selection.choice)
     cfg, split, horizon = plan.config, plan.split, plan.config.horizon
+    features = forecaster.features(covariates)
+
+    def predict(origins) -> np.ndarray:
+        return forecaster.predict(values, origins, features=features)
 
     val_origins = split.origins("val", horizon)
     val_actual = values[val_origins[:, None] + np.arange(horizon)]
     intervals = Intervals.calibrate(
         val_actual,
-        forecaster.predict(values, val_origins),
+        predict(val_origins),
         (*INTERVAL_LEVELS, cfg.level),
         relative=bool(np.all(values[: split.fit_end] > 0)),
         non_negative=non_negative(values),
@@ -323,8 +367,8 @@ def train(
         horizon,
         plan.period,
         test_origins,
-        forecaster.predict(values, test_origins),
-        forecaster.forecast(values),
+        predict(test_origins),
+        predict([len(values)])[0] if forecast_beyond else None,
         baselines,
     )
     raw_test, raw_future = guarded.test, guarded.future
@@ -350,7 +394,7 @@ def train(
         {
             "date": series.index[one_step_origins],
             "actual": values[one_step_origins],
-            "predicted": intervals.clip(forecaster.predict(values, one_step_origins)[:, 0]),
+            "predicted": intervals.clip(predict(one_step_origins)[:, 0]),
         }
     )
     first = split.fit_end
@@ -358,11 +402,41 @@ def train(
         series.index[first : first + horizon], model_test[0], intervals, cfg.level
     )
     test_forecast.insert(1, "actual", evaluation.actual[0])
-    future = forecast_frame(series.future_index(horizon), raw_future, intervals, cfg.level)
-    if intervals.clips(raw_future, cfg.level) or intervals.clips(raw_test[0], cfg.level):
+    if forecast_beyond:
+        future = forecast_frame(series.future_index(horizon), raw_future, intervals, cfg.level)
+    else:
+        future = forecast_frame(series.future_index(0), np.empty(0), intervals, cfg.level)
+    if intervals.clips(raw_test[0], cfg.level) or (
+        forecast_beyond and intervals.clips(raw_future, cfg.level)
+    ):
         plan = dataclasses.replace(plan, notes=(*plan.notes, CLIP_NOTE))
 
-    histories = selection.histories
+    histories = list(selection.histories)
+    without, importance = None, {}
+    if covariates is not None:
+        twin = fit_forecaster(
+            plan.config.model.replace(scaling=(config or RunConfig()).model.scaling),
+            cfg.train,
+            horizon,
+            plan.period,
+            values,
+            split,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+        )
+        histories += twin.histories
+        without = evaluate(
+            intervals.clip(twin.forecaster.predict(values, test_origins)),
+            values,
+            test_origins,
+            horizon,
+            plan.period,
+            split.fit_end,
+            {},
+        )
+        importance = permutation_importance(
+            forecaster, values, test_origins, features, plan.period, split.fit_end
+        )
     train_seconds = sum(h.train_seconds for h in histories)
     epochs_run = sum(h.epochs_run for h in histories)
     timings = {
@@ -382,4 +456,6 @@ def train(
         one_step,
         test_forecast,
         timings,
+        without,
+        importance,
     )

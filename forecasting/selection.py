@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forecasting.config import AUTO_SCALINGS, ModelConfig, TrainConfig
+from forecasting.features import CovariateData
 from forecasting.forecaster import NotFittedError, RNNForecaster
 from forecasting.records import JsonRecord
 from forecasting.training import EpochEvent, History
@@ -204,6 +205,7 @@ def fit_forecaster(
     values: np.ndarray,
     split: Split,
     *,
+    covariates: CovariateData | None = None,
     on_epoch: Callable[[EpochEvent], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Selection:
@@ -219,9 +221,13 @@ def fit_forecaster(
     choice = plan_scaling(model.scaling, split, horizon, values)
     if choice.chosen:
         forecaster = RNNForecaster(model.replace(scaling=choice.chosen), train, horizon, period)
-        forecaster.fit(values, split, on_epoch=on_epoch, should_stop=should_stop)
+        forecaster.fit(
+            values, split, covariates=covariates, on_epoch=on_epoch, should_stop=should_stop
+        )
         return Selection(forecaster, choice, list(forecaster.histories_))
-    return _compare(choice, model, train, horizon, period, values, split, on_epoch, should_stop)
+    return _compare(
+        choice, model, train, horizon, period, values, split, covariates, on_epoch, should_stop
+    )
 
 
 def _compare(
@@ -232,6 +238,7 @@ def _compare(
     period: int,
     values: np.ndarray,
     split: Split,
+    covariates: CovariateData | None,
     on_epoch,
     should_stop,
 ) -> Selection:
@@ -255,7 +262,13 @@ def _compare(
             period,
         )
         try:
-            part.fit(values, split, on_epoch=event if on_epoch else None, should_stop=should_stop)
+            part.fit(
+                values,
+                split,
+                covariates=covariates,
+                on_epoch=event if on_epoch else None,
+                should_stop=should_stop,
+            )
         except NotFittedError:  # cancelled before its first epoch: keep what was fitted
             if not fitted:
                 raise
@@ -267,7 +280,8 @@ def _compare(
         candidate = fit(scaling, 1, train.seed, rank)
         if candidate is None:
             break
-        error = float(np.mean(np.abs(candidate.predict(values, origins) - actual)))
+        predicted = candidate.predict(values, origins, covariates=covariates)
+        error = float(np.mean(np.abs(predicted - actual)))
         fitted[scaling], errors[scaling] = candidate, error if np.isfinite(error) else np.inf
         if candidate.histories_[-1].stopped_by == "cancel":
             break

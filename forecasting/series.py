@@ -58,7 +58,8 @@ class TimeSeries:
         freq: Pandas offset alias ("MS", "D", "h", ...), None for integer steps.
         name: Name of the value column.
         repairs: One `Repair` per change made while loading (sorted, filled, ...).
-        extra: Other numeric columns of the file aligned to `index`, kept for later use.
+        extra: Other columns of the file aligned to `index`, without missing cells: numeric
+            ones as float64, categorical (text) ones as object dtype holding str.
     """
 
     values: np.ndarray
@@ -130,6 +131,13 @@ class TimeSeries:
         """The `horizon` timestamps after the last one, continuing the frequency."""
         return future_index(self.last, horizon, self.freq)
 
+    @property
+    def column_types(self) -> dict[str, str]:
+        """Each column of `extra`: "numeric" or "categorical"."""
+        if self.extra is None:
+            return {}
+        return {str(name): column_type(col) for name, col in self.extra.items()}
+
     def to_frame(self) -> pd.DataFrame:
         """Two columns: the index (named date or step) and the values (named `name`)."""
         return pd.DataFrame(
@@ -152,15 +160,12 @@ class TimeSeries:
         Returns:
             Keys values, index (`format_timestamps` text, or integer steps), freq, name,
             repairs (dicts of `Repair`) and extra ({column: values, None where missing}, or
-            None when there are no other columns).
+            None when there are no other columns; a categorical column holds str and None).
         """
         extra = (
             None
             if self.extra is None
-            else {
-                str(name): [None if math.isnan(v) else v for v in column.astype("float64").tolist()]
-                for name, column in self.extra.items()
-            }
+            else {str(name): _column_json(column) for name, column in self.extra.items()}
         )
         return {
             "values": self.values.tolist(),
@@ -193,7 +198,7 @@ class TimeSeries:
             None
             if extra is None
             else pd.DataFrame(
-                {name: np.array(values, dtype="float64") for name, values in extra.items()},
+                {name: _column_from_json(name, values, index) for name, values in extra.items()},
                 index=index,
             )
         )
@@ -205,6 +210,32 @@ class TimeSeries:
             tuple(Repair.from_dict(repair) for repair in data.get("repairs", ())),
             frame,
         )
+
+
+def column_type(column: pd.Series) -> str:
+    """'numeric' for a column of numbers, 'categorical' for text (categories)."""
+    return "numeric" if pd.api.types.is_numeric_dtype(column.dtype) else "categorical"
+
+
+def _column_json(column: pd.Series) -> list:
+    """A column of `extra` as JSON values: floats or str, None where missing."""
+    if column_type(column) == "numeric":
+        return [None if math.isnan(v) else v for v in column.astype("float64").tolist()]
+    return [None if pd.isna(v) else str(v) for v in column.tolist()]
+
+
+def _column_from_json(name: str, values: list, index: pd.Index) -> pd.Series:
+    """A column back from `_column_json`: object dtype when it holds text, else float64."""
+    text = [isinstance(v, str) for v in values]
+    if any(text):
+        if not all(is_text or v is None for is_text, v in zip(text, values, strict=True)):
+            raise ConfigError(
+                f"The extra column {name!r} mixes text and numbers. A column holds numbers "
+                "or text (categories), and None where a cell is missing."
+            )
+        return pd.Series(values, index=index, dtype=object, name=name)
+    numbers = np.array([np.nan if v is None else v for v in values], dtype="float64")
+    return pd.Series(numbers, index=index, name=name)
 
 
 def future_index(last, horizon: int, freq: str | None) -> pd.Index:

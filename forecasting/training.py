@@ -239,7 +239,7 @@ def fit_network(
 
     Args:
         model: An uncompiled Keras model.
-        x: Inputs, shape `(samples, window, 1)`.
+        x: Inputs, shape `(samples, window, features)`, or a list of input arrays.
         y: Targets, shape `(samples, outputs)`.
         validation: `(x_val, y_val)` used for early stopping, or None.
         config: Epochs, batch size, learning rate, patience, clipping.
@@ -270,7 +270,7 @@ def fit_network(
         return history
     started = time.perf_counter()
     model.fit(
-        x.astype("float32"),
+        _float32(x),
         y.astype("float32"),
         epochs=config.epochs,
         batch_size=config.batch_size,
@@ -279,10 +279,10 @@ def fit_network(
         callbacks=[monitor],
         validation_batch_size=None
         if validation is None
-        else max(config.batch_size, min(len(validation[0]), VALIDATION_BATCH)),
+        else max(config.batch_size, min(len(validation[1]), VALIDATION_BATCH)),
         validation_data=None
         if validation is None
-        else tuple(part.astype("float32") for part in validation),
+        else tuple(_float32(part) for part in validation),
     )
     history.train_seconds = time.perf_counter() - started
     if monitor.nan and monitor.best_weights is None:
@@ -291,3 +291,8 @@ def fit_network(
             "rate, keep gradient clipping on, or check the series for extreme values."
         )
     return history
+
+
+def _float32(x):
+    """An input array, or a list of them, as float32 (what the network computes in)."""
+    return [part.astype("float32") for part in x] if isinstance(x, list) else x.astype("float32")

@@ -37,6 +37,13 @@ def windows_ending_at(values: np.ndarray, window: int, origins: np.ndarray) -> n
     return frames[np.asarray(origins) - window]
 
 
+def row_windows(rows: np.ndarray, length: int, starts: np.ndarray) -> np.ndarray:
+    """The `length` rows of a 2-D array from each start: shape (len(starts), length, columns),
+    `out[i] = rows[starts[i] : starts[i] + length]` (a view, no copy)."""
+    frames = np.lib.stride_tricks.sliding_window_view(np.asarray(rows), length, axis=0)
+    return frames[np.asarray(starts)].transpose(0, 2, 1)
+
+
 @dataclass(frozen=True)
 class Split:
     """Chronological split of `n` points: train = [0, train_end), validation =

@@ -9,19 +9,22 @@ that cannot be read raises `DataError` with a message naming the problem and the
 Modules, in the order the data flows: `limits` (caps on untrusted input), `formats` (bytes,
 encodings, .xlsx, Parquet), `layout` (separator, preamble, header, footer), `numbers` (decimal
 marks, bad cells), `dates` (the date rule chain), `columns` (typed columns, column choice),
-`repair` (undated rows, sort, duplicates, regular steps, resample, trim, fill), `summary`;
-`options` holds `LoadOptions` and `Table`, `api` the entry points.
+`categories` (text columns read as categories), `repair` (undated rows, sort, duplicates,
+regular steps, resample, trim, fill), `summary`; `options` holds `LoadOptions` and `Table`,
+`api` the entry points, `future` the future file of future covariates (`read_future`).
 
 Typical use::
 
     series = load_series(Path("sales.csv"))
     table = read_table(uploaded_bytes, filename="sales.csv")   # pick columns in a UI
     series = series_from_table(table, LoadOptions(value_col="units"))
+    future = read_future(Path("future.csv"))   # date + future covariates over the horizon
 """
 
 from forecasting.frequency import describe_frequency, infer_frequency
 from forecasting.loading.api import load_series, read_table, series_from_table, workbook_sheets
 from forecasting.loading.dates import AmbiguousDatesError
+from forecasting.loading.future import read_future
 from forecasting.loading.layout import SEPARATORS
 from forecasting.loading.limits import MAX_BYTES, MAX_COLUMNS, MAX_ROWS
 from forecasting.loading.options import AGGREGATES, FILLS, RESAMPLE_HOWS, LoadOptions, Table
@@ -41,6 +44,7 @@ __all__ = [
     "describe_frequency",
     "infer_frequency",
     "load_series",
+    "read_future",
     "read_table",
     "series_from_table",
     "summarize",

@@ -31,6 +31,7 @@ _NA_TOKENS = frozenset(
         "#div/0!",
     }
 )
+_COUNTER_NAMES = frozenset({"no", "no.", "id", "index", "#", "row", "n", "unnamed: 0", "nr"})
 _DATE_HINT = re.compile(
     r"date|time|month|period|day|week|quarter|year|stamp|epoch|^ds$|^dt$", re.IGNORECASE
 )

@@ -11,6 +11,7 @@ import pandas as pd
 
 from forecasting.errors import DataError
 from forecasting.loading._shared import _Log
+from forecasting.loading.categories import category_cells
 from forecasting.loading.columns import (
     _build_table,
     _choose_date_column,
@@ -134,6 +135,9 @@ def series_from_table(table: Table, options: LoadOptions = DEFAULT_OPTIONS) -> T
         if name not in (value_col, date_col) and not _is_counter(frame[name], name)
     ]
     data = frame[[value_col, *extras]].copy()
+    for name in table.categorical_candidates:
+        if name not in (value_col, date_col):
+            data[name] = category_cells(frame[name])
     _refuse_infinite(data[value_col], value_col)
     data = data.replace([np.inf, -np.inf], np.nan)
     _report_bad_cells(table.bad_cells.get(value_col, ()), value_col, log)

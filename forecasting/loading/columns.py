@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import DataError
-from forecasting.loading._shared import _DATE_HINT, _Log, _names, _s, _text
+from forecasting.loading._shared import _COUNTER_NAMES, _DATE_HINT, _Log, _names, _s, _text
+from forecasting.loading.categories import categorical_candidates
 from forecasting.loading.dates import _date_rule, _naive_ns
 from forecasting.loading.numbers import _number_style, _numeric_column
 from forecasting.loading.options import LoadOptions, Table
 from forecasting.loading.stacked import restart_count
 
-_COUNTER_NAMES = frozenset({"no", "no.", "id", "index", "#", "row", "n", "unnamed: 0", "nr"})
 _VALUE_NAMES = frozenset({"value", "values", "y", "target", "sales", "demand", "count"})
 _DATE_PARTS = {
     "year": "year",
@@ -46,11 +46,22 @@ def _build_table(raw: pd.DataFrame, options: LoadOptions, log: _Log) -> Table:
     frame = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
     parts = tuple(_date_parts(frame).values())
     dates = _date_candidates(frame, parts)
+    assembled: tuple[str, ...] = ()
     if parts and not dates:
         frame = _assemble_dates(frame, _date_parts(frame), log)
         dates = _date_candidates(frame, parts)
+        assembled = parts if dates else ()
     values = _value_candidates(frame, dates, parts)
-    return Table(frame, dates, values, tuple(log.notes), bad_cells, tuple(log.repairs))
+    return Table(
+        frame,
+        dates,
+        values,
+        tuple(log.notes),
+        bad_cells,
+        tuple(log.repairs),
+        categorical_candidates=categorical_candidates(frame, (*dates, *parts)),
+        date_parts=assembled,
+    )
 
 
 def _drop_empty_columns(raw: pd.DataFrame, log: _Log) -> pd.DataFrame:

@@ -158,6 +158,10 @@ class Table:
             into the series' repairs.
         sheets: The sheet names of an .xlsx workbook (empty for other formats).
         sheet: The sheet that was read (None for other formats).
+        categorical_candidates: Text columns with few distinct values (categories such as a
+            wind direction), in file order; they travel in `TimeSeries.extra` as text.
+        date_parts: The year/month/day/hour columns joined into an assembled date column
+            (empty when the file has a date column of its own).
     """
 
     frame: pd.DataFrame
@@ -168,3 +172,5 @@ class Table:
     repairs: tuple[Repair, ...] = ()
     sheets: tuple[str, ...] = ()
     sheet: str | None = None
+    categorical_candidates: tuple[str, ...] = ()
+    date_parts: tuple[str, ...] = ()

@@ -4,6 +4,8 @@ as a `Repair` record (kind, count, affected timestamps, sentence)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -12,6 +14,7 @@ from forecasting.frequency import describe_frequency, infer_frequency, season_le
 from forecasting.loading import limits
 from forecasting.loading._shared import (
     _NA_TOKENS,
+    _is_text,
     _list_rows,
     _Log,
     _names,
@@ -159,8 +162,7 @@ def _merge_duplicates(data: pd.DataFrame, how: str, log: _Log) -> pd.DataFrame:
         return data
     stamps = data.index[duplicated].unique()
     count = int(duplicated.sum())
-    grouped = data.groupby(level=0, sort=True)
-    data = grouped.sum(min_count=1) if how == "sum" else getattr(grouped, how)()
+    data = _combine(data, lambda frame: frame.groupby(level=0, sort=True), how)
     log.repair(
         "duplicates_merged",
         count,
@@ -168,6 +170,29 @@ def _merge_duplicates(data: pd.DataFrame, how: str, log: _Log) -> pd.DataFrame:
         stamps,
     )
     return data
+
+
+def _text_columns(data: pd.DataFrame) -> list[str]:
+    """The categorical (text) columns of `data`; the others hold numbers."""
+    return [name for name in data.columns if _is_text(data[name])]
+
+
+def _combine(data: pd.DataFrame, group: Callable, how: str) -> pd.DataFrame:
+    """One row per group (duplicate timestamps, or resampling bins): numbers by `how`
+    (sum, mean, last, max or min), text by the group's last value.
+
+    Args:
+        data: The rows.
+        group: Makes the groups of a frame (`frame.groupby(...)` or `frame.resample(...)`).
+        how: How numbers are combined.
+    """
+    text = _text_columns(data)
+    numeric = [name for name in data.columns if name not in text]
+    parts = [group(data[text]).last()] if text else []
+    if numeric:
+        groups = group(data[numeric] if text else data)
+        parts.append(groups.sum(min_count=1) if how == "sum" else getattr(groups, how)())
+    return parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)[list(data.columns)]
 
 
 def _stamps(index: pd.Index, limit: int = 5) -> str:
@@ -227,12 +252,7 @@ def _resample(
 ) -> tuple[pd.DataFrame, str]:
     alias = options.resample
     try:
-        bins = data.resample(alias)
-        data_out = (
-            bins.sum(min_count=1)
-            if options.resample_how == "sum"
-            else getattr(bins, options.resample_how)()
-        )
+        data_out = _combine(data, lambda frame: frame.resample(alias), options.resample_how)
     except (ValueError, TypeError):
         raise DataError(
             f"Cannot resample to {alias!r}. Use a pandas frequency such as 'D', "
@@ -305,18 +325,15 @@ def _fill(
     gap = data.index.isin(inserted)
     missing = data[value_col].isna().to_numpy()
     cells = missing & ~gap
-    others = [name for name in data.columns if name != value_col]
-    other_missing = int(data[others].isna().to_numpy().sum()) if others else 0
-    if not (missing.any() or other_missing):
+    text = [name for name in _text_columns(data) if name != value_col]
+    numbers = [name for name in data.columns if name != value_col and name not in text]
+    number_missing = int(data[numbers].isna().to_numpy().sum()) if numbers else 0
+    text_missing = int(data[text].isna().to_numpy().sum()) if text else 0
+    if not (missing.any() or number_missing or text_missing):
         return data
     _refuse_invented(int(missing.sum()), len(data), freq)
     if options.fill == "none":
-        raise DataError(
-            f"{int(missing.sum())} value{_s(int(missing.sum()))} of {value_col!r} "
-            f"{'is' if missing.sum() == 1 else 'are'} missing "
-            f"({_positions(data, missing)}). Choose a fill method (option fill: "
-            "linear, time, seasonal or ffill) or fix the file."
-        )
+        raise _missing_error(data, value_col, missing)
     how = _FILL_WORDS[options.fill]
     if gap.any():
         log.repair(
@@ -334,16 +351,48 @@ def _fill(
             f"{value_col!r} ({_positions(data, cells)}) by {how}.",
             data.index[cells],
         )
-    if other_missing:
+    if number_missing:
         log.repair(
             "cells_filled",
-            other_missing,
-            f"Filled {other_missing} missing cell{_s(other_missing)} in the other "
-            f"columns ({_names([n for n in others if data[n].isna().any()], 5)}) by "
+            number_missing,
+            f"Filled {number_missing} missing cell{_s(number_missing)} in the other "
+            f"columns ({_names([n for n in numbers if data[n].isna().any()], 5)}) by "
             f"{how}.",
         )
+    if text_missing:
+        gaps = [name for name in text if data[name].isna().any()]
+        log.repair(
+            "cells_filled",
+            text_missing,
+            f"Filled {text_missing} missing cell{_s(text_missing)} in the categorical "
+            f"column{_s(len(gaps))} {_names(gaps, 5)} with the previous category (the "
+            "next one at the start).",
+        )
     period = season_length(freq)
-    return data.apply(lambda col: _fill_column(col, options.fill, period))
+    if not text:
+        return data.apply(lambda col: _fill_column(col, options.fill, period))
+    return pd.DataFrame(
+        {name: _fill_column(col, options.fill, period) for name, col in data.items()},
+        index=data.index,
+    )
+
+
+def _missing_error(data: pd.DataFrame, value_col: str, missing: np.ndarray) -> DataError:
+    """The refusal of missing values or cells when filling is off (option fill='none')."""
+    advice = "Choose a fill method (option fill: linear, time, seasonal or ffill) or fix the file."
+    if missing.any():
+        count = int(missing.sum())
+        return DataError(
+            f"{count} value{_s(count)} of {value_col!r} {'is' if count == 1 else 'are'} "
+            f"missing ({_positions(data, missing)}). {advice}"
+        )
+    gaps = [name for name in data.columns if data[name].isna().any()]
+    count = int(data[gaps].isna().to_numpy().sum())
+    first = _positions(data, data[gaps[0]].isna().to_numpy())
+    return DataError(
+        f"{count} cell{_s(count)} of the other column{_s(len(gaps))} {_names(gaps, 5)} "
+        f"{'is' if count == 1 else 'are'} missing ({gaps[0]!r}: {first}). {advice}"
+    )
 
 
 def _refuse_invented(invented: int, total: int, freq: str | None) -> None:
@@ -367,6 +416,8 @@ def _fill_column(col: pd.Series, method: str, period: int) -> pd.Series:
     """One column without gaps; edges that a method cannot reach take the nearest value."""
     if col.notna().sum() == 0 or col.notna().all():
         return col
+    if _is_text(col):
+        return col.ffill().bfill()
     if method == "seasonal" and period > 1:
         col = col.fillna(col.shift(period)).fillna(col.shift(-period))
         method = "linear"
@@ -398,6 +449,7 @@ def _finish(data: pd.DataFrame, value_col: str, freq: str | None, log: _Log) -> 
     extra = data.drop(columns=[value_col]) if len(data.columns) > 1 else None
     if extra is not None:
         extra = extra.loc[:, extra.notna().all()]
+        extra = extra.astype({name: object for name in _text_columns(extra)})
     return TimeSeries(
         values,
         data.index,

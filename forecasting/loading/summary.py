@@ -22,7 +22,8 @@ def summarize(series: TimeSeries) -> dict:
     Returns:
         Keys: name, rows, start, end, span (plain words), frequency (plain words), freq
         (alias or None), season_length, missing_filled, duplicates_merged, non_numeric,
-        repairs (list of sentences) and columns (the other numeric columns).
+        repairs (list of sentences), columns (the other columns, numeric and categorical)
+        and column_types ({column: "numeric" or "categorical"}).
     """
     counts = {
         figure: sum(repair.count for repair in series.repairs if repair.kind in kinds)
@@ -42,6 +43,7 @@ def summarize(series: TimeSeries) -> dict:
         **counts,
         "repairs": [repair.sentence for repair in series.repairs],
         "columns": [] if series.extra is None else [str(c) for c in series.extra.columns],
+        "column_types": series.column_types,
     }
 
 
