@@ -2,10 +2,13 @@
 
 No pickle anywhere. This module packs, verifies and unpacks files: the forecaster exports and
 imports its own fitted state (`RNNForecaster.get_state` / `from_state`), everything else is
-the `BundleManifest` record (`bundle.json`). Loading checks the zip members and their sizes,
-the JSON schema and format version, the SHA-256 of every model file and the layer classes
-inside each model before Keras reads it with `safe_mode=True`. A bundle that fails a check is
-refused with a `BundleError` naming the check, and nothing inside it runs.
+the `BundleManifest` record (`bundle.json`), which also records every column's role, the
+covariates' fitted encoding and the last window of their values (so a network that reads no
+future covariates forecasts after its own data alone). Loading checks the zip members and
+their sizes, the JSON schema and format version, the SHA-256 of every model file and the layer
+classes and declared input shapes inside each model before Keras reads it with
+`safe_mode=True`. A bundle that fails a check is refused with a `BundleError` naming the
+check, and nothing inside it runs.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import RunConfig
-from forecasting.errors import BundleError, ConfigError, ForecastingError
+from forecasting.covariates import Roles, future_values, is_categorical
+from forecasting.errors import BundleError, ConfigError, DataError, ForecastingError
 from forecasting.evaluation import Intervals
+from forecasting.features import CYCLES, MAX_CATEGORIES, CovariateData, CovariateEncoder
 from forecasting.forecaster import RNNForecaster
 from forecasting.keras_file import (
     MAX_MANIFEST_BYTES,
@@ -35,12 +40,20 @@ from forecasting.keras_file import (
 )
 from forecasting.native import install as install_native_kernels
 from forecasting.pipeline import TrainedRun, forecast_frame
-from forecasting.records import JsonRecord, format_timestamp
+from forecasting.records import JsonRecord, format_timestamp, stamp_texts
 from forecasting.results import HISTORY_POINTS, recent_frame
-from forecasting.series import TimeSeries, future_index, periods_between
+from forecasting.series import (
+    TimeSeries,
+    _column_from_json,
+    _column_json,
+    future_index,
+    periods_between,
+)
 
 FORMAT = "forecasting-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: covariates (roles, their encoding, the last window of their values)
+READ_VERSIONS = (1, 2)  # version 1 bundles (no covariates) still load
+_COVARIATE_KEYS = ("roles", "covariates", "last_covariates")  # new in version 2
 MANIFEST = "bundle.json"
 MAX_BUNDLE_BYTES = 100 * 1024 * 1024
 _MODEL_NAME = re.compile(r"^model_([1-9]|10)\.keras$")
@@ -117,6 +130,14 @@ class BundleManifest(JsonRecord):
         models: `{"file": "model_<i>.keras", "sha256": ...}` per network.
         versions: Versions of the libraries that wrote the bundle.
         data_options: How the data file was read (for reproducing the run), or None.
+        roles: Every column's role (`Roles.to_dict`); None in version 1 bundles (no
+            covariates).
+        covariates: The fitted covariate encoding (`CovariateEncoder.to_dict`: centre and
+            scale of each numeric column, the categories of each text column, the calendar
+            cycles), or None when the network reads no covariates.
+        last_covariates: The last `window` values of each past and future covariate
+            (column -> numbers or text, None where missing), beside `last_values`; None
+            when the network reads no covariates.
     """
 
     format: str
@@ -134,6 +155,9 @@ class BundleManifest(JsonRecord):
     versions: dict
     created: str = ""
     data_options: dict | None = None
+    roles: dict | None = None
+    covariates: dict | None = None
+    last_covariates: dict | None = None
 
     def forecaster_state(self) -> dict:
         """The state `RNNForecaster.from_state` reads, from the stored configuration."""
@@ -145,6 +169,7 @@ class BundleManifest(JsonRecord):
             "period": self.period,
             "preprocessor": self.preprocessor,
             "history": self.history,
+            "covariates": self.covariates,
         }
 
 
@@ -153,7 +178,7 @@ class Bundle:
     """A trained forecaster with what it needs to forecast again without retraining.
 
     Attributes:
-        forecaster: The fitted forecaster (its networks and preprocessor).
+        forecaster: The fitted forecaster (its networks, preprocessor and covariate encoding).
         config: The resolved run configuration.
         period: Seasonal period.
         series: name, freq, first and last timestamp, length of the training series.
@@ -163,6 +188,10 @@ class Bundle:
         metrics: Test metrics and timings of the run.
         history: Loss curves of the first network.
         data_options: How the data file was read (for reproducing the run), or None.
+        versions: Versions of the libraries that wrote the bundle.
+        roles: Every other column's role (no covariates by default).
+        last_covariates: The last `window` rows of the past and future covariates, on the
+            timestamps of `last_values`; None when the network reads no covariates.
     """
 
     forecaster: RNNForecaster
@@ -176,6 +205,8 @@ class Bundle:
     history: dict
     data_options: dict | None = None
     versions: dict = field(default_factory=dict)
+    roles: Roles = field(default_factory=Roles)
+    last_covariates: pd.DataFrame | None = None
 
     @classmethod
     def from_run(cls, run: TrainedRun, data_options: dict | None = None) -> Bundle:
@@ -188,6 +219,12 @@ class Bundle:
             "first": format_timestamp(series.index[0]),
             "last": format_timestamp(series.last),
         }
+        last_covariates = None
+        if run.forecaster.encoder_ is not None:
+            columns = list(run.forecaster.encoder_.roles.columns)
+            last_covariates = (
+                series.extra[columns] if columns else pd.DataFrame(index=series.index)
+            ).iloc[-window:]
         return cls(
             run.forecaster,
             run.config,
@@ -199,21 +236,39 @@ class Bundle:
             run.metrics_dict(),
             run.forecaster.history_.to_dict(),
             data_options,
+            roles=run.plan.roles,
+            last_covariates=last_covariates,
         )
 
-    def forecast(self, series: TimeSeries | None = None) -> pd.DataFrame:
+    @property
+    def encoder(self) -> CovariateEncoder | None:
+        """The covariate encoding the network reads (None without covariates)."""
+        return self.forecaster.encoder_
+
+    def forecast(
+        self, series: TimeSeries | None = None, future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Forecast `horizon` steps after the training data, or after `series` (newer data
         of the same series, whose own last window is then used).
 
-        Raises:
-            DataError: When `series` has another frequency or is shorter than the window.
-        """
-        from forecasting.errors import DataError
+        A bundle whose network reads covariates reads their last window from `series.extra`,
+        or (without a series) from the values it stores; calendar features come from the
+        timestamps. With future covariates, their values over the horizon come from `future`
+        (a future file's table, indexed by timestamp).
 
+        Raises:
+            DataError: When `series` has another frequency, is shorter than the window or
+                lacks a covariate column the network reads (named, with the columns it has);
+                a covariate missing a value in the window read; future covariates without
+                `future`, or a `future` that lacks a column or timestamps of the horizon.
+        """
+        window = self.config.model.window
         if series is None:
             values, last = self.last_values, self.series["last"]
             end_position = self.last_position
             freq = self.series["freq"]
+            if self.encoder is not None:
+                series = self._stored_series()
         else:
             if series.freq != self.series["freq"]:
                 raise DataError(
@@ -222,18 +277,67 @@ class Bundle:
                     f"{self.series['freq'] or 'integer steps'}. Upload data of "
                     f"the same frequency."
                 )
-            window = self.config.model.window
             if len(series) < window:
                 raise DataError(
                     f"The new data has {len(series)} points; the model needs at "
                     f"least its window of {window}. Upload a longer stretch."
                 )
+            if self.encoder is not None:
+                series = _tail(series, window)  # only the last window is read
             values, last, freq = series.values, series.last, series.freq
             end_position = self.last_position + periods_between(self.series["last"], last, freq)
+        covariates = None if self.encoder is None else self._covariates(series, future)
         start = end_position - (len(values) - 1)
-        forecast = self.forecaster.forecast(np.asarray(values), start)
+        forecast = self.forecaster.forecast(np.asarray(values), start, covariates)
         index = future_index(_parse_last(last, freq), len(forecast), freq)
         return forecast_frame(index, forecast, self.intervals, self.config.level)
+
+    def _stored_series(self) -> TimeSeries:
+        """The stored last window as a series, with the stored covariates as its columns."""
+        frame = self.history_frame()
+        return TimeSeries(
+            frame["actual"].to_numpy(),
+            pd.Index(frame["date"], name="date" if self.series["freq"] else "step"),
+            self.series["freq"],
+            str(self.series.get("name", "value")),
+            (),
+            self.last_covariates.set_axis(pd.Index(frame["date"])),
+        )
+
+    def _covariates(self, series: TimeSeries, future: pd.DataFrame | None) -> CovariateData:
+        """The covariates the network reads at the end of `series` and over the horizon."""
+        encoder, window = self.encoder, self.config.model.window
+        roles = encoder.roles
+        has = [] if series.extra is None else [str(c) for c in series.extra.columns]
+        missing = [c for c in roles.columns if c not in has]
+        if missing:
+            raise DataError(
+                f"The data lacks the column(s) {', '.join(missing)}, which the model reads "
+                f"({_role_words(roles)}). The data has: {', '.join(has) or 'no other column'}. "
+                "Upload data with these columns."
+            )
+        recent = series.extra[list(roles.columns)].iloc[-window:]
+        for column in roles.columns:
+            cells = recent[column]
+            if column in encoder.numeric and is_categorical(cells):
+                raise DataError(
+                    f"Column {column!r} holds text, but the model was trained on it as numbers. "
+                    "Upload data where it holds numbers."
+                )
+            if column in encoder.categories and not is_categorical(cells):
+                raise DataError(
+                    f"Column {column!r} holds numbers, but the model was trained on it as "
+                    f"categories ({', '.join(encoder.categories[column])}). Upload data where "
+                    "it holds those categories."
+                )
+            gaps = recent.index[cells.isna().to_numpy()]
+            if len(gaps):
+                raise DataError(
+                    f"Column {column!r} has no value at {', '.join(stamp_texts(gaps[:3]))}: the "
+                    f"model reads the last {window} values of every covariate. Fill the gap."
+                )
+        ahead = future_values(series, roles, future, self.config.horizon)
+        return CovariateData.of(series, roles, ahead)
 
     @property
     def widths(self) -> np.ndarray:
@@ -287,6 +391,15 @@ class Bundle:
             data_options=self.data_options,
             models=models,
             versions=self.versions or _versions(),
+            roles=_json_roles(self.roles),
+            covariates=state["covariates"],
+            last_covariates=(
+                None
+                if self.last_covariates is None
+                else {
+                    str(name): _column_json(column) for name, column in self.last_covariates.items()
+                }
+            ),
         )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -315,6 +428,27 @@ def _json_default(value):
 
 def _parse_last(last, freq):
     return int(last) if freq is None else pd.Timestamp(last)
+
+
+def _json_roles(roles: Roles) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in roles.to_dict().items()}
+
+
+def _role_words(roles: Roles) -> str:
+    said = []
+    if roles.past:
+        said.append(f"past covariates {', '.join(roles.past)}")
+    if roles.future:
+        said.append(f"future covariates {', '.join(roles.future)}")
+    return "; ".join(said)
+
+
+def _tail(series: TimeSeries, n: int) -> TimeSeries:
+    """The last `n` points of a series, with its other columns."""
+    extra = None if series.extra is None else series.extra.iloc[-n:]
+    return TimeSeries(
+        series.values[-n:], series.index[-n:], series.freq, series.name, series.repairs, extra
+    )
 
 
 # --------------------------------------------------------------------- reading
@@ -382,12 +516,21 @@ def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
         raise BundleError(f"Schema check failed: {MANIFEST} must hold an object.")
     if manifest.get("format") != FORMAT:
         raise BundleError(f"Schema check failed: this is not a {FORMAT} file.")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if isinstance(version, bool) or version not in READ_VERSIONS:
         raise BundleError(
-            f"Version check failed: bundle format version "
-            f"{manifest.get('format_version')!r}; this app reads version "
-            f"{FORMAT_VERSION}. Retrain the model with this version."
+            f"Version check failed: bundle format version {version!r}; this app reads "
+            f"versions {' and '.join(map(str, READ_VERSIONS))}. Retrain the model with this "
+            "version."
         )
+    if version == 1 and any(key in manifest for key in _COVARIATE_KEYS):
+        raise BundleError(
+            f"Schema check failed: a version 1 bundle holds no covariates, yet {MANIFEST} "
+            f"has {', '.join(k for k in _COVARIATE_KEYS if k in manifest)}."
+        )
+    for key in _COVARIATE_KEYS:
+        if not isinstance(manifest.get(key), (dict, type(None))):
+            raise BundleError(f"Schema check failed: {MANIFEST}[{key!r}] has the wrong type.")
     _check_schema(manifest, _SCHEMA, MANIFEST)
     _check_schema(manifest["preprocessor"], _PREPROCESSOR_SCHEMA, "preprocessor")
     if not 1 <= len(manifest["models"]) <= 10:
@@ -443,6 +586,11 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
         raise BundleError(
             f"Schema check failed: the stored configuration is invalid ({exc})."
         ) from None
+    roles, encoder = _check_covariates(manifest, config)  # before Keras reads a byte
+    window = config.model.window
+    last_covariates = (
+        None if encoder is None else _last_covariates(manifest.last_covariates, encoder, window)
+    )
     install_native_kernels()
     networks = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -456,12 +604,6 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
                     f"Model check failed: Keras could not load model_{i}.keras "
                     f"({type(exc).__name__})."
                 ) from None
-    window = config.model.window
-    for network in networks:
-        if tuple(network.input_shape) != (None, window, 1):
-            raise BundleError(
-                "Model check failed: the network's input does not match the stored window."
-            )
     last_values = np.asarray(manifest.last_values, dtype=float)
     try:
         intervals = Intervals.from_dict(manifest.intervals)
@@ -477,6 +619,12 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
             "Schema check failed: the last window or the interval widths do "
             "not match the configuration."
         )
+    for network in networks:
+        if _input_shapes(network) != _expected_inputs(config, encoder):
+            raise BundleError(
+                "Model check failed: the network's input does not match the stored window "
+                "and covariates."
+            )
     try:
         forecaster = RNNForecaster.from_state(manifest.forecaster_state(), networks)
     except ConfigError as exc:
@@ -492,6 +640,10 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
         raise BundleError(
             "Schema check failed: the last timestamp or frequency is invalid."
         ) from None
+    if roles.calendar and series["freq"] is None:
+        raise BundleError(
+            "Schema check failed: calendar features are recorded for a series without dates."
+        )
     return Bundle(
         forecaster,
         config,
@@ -504,7 +656,104 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
         manifest.history,
         manifest.data_options,
         manifest.versions,
+        roles,
+        last_covariates,
     )
+
+
+def _check_covariates(
+    manifest: BundleManifest, config: RunConfig
+) -> tuple[Roles, CovariateEncoder | None]:
+    """The stored roles and covariate encoding, checked against each other and against the
+    stored last window of the covariates.
+
+    Raises:
+        BundleError: Naming what does not hold.
+    """
+    try:
+        roles = Roles() if manifest.roles is None else Roles.from_dict(manifest.roles)
+    except ConfigError as exc:
+        raise BundleError(f"Schema check failed: the stored roles are invalid ({exc}).") from None
+    if manifest.covariates is None:
+        if roles.any or manifest.last_covariates is not None:
+            raise BundleError(
+                "Schema check failed: the roles say the network reads covariates, but the "
+                "bundle holds no covariate encoding."
+            )
+        return roles, None
+    try:
+        encoder = CovariateEncoder.from_dict(manifest.covariates)
+    except (ConfigError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BundleError(
+            f"Schema check failed: the covariate encoding is malformed ({exc})."
+        ) from None
+    numeric, categories = encoder.numeric, encoder.categories
+    if (
+        encoder.roles != roles
+        or not roles.any
+        or set(numeric) | set(categories) != set(roles.columns)
+        or set(numeric) & set(categories)
+        or any(cycle not in CYCLES for cycle in encoder.cycles)
+        or bool(encoder.cycles) != roles.calendar
+        or any(len(scale) != 2 or not np.all(np.isfinite(scale)) for scale in numeric.values())
+        or any(scale[1] == 0 for scale in numeric.values())
+        or any(not 1 <= len(seen) <= MAX_CATEGORIES for seen in categories.values())
+        or config.model.strategy != "direct"
+    ):
+        raise BundleError(
+            "Schema check failed: the covariate encoding does not match the stored roles."
+        )
+    return roles, encoder
+
+
+def _last_covariates(stored, encoder: CovariateEncoder, window: int) -> pd.DataFrame:
+    """The stored last window of the covariates as a table (rows: the last window)."""
+    columns = list(encoder.roles.columns)
+    if not isinstance(stored, dict) or set(stored) != set(columns):
+        raise BundleError(
+            "Schema check failed: the stored last window of the covariates does not hold "
+            "the columns the network reads."
+        )
+    index = pd.RangeIndex(window)
+    frame = pd.DataFrame(index=index)
+    for column in columns:
+        values = stored[column]
+        text = column in encoder.categories
+        kind = str if text else (int, float)
+        if (
+            not isinstance(values, list)
+            or len(values) != window
+            or not all(
+                v is None or (isinstance(v, kind) and not isinstance(v, bool)) for v in values
+            )
+        ):
+            raise BundleError(
+                f"Schema check failed: the stored last window of {column!r} must be "
+                f"{window} {'texts' if text else 'numbers'}."
+            )
+        cells = _column_from_json(column, values, index)
+        frame[column] = cells.astype(object) if text else cells.astype("float64")
+    return frame
+
+
+def _input_shapes(network) -> list[tuple]:
+    """The network's input shapes, one per input."""
+    shapes = network.input_shape
+    if not isinstance(shapes, list):
+        shapes = [shapes]
+    return [tuple(shape) for shape in shapes]
+
+
+def _expected_inputs(config: RunConfig, encoder: CovariateEncoder | None) -> list[tuple]:
+    """The input shapes the stored configuration and covariate encoding make."""
+    window = config.model.window
+    if encoder is None:
+        return [(None, window, 1)]
+    past, known = encoder.n_past, encoder.n_known
+    shapes = [(None, window, 1 + past + known)]
+    if known:
+        shapes.append((None, config.horizon, known))
+    return shapes
 
 
 __all__ = ["Bundle", "BundleError", "BundleManifest", "ForecastingError", "load_bundle"]

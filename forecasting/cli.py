@@ -2,6 +2,9 @@
 
 Bad input ends with exit code 2 and one line `error: ...` on stderr that names the problem and
 the fix; repairs made to the data are reported on stderr as `note: ...` lines.
+
+Covariates are opt-in: without `--past-covariates`, `--future-covariates`, `--calendar` or
+`--static` the network reads the target alone, whatever other columns the file holds.
 """
 
 from __future__ import annotations
@@ -83,6 +86,57 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _column_list(text: str) -> tuple[str, ...]:
+    """`A,B` -> ("A", "B"): names split at commas, blanks around them dropped, each once."""
+    names = [name.strip() for name in text.split(",")]
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _add_covariate_options(parser: argparse.ArgumentParser, command: str) -> None:
+    from forecasting.covariates import CALENDAR_HELP, ROLE_HELP
+
+    group = parser.add_argument_group(
+        "covariates (default: none; the network reads the target alone)"
+    )
+    group.add_argument(
+        "--past-covariates",
+        metavar="A,B",
+        type=_column_list,
+        default=(),
+        help="comma-separated columns read as past covariates. " + ROLE_HELP["past"],
+    )
+    future_help = "comma-separated columns read as future covariates. " + ROLE_HELP["future"]
+    if command == "backtest":
+        future_help += " In a backtest their values over each fold's horizon come from DATA."
+    group.add_argument(
+        "--future-covariates",
+        metavar="C,D",
+        type=_column_list,
+        default=(),
+        help=future_help,
+    )
+    group.add_argument(
+        "--future",
+        metavar="FUTURE.csv",
+        help=(
+            "not read by a backtest (each fold's future values come from DATA)"
+            if command == "backtest"
+            else "future file: a date column plus the future covariates, one row per "
+            "timestamp of the horizon after DATA ends"
+        ),
+    )
+    group.add_argument(
+        "--calendar", action="store_true", help="add calendar features. " + CALENDAR_HELP
+    )
+    group.add_argument(
+        "--static",
+        metavar="E",
+        type=_column_list,
+        default=(),
+        help="comma-separated static columns. " + ROLE_HELP["static"],
+    )
+
+
 def _add_model_options(parser: argparse.ArgumentParser, horizon_required: bool = False) -> None:
     group = parser.add_argument_group("model (defaults: the project's tuned configuration)")
     group.add_argument(
@@ -123,20 +177,36 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a network and save it as a bundle")
     _add_data_options(train)
     _add_model_options(train)
+    _add_covariate_options(train, "train")
     train.add_argument("--bundle", metavar="OUT.zip", required=True, help="bundle to write")
-    train.add_argument("--metrics-json", metavar="FILE", help="write timings and test metrics")
+    train.add_argument(
+        "--metrics-json",
+        metavar="FILE",
+        help="write timings and test metrics (with covariates: the network without them "
+        "and each covariate's importance)",
+    )
 
     forecast = commands.add_parser("forecast", help="forecast beyond the end of the data")
     _add_data_options(forecast)
     _add_model_options(forecast, horizon_required=True)
-    forecast.add_argument("--model", metavar="BUNDLE", help="use a trained bundle (no training)")
+    _add_covariate_options(forecast, "forecast")
+    forecast.add_argument(
+        "--model",
+        metavar="BUNDLE",
+        help="use a trained bundle (no training; it reads the covariates it was trained with)",
+    )
     forecast.add_argument("--output", metavar="FILE", help="CSV file (default: stdout)")
 
     backtest = commands.add_parser("backtest", help="rolling-origin backtest against baselines")
     _add_data_options(backtest)
     _add_model_options(backtest, horizon_required=True)
+    _add_covariate_options(backtest, "backtest")
     backtest.add_argument("--folds", type=_positive_int, default=3, help="number of folds (K)")
-    backtest.add_argument("--json", metavar="FILE", help="write folds and errors by lead")
+    backtest.add_argument(
+        "--json",
+        metavar="FILE",
+        help='write folds and errors by lead (with covariates: "without_covariates")',
+    )
     return parser
 
 
@@ -167,6 +237,39 @@ def _settings(args: argparse.Namespace) -> tuple[RunConfig, dict]:
     config = config.with_settings(**flags)
     data_options.update({k: getattr(args, k) for k in _DATA_KEYS if getattr(args, k) is not None})
     return config, data_options
+
+
+def _roles(args: argparse.Namespace):
+    """The covariates' roles from the flags (none without them)."""
+    from forecasting.covariates import Roles
+
+    return Roles(
+        past=args.past_covariates,
+        future=args.future_covariates,
+        static=args.static,
+        calendar=args.calendar,
+    )
+
+
+_FUTURE_KEYS = ("decimal", "thousands", "encoding", "date_format", "dayfirst")
+
+
+def _read_future(args: argparse.Namespace, data_options: dict, needed: bool):
+    """The --future file's table, or None without one. `needed`: the run has future
+    covariates (a note says when the file is not read)."""
+    if not args.future:
+        return None
+    if not needed:
+        print(
+            f"note: {args.future} is not read: no future covariates (--future-covariates).",
+            file=sys.stderr,
+        )
+        return None
+    from forecasting.loading import LoadOptions, read_future
+
+    options = LoadOptions.from_dict({k: data_options[k] for k in _FUTURE_KEYS if k in data_options})
+    path = Path(args.future)
+    return read_future(path, options, filename=path.name)
 
 
 def _read_text(path: str, what: str) -> str:
@@ -211,8 +314,10 @@ def _on_plan(plan) -> None:
 def _train(args, config, data_options):
     from forecasting.pipeline import train
 
+    roles = _roles(args)
     series = _load(args, data_options)
-    run = train(series, config, on_epoch=_on_epoch, on_plan=_on_plan)
+    future = _read_future(args, data_options, bool(roles.future))
+    run = train(series, config, roles=roles, future=future, on_epoch=_on_epoch, on_plan=_on_plan)
     for reason in run.plan.reasons:
         print(f"note: {reason}", file=sys.stderr)
     return run
@@ -234,14 +339,44 @@ def cmd_train(args) -> int:
         file=sys.stderr,
     )
     print(f"winner: {_winner_line(judged)}", file=sys.stderr)
+    covariates = _covariate_figures(run)
+    if covariates:
+        print(f"covariates: {_covariate_line(run, covariates)}", file=sys.stderr)
     if args.metrics_json:
         document = {
             **metrics,
             **judged.to_dict(),
+            **covariates,
             "config": json.loads(run_file_text(run.config, data_options)),
         }
         Path(args.metrics_json).write_text(json.dumps(document, indent=2), encoding="utf-8")
     return 0
+
+
+def _covariate_figures(run) -> dict:
+    """For --metrics-json: the roles, the twin network's test scores without covariates
+    (shaped like "test") and each covariate's importance; empty without covariates."""
+    roles = run.plan.roles
+    if not roles.any and not roles.static:
+        return {}
+    figures: dict = {"roles": roles.to_dict()}
+    if run.without_covariates is not None:
+        figures["without_covariates"] = {"model": run.without_covariates.metrics["model"]}
+        figures["importance"] = dict(run.importance)
+    return figures
+
+
+def _covariate_line(run, figures: dict) -> str:
+    """Test MASE with and without the covariates, and the importance, in one line."""
+    if "without_covariates" not in figures:
+        return "none fed (static columns are recorded only)"
+    with_mase = run.evaluation.metrics["model"]["mase"]
+    without = figures["without_covariates"]["model"]["mase"]
+    text = f"test MASE {_fmt(with_mase)} with them, {_fmt(without)} without"
+    if figures["importance"]:
+        ranked = ", ".join(f"{name} {value:+.3f}" for name, value in figures["importance"].items())
+        text += f"; MASE increase when shuffled: {ranked}"
+    return text
 
 
 def _winner_line(judged) -> str:
@@ -274,7 +409,10 @@ def cmd_forecast(args) -> int:
             data_options = merged
         else:
             data_options = dict(bundle.data_options or {})
-        frame = bundle.forecast(_load(args, data_options))
+        roles = _bundle_roles(args, bundle)
+        series = _load(args, data_options)
+        future = _read_future(args, data_options, bool(roles.future))
+        frame = bundle.forecast(series, future=future)
         if args.horizon > len(frame):
             raise DataError(
                 f"This model forecasts {len(frame)} steps; --horizon "
@@ -288,18 +426,39 @@ def cmd_forecast(args) -> int:
     return 0
 
 
+def _bundle_roles(args, bundle):
+    """The roles a bundle was trained with; role flags that say otherwise are refused."""
+    from forecasting.covariates import Roles
+
+    trained = getattr(bundle, "roles", None) or Roles()
+    asked = _roles(args)
+    if asked != Roles() and asked != trained:
+        said = " ".join(trained.sentences()) or "Inputs: the target alone."
+        raise ConfigError(
+            f"A trained bundle reads the columns it was trained with. {said} Drop the "
+            "covariate flags, or train a new bundle with these roles."
+        )
+    return trained
+
+
 def _forecast_or_fallback(args, config, data_options):
     """Train and forecast; a series too short for a network gets Theta's forecast, said so."""
     from forecasting.errors import SeriesTooShortError
     from forecasting.pipeline import fallback_forecast, train
 
+    roles = _roles(args)
     series = _load(args, data_options)
+    future = _read_future(args, data_options, bool(roles.future))
     try:
-        run = train(series, config, on_epoch=_on_epoch, on_plan=_on_plan)
+        run = train(
+            series, config, roles=roles, future=future, on_epoch=_on_epoch, on_plan=_on_plan
+        )
     except SeriesTooShortError as exc:
         frame, note = fallback_forecast(series, config.horizon, config.level)
         print(f"note: {_one_line(str(exc))}", file=sys.stderr)
         print(f"note: {note}", file=sys.stderr)
+        if roles.any:
+            print("note: The fallback reads the target alone, not the covariates.", file=sys.stderr)
         return frame
     for reason in run.plan.reasons:
         print(f"note: {reason}", file=sys.stderr)
@@ -310,26 +469,61 @@ def cmd_backtest(args) -> int:
     from forecasting.backtest import backtest
 
     config, data_options = _settings(args)
+    roles = _roles(args)
     series = _load(args, data_options)
-    result = backtest(
-        series, config, args.folds, on_fold=lambda k, n: print(f"fold {k}/{n}", file=sys.stderr)
-    )
+    _future_unused(args)
+
+    def on_fold(k: int, n: int) -> None:
+        if k == 1:  # the roles are checked by now: say what the network reads
+            for sentence in roles.sentences():
+                print(f"note: {sentence}", file=sys.stderr)
+            if roles.any:
+                print(
+                    "note: Each fold also trains a twin network without covariates, to show "
+                    "whether they help.",
+                    file=sys.stderr,
+                )
+        print(f"fold {k}/{n}", file=sys.stderr)
+
+    result = backtest(series, config, args.folds, roles=roles, on_fold=on_fold)
+    folds, summary, by_lead = _backtest_tables(result)
     with pd_options():
         print(f"Rolling-origin backtest: {args.folds} folds, horizon {result.horizon}\n")
-        print(
-            result.folds.pivot(index="fold", columns="method", values="mase").to_string(
-                float_format=lambda v: f"{v:.3f}"
-            )
-        )
+        print(folds.to_string(float_format=lambda v: f"{v:.3f}"))
         print("\nMean over folds (MASE, sMAPE %, MAE):")
-        print(
-            result.summary()[["mase", "smape", "mae"]].to_string(float_format=lambda v: f"{v:.3f}")
-        )
+        print(summary[["mase", "smape", "mae"]].to_string(float_format=lambda v: f"{v:.3f}"))
         print("\nMean absolute error by lead time:")
-        print(result.by_lead.to_string(float_format=lambda v: f"{v:.3g}"))
+        print(by_lead.to_string(float_format=lambda v: f"{v:.3g}"))
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
     return 0
+
+
+TWIN_ROW = "network without covariates"
+
+
+def _future_unused(args) -> None:
+    if args.future:
+        print(
+            f"note: {args.future} is not read: each fold's future covariates come from "
+            f"{args.data}.",
+            file=sys.stderr,
+        )
+
+
+def _backtest_tables(result):
+    """MASE per fold and method, mean scores per method, and MAE by lead; with covariates
+    the network without them is one more row, `TWIN_ROW`, beside the others."""
+    import pandas as pd
+
+    folds = result.folds.pivot(index="fold", columns="method", values="mase")
+    summary, by_lead = result.summary(), result.by_lead
+    if result.twin_folds is not None:
+        folds[TWIN_ROW] = result.twin_folds.set_index("fold")["mase"]
+        summary = pd.concat([summary, result.without_covariates.rename(index={"model": TWIN_ROW})])
+        summary = summary.sort_values("mase", na_position="last")
+        by_lead = pd.concat([by_lead, result.twin_by_lead.rename(index={"model": TWIN_ROW})])
+    return folds, summary, by_lead
 
 
 def pd_options():

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ConfigError, DataError
-from forecasting.records import JsonRecord, format_timestamps
+from forecasting.records import JsonRecord, stamp_texts
 from forecasting.series import TimeSeries
 
 ROLES = ("target", "past", "future", "static", "ignore")
@@ -231,7 +231,7 @@ def future_values(
     stamps = series.future_index(horizon)
     if not roles.future:
         return pd.DataFrame(index=stamps)
-    shown = ", ".join(format_timestamps(stamps[:3])) + (" ..." if horizon > 3 else "")
+    shown = ", ".join(stamp_texts(stamps[:3])) + (" ..." if horizon > 3 else "")
     if future is None:
         raise DataError(
             f"Future covariate(s) {', '.join(roles.future)} need their values over the "
@@ -248,7 +248,7 @@ def future_values(
     for column in roles.future:
         gaps = stamps[table[column].isna().to_numpy()]
         if len(gaps):
-            named = ", ".join(format_timestamps(gaps[:3]))
+            named = ", ".join(stamp_texts(gaps[:3]))
             more = f" and {len(gaps) - 3} more" if len(gaps) > 3 else ""
             raise DataError(
                 f"The future file has no value of {column!r} for {named}{more}: a future "
@@ -258,6 +258,6 @@ def future_values(
         if not is_categorical(table[column]):
             finite = np.isfinite(table[column].to_numpy(dtype=float))
             if not finite.all():
-                bad = ", ".join(format_timestamps(stamps[~finite][:3]))
+                bad = ", ".join(stamp_texts(stamps[~finite][:3]))
                 raise DataError(f"The future file holds a non-finite {column!r} at {bad}.")
     return table

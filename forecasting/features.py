@@ -16,7 +16,7 @@ import pandas as pd
 
 from forecasting.covariates import Roles, is_categorical
 from forecasting.errors import DataError
-from forecasting.records import format_timestamps
+from forecasting.records import stamp_texts
 from forecasting.series import TimeSeries
 
 CYCLES = ("hour of day", "day of week", "day of year", "month of year")
@@ -82,9 +82,9 @@ class CovariateData:
     def of(cls, series: TimeSeries, roles: Roles, ahead: pd.DataFrame | None = None):
         """The role columns of `series`, and `ahead` (from `covariates.future_values`)."""
         columns = list(roles.columns)
-        history = (
-            series.extra[columns] if columns else pd.DataFrame(index=series.index)
-        ).set_axis(series.index)
+        history = (series.extra[columns] if columns else pd.DataFrame(index=series.index)).set_axis(
+            series.index
+        )
         if ahead is None:
             ahead = history.iloc[:0]
         return cls(roles, history, ahead[list(roles.future)])
@@ -160,7 +160,7 @@ class CovariateEncoder:
             stamp, value = unseen[0]
             raise DataError(
                 f"Column {column!r} holds the category {value!r} at "
-                f"{format_timestamps(pd.Index([stamp]))[0]}, never seen in training (known: "
+                f"{stamp_texts(pd.Index([stamp]))[0]}, never seen in training (known: "
                 f"{', '.join(known)}). Map it to a known category, or train again with data "
                 "that holds it."
             )

@@ -319,10 +319,7 @@ class RNNForecaster:
         level = self.preprocessor_.to_level(np.asarray(values, dtype=float), start)
         history = windows_ending_at(level, self.window, origins)
         forecasts = np.median(
-            [
-                self._predict_level(network, history, features, origins)
-                for network in self.models_
-            ],
+            [self._predict_level(network, history, features, origins) for network in self.models_],
             axis=0,
         )
         positions = start + origins[:, None] + np.arange(self.horizon)[None, :]

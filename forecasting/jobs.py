@@ -44,6 +44,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
+from forecasting.covariates import Roles
 from forecasting.errors import ConfigError
 from forecasting.registry import (
     ADVICE,
@@ -62,6 +65,7 @@ from forecasting.registry import (
     JobHeader,
     JobSpec,
     JobStatus,
+    frame_to_dict,
     read_events,
     read_json,
     read_spec,
@@ -152,8 +156,12 @@ class JobManager:
         data_options: dict | None = None,
         label: str = "",
         owner: str = "",
+        roles: Roles | None = None,
+        future: pd.DataFrame | None = None,
     ) -> str:
-        """Queue a training of `series` with `config` (a RunConfig) for session `owner`."""
+        """Queue a training of `series` with `config` (a RunConfig) for session `owner`,
+        reading the covariates of `roles` (None: none) with the future covariates' values
+        `future` (a future file's table, indexed by timestamp; None when none)."""
         return self.submit(
             JobSpec(
                 TRAIN,
@@ -162,6 +170,8 @@ class JobManager:
                 config=config.to_dict(),
                 data_options=data_options,
                 owner=owner,
+                roles=_roles_dict(roles),
+                future=None if future is None else frame_to_dict(future),
             )
         )
 
@@ -173,8 +183,10 @@ class JobManager:
         data_options: dict | None = None,
         label: str = "",
         owner: str = "",
+        roles: Roles | None = None,
     ) -> str:
-        """Queue a rolling-origin backtest of `config` on `series` with `folds` folds."""
+        """Queue a rolling-origin backtest of `config` on `series` with `folds` folds (with
+        the covariates of `roles`, and the same folds without them, when given)."""
         return self.submit(
             JobSpec(
                 BACKTEST,
@@ -184,16 +196,33 @@ class JobManager:
                 data_options=data_options,
                 folds=folds,
                 owner=owner,
+                roles=_roles_dict(roles),
             )
         )
 
     def submit_forecast(
-        self, bundle: bytes, series: TimeSeries | None = None, label: str = "", owner: str = ""
+        self,
+        bundle: bytes,
+        series: TimeSeries | None = None,
+        label: str = "",
+        owner: str = "",
+        future: pd.DataFrame | None = None,
     ) -> str:
         """Queue a forecast from an uploaded bundle (checked by the worker before anything
-        in it is loaded), after `series` or, when None, after the bundle's own data."""
+        in it is loaded), after `series` or, when None, after the bundle's own data; `future`
+        holds the future covariates' values over the horizon (a future file's table) for a
+        bundle that reads future covariates."""
         series_data = None if series is None else series_to_dict(series)
-        return self.submit(JobSpec(FORECAST, label, series=series_data, owner=owner), upload=bundle)
+        return self.submit(
+            JobSpec(
+                FORECAST,
+                label,
+                series=series_data,
+                owner=owner,
+                future=None if future is None else frame_to_dict(future),
+            ),
+            upload=bundle,
+        )
 
     # ------------------------------------------------------------------ workers
     def _reconcile(self) -> None:
@@ -442,6 +471,17 @@ class JobManager:
                 self._headers.pop(folder.name, None)
 
 
+def _roles_dict(roles: Roles | dict | None) -> dict | None:
+    """Roles as the job spec stores them, plain JSON (a dict is checked by `Roles.from_dict`)."""
+    if roles is None:
+        return None
+    record = roles if isinstance(roles, Roles) else Roles.from_dict(roles)
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in record.to_dict().items()
+    }
+
+
 def _folder_bytes(folder: Path) -> int:
     total = 0
     for path in folder.iterdir():
@@ -484,6 +524,7 @@ __all__ = [
     "JobManager",
     "JobSpec",
     "JobStatus",
+    "frame_to_dict",
     "get_manager",
     "read_events",
     "series_from_dict",

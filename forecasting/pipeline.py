@@ -389,7 +389,10 @@ def train(
         for level in intervals.widths
     }
 
-    one_step_origins = np.arange(split.fit_end, len(series))
+    # origins whose horizon the known-ahead features reach (all of them unless a backtest
+    # fold's run has no values beyond its data)
+    reach = len(features.known) - horizon + 1 if forecaster.n_known else len(series)
+    one_step_origins = np.arange(split.fit_end, min(len(series), reach))
     one_step = pd.DataFrame(
         {
             "date": series.index[one_step_origins],
@@ -405,7 +408,7 @@ def train(
     if forecast_beyond:
         future = forecast_frame(series.future_index(horizon), raw_future, intervals, cfg.level)
     else:
-        future = forecast_frame(series.future_index(0), np.empty(0), intervals, cfg.level)
+        future = pd.DataFrame(columns=["date", "forecast", "lower", "upper"])
     if intervals.clips(raw_test[0], cfg.level) or (
         forecast_beyond and intervals.clips(raw_future, cfg.level)
     ):

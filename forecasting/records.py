@@ -187,3 +187,18 @@ class FrameRecord(JsonRecord):
 
     def __len__(self) -> int:
         return len(getattr(self, dataclasses.fields(self)[0].name))
+
+
+def stamp_texts(index) -> list[str]:
+    """Timestamps for sentences: dates alone at midnight, '2020-01-01 10:30' on the minute,
+    else seconds and fractions as fine as the data (as `format_timestamps` writes them);
+    integer steps as numbers."""
+    index = pd.Index(index)
+    if pd.api.types.is_integer_dtype(index):
+        return [str(step) for step in index]
+    index = pd.DatetimeIndex(index)
+    if (index == index.normalize()).all():
+        return list(index.strftime("%Y-%m-%d"))
+    if (index == index.floor("min")).all():
+        return list(index.strftime("%Y-%m-%d %H:%M"))
+    return [text.replace("T", " ") for text in format_timestamps(index)]

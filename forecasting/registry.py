@@ -8,10 +8,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
+from forecasting.covariates import Roles
 from forecasting.errors import ConfigError
-from forecasting.records import JsonRecord
+from forecasting.records import JsonRecord, format_timestamps, parse_timestamps
 from forecasting.results import ForecastFrame, RecentFrame
-from forecasting.series import TimeSeries
+from forecasting.series import TimeSeries, _column_from_json, _column_json
 from forecasting.training import EpochEvent
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
@@ -50,6 +53,63 @@ def series_from_dict(data: dict) -> TimeSeries:
     return TimeSeries.from_dict(data)
 
 
+def frame_to_dict(frame: pd.DataFrame) -> dict:
+    """A table indexed by timestamp (a future file's table) as plain JSON.
+
+    Returns:
+        `{"index": [...], "columns": [{"name": ..., "values": [...]}, ...]}` (a list, so
+        the order of the columns survives sorted keys): the timestamps as
+        `records.format_timestamps` writes them; numeric columns as floats with None where a
+        value is missing, text columns as str with None.
+    """
+    return {
+        "index": format_timestamps(frame.index),
+        "columns": [
+            {"name": str(name), "values": _column_json(column)} for name, column in frame.items()
+        ],
+    }
+
+
+def frame_from_dict(data: dict) -> pd.DataFrame:
+    """The table back from `frame_to_dict`: a DatetimeIndex named "date" (or integer steps),
+    float64 numeric columns (NaN where missing), object text columns (None where missing).
+
+    Raises:
+        ConfigError: Not the shape `frame_to_dict` writes.
+    """
+    if (
+        not isinstance(data, dict)
+        or set(data) != {"index", "columns"}
+        or not isinstance(data["index"], list)
+        or not isinstance(data["columns"], list)
+        or not all(
+            isinstance(c, dict) and set(c) == {"name", "values"} and isinstance(c["name"], str)
+            for c in data["columns"]
+        )
+    ):
+        raise ConfigError(
+            "A table must be an object with the keys index (timestamps) and columns (a list "
+            "of {name, values})."
+        )
+    try:
+        index = parse_timestamps(data["index"], name="date")
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"The table's timestamps cannot be read ({exc}).") from None
+    columns = {}
+    for column in data["columns"]:
+        name, values = column["name"], column["values"]
+        if not isinstance(values, list) or len(values) != len(index) or name in columns:
+            raise ConfigError(
+                f"The table's column {name!r} must appear once, with a list of {len(index)} "
+                "values (one per timestamp)."
+            )
+        try:
+            columns[name] = _column_from_json(name, values, index)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"The table's column {name!r} cannot be read ({exc}).") from None
+    return pd.DataFrame(columns, index=index)
+
+
 @dataclass(frozen=True)
 class JobSpec(JsonRecord):
     """What a job does (`spec.json`).
@@ -65,6 +125,10 @@ class JobSpec(JsonRecord):
         folds: Folds of a backtest (0 for other kinds).
         owner: The session that submitted it (its key; "" for none): the session lists
             its own jobs again after a reload.
+        roles: The covariates' roles (`Roles.to_dict`), or None for none; train and
+            backtest.
+        future: The future covariates' values after the end (`frame_to_dict` of a future
+            file's table), or None; train and forecast.
     """
 
     kind: str
@@ -75,6 +139,8 @@ class JobSpec(JsonRecord):
     data_options: dict | None = None
     folds: int = 0
     owner: str = ""
+    roles: dict | None = None
+    future: dict | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in NOUNS:
@@ -87,6 +153,24 @@ class JobSpec(JsonRecord):
             raise ConfigError(
                 f"`folds` must be at least 1 for a backtest. Received: folds={self.folds!r}"
             )
+        for name in ("roles", "future"):
+            value = getattr(self, name)
+            if not isinstance(value, (dict, type(None))):
+                raise ConfigError(
+                    f"`{name}` must be an object or null. Received: {type(value).__name__}"
+                )
+        if self.roles is not None:
+            Roles.from_dict(self.roles)  # ConfigError naming an unknown key or a double role
+
+    @property
+    def covariate_roles(self) -> Roles | None:
+        """The roles as a record (None when the job has none)."""
+        return None if self.roles is None else Roles.from_dict(self.roles)
+
+    @property
+    def future_table(self) -> pd.DataFrame | None:
+        """The future covariates' table (None when the job has none)."""
+        return None if self.future is None else frame_from_dict(self.future)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import CELL_NAMES, RunConfig
+from forecasting.covariates import Roles
 from forecasting.records import FrameRecord, JsonRecord, format_timestamps
 from forecasting.series import TimeSeries
 
@@ -221,11 +222,17 @@ class RunResult(JsonRecord):
         test_forecast: The forecast from the first test origin.
         test_start: The first test date (or step).
         baselines_test: Baseline -> its forecast from the first test origin.
-        by_lead: Method -> mean absolute error per lead time.
+        by_lead: Method -> mean absolute error per lead time: "model", each baseline, and
+            "without_covariates" (the twin network) when the run has covariates.
         horizon: Steps per forecast.
         intervals: Level in percent ("80", "95", ...) -> the band at that level.
         winner_forecast: The best baseline's future forecast when it beat the network on the
             test part; None when the network won (and in results written before it existed).
+        roles: The covariates the network read (none in results written before them).
+        without_covariates: The test scores of the twin network trained without the
+            covariates on the same split; None without covariates.
+        importance: Covariate (or "calendar") -> test MASE increase when it is shuffled,
+            largest first; empty without covariates.
     """
 
     label: str
@@ -246,6 +253,9 @@ class RunResult(JsonRecord):
     horizon: int
     intervals: dict[str, Band]
     winner_forecast: BaselineForecast | None = None
+    roles: Roles = Roles()
+    without_covariates: Scores | None = None
+    importance: dict[str, float] = field(default_factory=dict)
 
     def short_name(self, job_id: str | None = None) -> str:
         """Short name of a run: "GRU 32×1, window 24 · 14:03:12" (the time from the id)."""
@@ -294,15 +304,31 @@ def run_result(run: TrainedRun, data_options: dict | None = None, label: str = "
             for name, forecasts in evaluation.forecasts.items()
             if name != "model"
         },
-        by_lead={
-            name: evaluation.by_lead(name)
-            for name in evaluation.forecasts
-            if np.all(np.isfinite(evaluation.forecasts[name]))
-        },
+        by_lead=_by_lead(run),
         horizon=run.config.horizon,
         intervals=_bands(run),
         winner_forecast=_winner_forecast(run),
+        roles=run.plan.roles,
+        without_covariates=(
+            None
+            if run.without_covariates is None
+            else Scores.from_dict(run.without_covariates.metrics["model"])
+        ),
+        importance={name: float(value) for name, value in run.importance.items()},
     )
+
+
+def _by_lead(run: TrainedRun) -> dict[str, list[float]]:
+    """Mean absolute error per lead: the network always, each baseline whose forecasts are
+    finite, and the twin without covariates when there is one."""
+    evaluation = run.evaluation
+    found = {"model": evaluation.by_lead("model")}
+    for name, forecasts in evaluation.forecasts.items():
+        if name != "model" and np.all(np.isfinite(forecasts)):
+            found[name] = evaluation.by_lead(name)
+    if run.without_covariates is not None:
+        found["without_covariates"] = run.without_covariates.by_lead("model")
+    return found
 
 
 def _winner_forecast(run: TrainedRun) -> BaselineForecast | None:
@@ -360,6 +386,10 @@ class BacktestSummary(JsonRecord):
         summary: Method -> mean scores over the folds.
         coverage: Level ("0.95") -> share of all folds' actual values inside the network's
             band at that level; empty in records written before it existed.
+        without_covariates: With covariates, the twin network without them: "model" -> its
+            mean scores over the folds; None without covariates.
+        without_covariates_by_lead: With covariates, "model" -> the twin's mean absolute
+            error per lead time over the folds; None without covariates.
     """
 
     horizon: int
@@ -367,6 +397,8 @@ class BacktestSummary(JsonRecord):
     by_lead: dict[str, list[float]]
     summary: dict[str, Scores]
     coverage: dict[str, float] = field(default_factory=dict)
+    without_covariates: dict[str, Scores] | None = None
+    without_covariates_by_lead: dict[str, list[float]] | None = None
 
     def folds_frame(self) -> pd.DataFrame:
         """One row per fold and method: fold, origin, method and every metric (NaN where

@@ -141,6 +141,8 @@ def _training(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[objec
     run = train(
         series_from_dict(spec.series),
         RunConfig.from_dict(spec.config),
+        roles=spec.covariate_roles,
+        future=spec.future_table,
         on_epoch=on_epoch,
         should_stop=should_stop,
     )
@@ -164,6 +166,7 @@ def _backtest(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[objec
         series_from_dict(spec.series),
         RunConfig.from_dict(spec.config),
         spec.folds,
+        roles=spec.covariate_roles,
         on_fold=on_fold,
         on_epoch=on_epoch,
         should_stop=should_stop,
@@ -173,12 +176,13 @@ def _backtest(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[objec
 
 def _forecast(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[object, str]:
     """Check and load the uploaded bundle, forecast after the series sent (or after the
-    bundle's own data) and the history a chart draws before it."""
+    bundle's own data, with the future covariates' values sent) and the history a chart
+    draws before it."""
     from forecasting.bundle import load_bundle
 
     bundle = load_bundle(folder / UPLOAD)
     series = None if spec.series is None else series_from_dict(spec.series)
-    frame = bundle.forecast(series)
+    frame = bundle.forecast(series, spec.future_table)
     history = bundle.history_frame(series, max(4 * len(frame), 48))
     return BundleForecast(
         bundle.series["name"],

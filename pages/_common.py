@@ -6,6 +6,10 @@ call into `forecasting`. Nothing here imports TensorFlow.
 Session state keys:
     series, series_key, data_options, source   the current series and how it was read
     upload                                     the last uploaded file, as uploaded
+    roles, roles_choice, roles_key             the covariates' roles: the last valid ones, the
+                                               Data page's current (maybe refused) choice, and
+                                               the series they belong to (`current_roles`)
+    future_table, future_upload                the future file's table and its upload
     job, jobs                                  the current training and all of the session
     session_key                                the session's key (`?session=`), its jobs' owner
     p_*                                        widget values (persist_state="session")
@@ -21,23 +25,29 @@ import runpy
 import secrets
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from forecasting.config import RunConfig
+from forecasting.covariates import Roles, check_roles, default_roles
 from forecasting.errors import ConfigError, DataError, ForecastingError, SeriesTooShortError
+from forecasting.export import safe_cell
 from forecasting.jobs import DONE, JobStatus, get_manager
 from forecasting.loading import (
     AmbiguousDatesError,
     LoadOptions,
+    read_future,
     read_table,
     series_from_table,
     workbook_sheets,
 )
 from forecasting.pipeline import fallback_forecast, plan_run
 from forecasting.progress import training_progress
+from forecasting.records import format_timestamps
 from forecasting.results import BacktestResult, RunResult
 from forecasting.samples import get_sample, sample_csv_bytes
 from forecasting.series import TimeSeries
+from forecasting.settings import AUTO, config_from_widgets, widget_defaults
 
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 DEFAULT_SAMPLE = "Monthly sales (seasonal)"
@@ -328,18 +338,104 @@ def status_line(status: JobStatus) -> str:
     return word
 
 
-def plan_for(series: TimeSeries, series_key: str, config: RunConfig):
-    """`(plan, None, False)` or `(None, message, too_short)`, cached by the series key and
-    the settings."""
-    return _plan(series_key, config.to_json(), series)
+def plan_for(series: TimeSeries, series_key: str, config: RunConfig, roles: Roles | None = None):
+    """`(plan, None, False)` or `(None, message, too_short)`, cached by the series key, the
+    settings and the covariates' roles."""
+    roles_json = (roles or Roles()).to_json()
+    return _plan(series_key, config.to_json(), roles_json, series)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _plan(series_key: str, config_json: str, _series: TimeSeries):
+def _plan(series_key: str, config_json: str, roles_json: str, _series: TimeSeries):
     try:
-        return plan_run(_series, RunConfig.from_json(config_json)), None, False
+        plan = plan_run(_series, RunConfig.from_json(config_json), Roles.from_json(roles_json))
+        return plan, None, False
     except ForecastingError as exc:
         return None, str(exc), isinstance(exc, SeriesTooShortError)
+
+
+def planned_horizon(series: TimeSeries, series_key: str) -> int | None:
+    """The horizon the Train page's settings give this series (its automatic value
+    resolved), or None when the settings cannot be planned (out of range, too short)."""
+    values = {**widget_defaults(RunConfig()), **st.session_state.to_dict()}
+    try:
+        config = config_from_widgets(RunConfig(), values)
+    except ForecastingError:
+        return None
+    plan, _, _ = plan_for(series, series_key, config)
+    if plan is not None:
+        return plan.config.horizon
+    return None if config.horizon == AUTO else config.horizon
+
+
+# ---------------------------------------------------------------------- covariates
+ROLE_WIDGETS = ("roles_editor_", "roles_calendar_", "future_uploader_")  # key prefixes
+
+
+def current_roles() -> Roles:
+    """The roles of the current series' other columns: the last valid choice made on the
+    Data page. Loading another series resets them to its defaults (`default_roles`, less any
+    column the checks refuse) and forgets the future file."""
+    state = st.session_state
+    if state.get("roles_key") != state.series_key:
+        defaults = default_roles(state.series)
+        state.roles = valid_defaults(state.series_key, state.series)
+        state.roles_choice = defaults
+        state.roles_key = state.series_key
+        state.pop("future_table", None)
+        state.pop("future_upload", None)
+        for key in list(state.keys()):  # the Data page's widgets of an earlier visit
+            if str(key).startswith(ROLE_WIDGETS):
+                del state[key]
+    return state.roles
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def valid_defaults(series_key: str, _series: TimeSeries) -> Roles:
+    """The default roles without the columns the checks refuse (a copy of the target)."""
+    defaults = default_roles(_series)
+    past = []
+    for column in defaults.past:
+        try:
+            check_roles(_series, Roles(past=(column,)))
+        except DataError:
+            continue
+        past.append(column)
+    return Roles(past=tuple(past))
+
+
+def roles_problem(series: TimeSeries, series_key: str, roles: Roles) -> str | None:
+    """Why `roles` cannot be used with this series (`covariates.check_roles`), or None."""
+    return _roles_problem(series_key, roles.to_json(), series)
+
+
+@st.cache_data(max_entries=64, show_spinner="Checking the roles…")
+def _roles_problem(series_key: str, roles_json: str, _series: TimeSeries) -> str | None:
+    try:
+        check_roles(_series, Roles.from_json(roles_json))
+    except ForecastingError as exc:
+        return str(exc)
+    return None
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the future file…")
+def parse_future(key: str, _data: bytes, filename: str):
+    """`(table, None)` or `(None, message)`: a future file read with
+    `forecasting.loading.read_future`, cached by the content digest `key`."""
+    try:
+        return read_future(_data, filename=filename), None
+    except DataError as exc:
+        return None, str(exc)
+
+
+def future_template(series: TimeSeries, roles: Roles, horizon: int) -> str:
+    """CSV text to fill in: the `horizon` timestamps after the series' end and one empty
+    column per future covariate (header cells that a spreadsheet would run are prefixed)."""
+    stamps = format_timestamps(series.future_index(horizon))
+    frame = pd.DataFrame({"date": stamps})
+    for column in roles.future:
+        frame[safe_cell(column)] = ""
+    return frame.to_csv(index=False, lineterminator="\n")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -1,24 +1,42 @@
-"""Data page: a built-in sample or an uploaded file, column choice, repairs, preview."""
+"""Data page: a built-in sample or an uploaded file, column choice, repairs, preview, and the
+roles of the other columns (covariates) with the future file they may need."""
 
 from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
 import streamlit as st
 
+from forecasting.covariates import (
+    CALENDAR_HELP,
+    ROLE_HELP,
+    ROLE_LABELS,
+    ROLES,
+    Roles,
+    future_values,
+)
+from forecasting.errors import DataError
 from forecasting.loading import AGGREGATES, FILLS, RESAMPLE_HOWS, LoadOptions, summarize
+from forecasting.overlay_plot import overlay_figure
 from forecasting.plots import series_figure
+from forecasting.records import stamp_texts
 from forecasting.samples import get_sample, list_samples
 from forecasting.ui_text import HELP, md
 from pages._common import (
     DEFAULT_SAMPLE,
     PAGES,
     build_series,
+    current_roles,
     digest,
     ensure_frame,
+    future_template,
     options_json,
+    parse_future,
     parse_table,
+    planned_horizon,
     resolve_columns,
+    roles_problem,
     sample_bytes,
     sheet_names,
     use_series,
@@ -44,6 +62,9 @@ FILL_LABELS = {
     "none": "Don't fill (refuse gaps)",
 }
 PREVIEW_ROWS = 50
+ROLE_OF_LABEL = {label: role for role, label in ROLE_LABELS.items()}
+NO_OVERLAY = "None"
+FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet"]
 
 state = st.session_state
 state.setdefault("p_source", SAMPLE)
@@ -103,7 +124,7 @@ with pick_col:
     else:
         uploaded = st.file_uploader(
             "Drop a file here or browse",
-            type=["csv", "tsv", "txt", "xlsx", "parquet"],
+            type=FILE_TYPES,
             key="uploader",
             help=HELP["upload"],
         )
@@ -267,6 +288,7 @@ if series is None:
     refuse(error)
 
 use_series(series, f"{key}:{options_json(options)}", options, source)
+current_roles()  # another series: its default roles, and no future file
 
 # ---------------------------------------------------------------------- summary
 summary = summarize(series)
@@ -298,10 +320,32 @@ m[4].metric(
     help="Rows that shared a timestamp with another row.",
 )
 
-st.plotly_chart(
-    series_figure(series.index, series.values, series.name, title=f"{series.name} over time"),
-    key="series_chart",
-)
+column_types = summary["column_types"]
+title = f"{series.name} over time"
+overlay = None
+if column_types:
+    if state.get("p_overlay") not in [NO_OVERLAY, *column_types]:
+        state.p_overlay = NO_OVERLAY
+    overlay = st.selectbox(
+        "Overlay a covariate",
+        [NO_OVERLAY, *column_types],
+        key="p_overlay",
+        persist_state="session",
+        help="Draw one of the file's other columns over the series: numbers on their own "
+        "axis at the right, categories as a step line.",
+    )
+if overlay and overlay != NO_OVERLAY:
+    figure = overlay_figure(
+        series.index,
+        series.values,
+        series.name,
+        series.extra[overlay],
+        categorical=column_types[overlay] == "categorical",
+        title=title,
+    )
+else:
+    figure = series_figure(series.index, series.values, series.name, title=title)
+st.plotly_chart(figure, key="series_chart")
 if len(series) > 5000:
     st.caption(
         f"The chart shows about 5,000 of the {len(series):,} points (the highs and lows "
@@ -324,9 +368,177 @@ with right:
         with st.expander("How the file was read"):
             for sentence in notes:
                 st.markdown(f"- {md(sentence)}")
-    if summary["columns"]:
-        st.caption("Other numeric columns kept aside: " + ", ".join(map(md, summary["columns"])))
     if upload:
         offer_original(upload)
+
+
+# ---------------------------------------------------------------------- roles
+def choose_roles(choice: Roles) -> Roles:
+    """The roles table (and the calendar switch): the user's choice, checked by no one yet.
+    Edits to the target's row, or another column made the target, are set back and said."""
+    names = [series.name, *column_types]
+    table = pd.DataFrame(
+        {
+            "Column": names,
+            "Type": ["numeric", *column_types.values()],
+            "Role": [ROLE_LABELS["target"]]
+            + [ROLE_LABELS[choice.role_of(name)] for name in column_types],
+        }
+    )
+    edited = st.data_editor(
+        table,
+        key=f"roles_editor_{sid}",
+        hide_index=True,
+        num_rows="fixed",
+        disabled=["Column", "Type"],
+        column_config={
+            "Column": st.column_config.TextColumn("Column", help="The file's column."),
+            "Type": st.column_config.TextColumn(
+                "Type", help="Detected from the values: numbers, or text categories."
+            ),
+            "Role": st.column_config.SelectboxColumn(
+                "Role",
+                options=[ROLE_LABELS[role] for role in ROLES],
+                required=True,
+                help="What the network does with the column (the roles are explained "
+                "below the table).",
+            ),
+        },
+    )
+    picked = {
+        str(name): ROLE_OF_LABEL.get(label)
+        for name, label in zip(edited["Column"], edited["Role"], strict=True)
+    }
+    if picked.pop(series.name, "target") != "target":
+        st.info(
+            f"**{md(series.name)}** stays the target. To forecast another column, choose it "
+            "as the Value column above.",
+            icon=":material/info:",
+        )
+    for name, role in picked.items():
+        if role in (None, "target"):
+            picked[name] = choice.role_of(name)
+            st.info(
+                f"Only the Value column is the target: **{md(name)}** keeps its role "
+                f"({ROLE_LABELS[picked[name]]}). To forecast it, choose it as the Value "
+                "column above.",
+                icon=":material/info:",
+            )
+    st.caption(
+        "\n".join(f"- **{ROLE_LABELS[role]}**: {ROLE_HELP[role]}" for role in ROLES)
+        + "\n- Categorical columns may be past or future covariates: they are one-hot "
+        "encoded with the categories seen in training."
+    )
+    calendar_key = f"roles_calendar_{sid}"
+    if calendar_key not in state:
+        state[calendar_key] = choice.calendar and series.has_dates
+    calendar = st.toggle(
+        "Calendar features",
+        key=calendar_key,
+        disabled=not series.has_dates,
+        help=CALENDAR_HELP,
+    )
+    if not series.has_dates:
+        st.caption(
+            "Calendar features need dates: this series has integer steps (choose a date "
+            "column above to use them)."
+        )
+    return Roles(
+        **{
+            role: tuple(name for name, picked_role in picked.items() if picked_role == role)
+            for role in ("past", "future", "static")
+        },
+        calendar=bool(calendar and series.has_dates),
+    )
+
+
+def future_section(roles: Roles) -> None:
+    """The future file the future covariates need: upload, coverage of the horizon, and a
+    template to fill in."""
+    st.markdown("**Future values**")
+    names = ", ".join(md(name) for name in roles.future)
+    st.caption(
+        f"Future covariates ({names}) are known ahead, so forecasting beyond the data needs "
+        "their values over the whole horizon: a file with a date column plus these columns."
+    )
+    uploaded = st.file_uploader(
+        "Future values",
+        type=FILE_TYPES,
+        key=f"future_uploader_{sid}",
+        help="A future file: a date column and one column per future covariate, one row per "
+        "timestamp of the horizon. Download the template below to fill it in.",
+    )
+    known = state.get("future_upload")
+    if uploaded is not None and (known or {}).get("file_id") != uploaded.file_id:
+        raw = uploaded.getvalue()
+        table, error = parse_future(digest(raw), raw, uploaded.name)
+        known = state.future_upload = {
+            "file_id": uploaded.file_id,
+            "name": uploaded.name,
+            "error": error,
+        }
+        if table is None:
+            state.pop("future_table", None)
+        else:
+            state.future_table = table
+    if known and known["error"]:
+        st.error(md(known["error"]), icon=":material/error:")
+    elif known and uploaded is None:
+        st.caption(f"Using **{md(known['name'])}**, uploaded earlier in this session.")
+    horizon = planned_horizon(series, state.series_key)
+    if horizon is None:
+        st.info(
+            "The Train page's settings cannot be planned on this series yet, so the future "
+            "file cannot be checked against their horizon. Adjust them on the Train page.",
+            icon=":material/info:",
+        )
+        return
+    table = state.get("future_table")
+    try:
+        ahead = future_values(series, roles, table, horizon)
+    except DataError as exc:
+        (st.warning if table is None else st.error)(md(exc), icon=":material/event_busy:")
+    else:
+        first, last = stamp_texts(ahead.index[[0, -1]])
+        st.success(
+            f"The future file covers the {horizon} timestamps from {first} to {last}.",
+            icon=":material/event_available:",
+        )
+    st.caption(f"Horizon: {horizon} steps, as set on the Train page.")
+    st.download_button(
+        "Template of the future file (CSV)",
+        data=future_template(series, roles, horizon),
+        file_name="future-values.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="download_future_template",
+        help="The horizon's timestamps with an empty column per future covariate: fill it "
+        "in and upload it above.",
+        on_click="ignore",
+    )
+
+
+if column_types:
+    st.subheader("Column roles", anchor=False)
+    st.caption(
+        "Which of the file's columns feed the network, and how. The defaults take every "
+        "other numeric column as a past covariate."
+    )
+    sid = digest(state.series_key.encode())[:12]
+    valid = current_roles()
+    chosen = choose_roles(state.roles_choice)
+    state.roles_choice = chosen
+    problem = roles_problem(series, state.series_key, chosen)
+    if problem:
+        st.error(md(problem), icon=":material/error:")
+        kept = " ".join(md(sentence) for sentence in valid.sentences())
+        st.caption(
+            "Training uses the last valid roles until this is fixed: "
+            + (kept or "the target alone.")
+        )
+    else:
+        state.roles = valid = chosen
+    if valid.future:
+        future_section(valid)
 
 st.page_link(PAGES["train"], label="Next: train a network", icon=":material/arrow_forward:")

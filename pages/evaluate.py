@@ -5,6 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from forecasting.config import CELL_NAMES
+from forecasting.covariate_plots import (
+    comparison_table,
+    covariate_lead_figure,
+    covariate_verdict,
+    importance_figure,
+)
 from forecasting.plots import (
     backtest_table,
     by_lead_figure,
@@ -14,6 +20,7 @@ from forecasting.plots import (
     test_figure,
 )
 from forecasting.progress import backtest_progress
+from forecasting.results import Scores
 from forecasting.ui_text import HELP, md, skill_sentence
 from forecasting.verdict import verdict
 from pages._common import PAGES, backtest_result_of, ensure_frame, manager, pick_run
@@ -100,7 +107,7 @@ with left:
     st.plotly_chart(residuals_figure(result.one_step), key="residuals_chart")
 with right:
     by_lead = result.by_lead
-    lead_methods = [m for m in by_lead if m != "model"]
+    lead_methods = [m for m in by_lead if m not in ("model", "without_covariates")]
     lead_chosen = st.multiselect(
         "Compare with",
         lead_methods,
@@ -141,6 +148,53 @@ if by_level:
         hide_index=True,
     )
 
+
+# ---------------------------------------------------------------------- covariates
+def show_verdict(found) -> None:
+    """The with/without-covariates finding: green when they help, amber when they do not."""
+    show = {"better": st.success, "worse": st.warning}.get(found.outcome, st.info)
+    icons = {"better": ":material/trending_down:", "worse": ":material/trending_up:"}
+    show(found.sentence, icon=icons.get(found.outcome, ":material/balance:"))
+
+
+if result.roles.any:
+    st.subheader("With and without covariates", anchor=False)
+    st.caption(
+        " ".join(md(sentence) for sentence in result.roles.sentences())
+        + " The same network trained on the target alone was scored on the same test "
+        "origins, so the two columns below compare like with like."
+    )
+    if result.without_covariates is None:
+        st.info(
+            "This run has no scores of the network without covariates, so the comparison "
+            "cannot be shown. Train it again to see it.",
+            icon=":material/info:",
+        )
+    else:
+        show_verdict(covariate_verdict(metrics.model, result.without_covariates))
+        st.dataframe(
+            comparison_table(metrics.model, result.without_covariates),
+            hide_index=True,
+            key="covariate_table",
+        )
+        lead_col, importance_col = st.columns(2, gap="large")
+        with lead_col:
+            st.plotly_chart(covariate_lead_figure(result.by_lead), key="covariate_lead_chart")
+            st.caption(
+                "Mean absolute error at each step ahead over the test forecasts: where in "
+                "the horizon the covariates help (or hurt)."
+            )
+        with importance_col:
+            if result.importance:
+                st.plotly_chart(importance_figure(result.importance), key="importance_chart")
+                st.caption(
+                    "Permutation importance: each input's values are shuffled over the test "
+                    "part and the test MASE measured again. A tall bar means the network "
+                    "relies on that input; near zero (or below) means it ignores it."
+                )
+            else:
+                st.caption("No permutation importance was measured for this run.")
+
 # ---------------------------------------------------------------------- backtest
 st.subheader("Rolling-origin backtest", anchor=False)
 st.caption(
@@ -148,6 +202,12 @@ st.caption(
     "window, each fold forecasting the next horizon from a later origin, and scores it beside "
     "the baselines from the same origins. No fold sees data after its origin."
 )
+if result.roles.any:
+    st.caption(
+        "This run reads covariates: each fold also trains the same network without them, "
+        "so the backtest says whether they help over several origins (and takes about "
+        "twice as long)."
+    )
 folds_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
 folds = folds_col.slider(
     "Folds (K)",
@@ -171,6 +231,7 @@ if button_col.button(
         folds,
         st.session_state.get("data_options"),
         f"Backtest of {result.short_name(job_id)}",
+        roles=result.roles if result.roles.any else None,
     )
 
 
@@ -190,6 +251,7 @@ def backtest_view(backtest_id: str, live: bool) -> None:
         st.error(md(status.message or problem), icon=":material/error:")
         return
     backtest = outcome.backtest
+    folds_run = len({fold.fold for fold in backtest.folds})
     st.dataframe(backtest_table(backtest), hide_index=True)
     st.plotly_chart(
         by_lead_figure(
@@ -199,6 +261,26 @@ def backtest_view(backtest_id: str, live: bool) -> None:
         ),
         key="backtest_lead_chart",
     )
+    twin = (backtest.without_covariates or {}).get("model")
+    if twin is not None:
+        st.markdown("**With and without covariates over the folds**")
+        with_scores = backtest.summary.get("model", Scores())
+        show_verdict(covariate_verdict(with_scores, twin, f"over the {folds_run} folds"))
+        st.dataframe(
+            comparison_table(with_scores, twin), hide_index=True, key="backtest_covariate_table"
+        )
+        st.plotly_chart(
+            covariate_lead_figure(
+                {
+                    "model": backtest.by_lead.get("model", []),
+                    "without_covariates": (backtest.without_covariates_by_lead or {}).get(
+                        "model", []
+                    ),
+                },
+                title="Backtest: error by lead time, with and without covariates",
+            ),
+            key="backtest_covariate_lead_chart",
+        )
 
 
 backtest_status = manager().status(st.session_state.get("backtest_job", ""))

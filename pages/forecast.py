@@ -1,17 +1,35 @@
 """Forecast page: the future after the data with its band; downloads (forecast CSV, model
-bundle, run configuration); a downloaded bundle forecasts again without retraining."""
+bundle, run configuration); for a model with future covariates, a what-if (one covariate
+changed over the horizon, forecast again by a worker with the run's bundle) beside the
+original; a downloaded bundle forecasts again without retraining."""
 
 from __future__ import annotations
 
+import io
+import json
+import math
+import zipfile
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from forecasting.bundle import MANIFEST, BundleManifest
 from forecasting.config import run_file_text
+from forecasting.covariate_plots import (
+    what_if_difference,
+    what_if_figure,
+    what_if_label,
+    what_if_table,
+)
+from forecasting.covariates import is_categorical
+from forecasting.errors import ForecastingError
 from forecasting.export import forecast_csv
 from forecasting.jobs import DONE, BundleForecast
 from forecasting.plots import forecast_figure, method_name
 from forecasting.ui_text import HELP, md
 from forecasting.verdict import offer_sentence
-from pages._common import digest, ensure_frame, manager, pick_run
+from pages._common import PAGES, digest, ensure_frame, manager, pick_run
 
 ensure_frame()
 
@@ -22,6 +40,171 @@ st.caption(
     "The network's forecast beyond the end of the data, with its prediction band. "
     "Download it, the trained model and the settings that reproduce the run."
 )
+
+
+def table_digest(table: pd.DataFrame | None) -> str | None:
+    """A cache key for a future file's table (None for none)."""
+    return None if table is None else digest(table.to_csv().encode())
+
+
+def offset_step(values: pd.Series) -> float:
+    """A round step for the offset of a numeric covariate: about a tenth of its spread."""
+    spread = float(np.nanstd(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)))
+    if not math.isfinite(spread) or spread <= 0:
+        return 1.0
+    return float(10 ** math.floor(math.log10(spread / 2)))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def trained_categories(job_id: str, registry: str) -> dict[str, list[str]]:
+    """Categorical covariate -> the categories the run's network saw in training, read from
+    the manifest of its own bundle (JSON only: no network in it is loaded here)."""
+    raw = manager().bundle_bytes(job_id)
+    if raw is None:
+        return {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            manifest = BundleManifest.from_dict(json.loads(archive.read(MANIFEST)))
+    except (zipfile.BadZipFile, KeyError, ValueError, ForecastingError):
+        return {}
+    found = (manifest.covariates or {}).get("categories", {})
+    return {str(column): [str(c) for c in values] for column, values in found.items()}
+
+
+def categories_of(job_id: str, column: str, table: pd.DataFrame) -> list[str]:
+    """The categories offered for a categorical covariate: those seen in training, else
+    those in the future file and the current data."""
+    trained = trained_categories(job_id, str(manager().root)).get(column)
+    if trained:
+        return trained
+    seen = {str(v) for v in table[column].dropna()}
+    extra = getattr(state.get("series"), "extra", None)
+    if extra is not None and column in extra.columns:
+        seen |= {str(v) for v in extra[column].dropna()}
+    return sorted(seen)
+
+
+def what_if_controls(job_id: str, future: tuple[str, ...]) -> None:
+    """Pick a future covariate and a change over the whole horizon; "Run what-if" submits a
+    forecast job with the run's bundle and the changed future values."""
+    table = state.get("future_table")
+    missing = [c for c in future if table is None or c not in table.columns]
+    if missing:
+        st.info(
+            "To try a what-if, load the future values of "
+            + ", ".join(md(c) for c in missing)
+            + " on the Data page (a future file: date and the future columns).",
+            icon=":material/upload_file:",
+        )
+        st.page_link(PAGES["data"], label="Go to Data", icon=":material/table_chart:")
+        return
+    pick_col, change_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
+    column = pick_col.selectbox(
+        "Future covariate",
+        future,
+        key="p_whatif_column",
+        help="The column whose future values are changed over the whole horizon.",
+    )
+    if is_categorical(table[column]):
+        offset, category = (
+            None,
+            change_col.selectbox(
+                "Set every value to",
+                categories_of(job_id, column, table),
+                key=f"whatif_category:{column}",
+                help="This category over the whole horizon, one of those the model saw in "
+                "training.",
+            ),
+        )
+    else:
+        category, offset = (
+            None,
+            change_col.number_input(
+                "Add to every value",
+                value=0.0,
+                step=offset_step(table[column]),
+                key=f"whatif_offset:{column}",
+                help="An offset added to the future values over the whole horizon (negative "
+                "lowers them).",
+            ),
+        )
+    if button_col.button(
+        "Run what-if",
+        icon=":material/science:",
+        key="whatif_button",
+        help="Forecasts again with the saved model and the changed values; nothing is retrained.",
+    ):
+        bundle = manager().bundle_bytes(job_id)
+        if bundle is None:
+            st.error(
+                "The saved model of this run is no longer available, so no what-if can be "
+                "run. Train it again.",
+                icon=":material/error:",
+            )
+            return
+        label = what_if_label(column, offset=offset, category=category)
+        # After the data the run was trained on (the bundle's), like the run's own forecast:
+        # the two differ only by the change. The worker loads the model, never the server.
+        job = manager().submit_forecast(
+            bundle,
+            None,
+            f"What-if ({label})",
+            owner=state.get("session_key", ""),
+            future=what_if_table(table, column, offset=offset, category=category),
+        )
+        state.whatif = {"run": job_id, "job": job, "label": label}
+
+
+def what_if_view(live: bool, result, history: int) -> None:
+    """Progress of the what-if forecast job, then the what-if forecast beside the run's."""
+    submitted = state.whatif
+    status = manager().status(submitted["job"])
+    if status is None:
+        st.warning("This what-if is no longer available. Run it again.")
+        return
+    if not status.finished:
+        st.info("Forecasting with the changed values…", icon=":material/hourglass_top:")
+        return
+    if live:
+        st.rerun()  # once: stop polling and draw the result
+    data = manager().result(submitted["job"])
+    if status.state != DONE or data is None:
+        st.error(md(status.message or "The what-if did not finish."), icon=":material/error:")
+        return
+    changed = BundleForecast.from_dict(data).forecast.to_frame()
+    label = submitted["label"]
+    name = result.series.name
+    st.plotly_chart(
+        what_if_figure(
+            result.recent,
+            result.forecast,
+            changed,
+            label,
+            result.metrics.interval_level,
+            name,
+            history=history,
+            title=f"{name}: what if {label}",
+        ),
+        key="whatif_chart",
+    )
+    difference = what_if_difference(result.forecast, changed)
+    moved = float(np.mean(difference["difference"])) if len(difference) else 0.0
+    st.caption(
+        f"What if {md(label)} over the whole horizon: the forecast moves by {moved:+,.3f} "
+        "on average (dashed line) against the original (solid line)."
+    )
+    with st.expander("What-if table"):
+        st.dataframe(difference, hide_index=True)
+    st.download_button(
+        "What-if forecast (CSV)",
+        data=forecast_csv(changed),
+        file_name="forecast-what-if.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="download_whatif_csv",
+        on_click="ignore",
+    )
+
 
 picked = pick_run("p_forecast_run")
 if picked is not None:
@@ -112,6 +295,22 @@ if picked is not None:
         )
     st.caption(f"Run: {md(result.short_name(job_id))}")
 
+    future_columns = result.roles.future
+    if future_columns:
+        st.subheader("What if", anchor=False)
+        st.caption(
+            "This forecast used the future values of "
+            + ", ".join(md(c) for c in future_columns)
+            + " from the future file. Change one of them over the whole horizon and see "
+            "the forecast move beside the original."
+        )
+        what_if_controls(job_id, future_columns)
+        whatif = state.get("whatif")
+        if whatif is not None and whatif["run"] == job_id:
+            whatif_status = manager().status(whatif["job"])
+            live = whatif_status is not None and not whatif_status.finished
+            st.fragment(run_every=1 if live else None)(what_if_view)(live, result, shown)
+
 # ---------------------------------------------------------------------- bundle upload
 st.divider()
 st.subheader("Forecast again with a saved model", anchor=False)
@@ -193,12 +392,20 @@ def bundle_forecast_view(job_id: str, live: bool) -> None:
 if bundle_file is not None:
     raw = bundle_file.getvalue()
     after_current = target == "current"
-    cache_key = (digest(raw), state.series_key if after_current else None)
+    future_table = state.get("future_table")
+    cache_key = (
+        digest(raw),
+        state.series_key if after_current else None,
+        table_digest(future_table),
+    )
     submitted = state.get("bundle_forecast")
     if submitted is None or submitted["key"] != cache_key:
         # The worker checks and loads the bundle: Keras never enters the server.
         job = manager().submit_forecast(
-            raw, series if after_current else None, "Forecast from an uploaded bundle"
+            raw,
+            series if after_current else None,
+            "Forecast from an uploaded bundle",
+            future=future_table,
         )
         submitted = state.bundle_forecast = {"key": cache_key, "job": job}
     forecast_status = manager().status(submitted["job"])

@@ -9,7 +9,8 @@ import time
 import streamlit as st
 
 from forecasting.config import CELL_NAMES, RunConfig
-from forecasting.errors import ForecastingError
+from forecasting.covariates import future_values
+from forecasting.errors import DataError, ForecastingError
 from forecasting.export import forecast_csv
 from forecasting.plots import forecast_figure, loss_figure
 from forecasting.progress import format_seconds, training_progress
@@ -26,6 +27,7 @@ from forecasting.ui_text import HELP, md, skill_sentence
 from forecasting.verdict import verdict
 from pages._common import (
     PAGES,
+    current_roles,
     ensure_frame,
     fallback_for,
     manager,
@@ -45,6 +47,8 @@ state = st.session_state
 for name, default in WIDGETS.items():
     state.setdefault(name, default)
 series = state.series
+roles = current_roles()  # chosen on the Data page
+future_table = state.get("future_table") if roles.future else None
 
 
 def config_from_state() -> RunConfig:
@@ -90,6 +94,15 @@ def setting_widgets(section: str) -> None:
             setting_widget(item)
 
 
+def covariates_phrase(roles) -> str:
+    """What a run reads besides the target, e.g. "3 covariates and calendar features"."""
+    count = len(roles.columns)
+    parts = [f"{count} covariate{'s' if count != 1 else ''}"] if count else []
+    if roles.calendar:
+        parts.append("calendar features")
+    return " and ".join(parts)
+
+
 def show_fallback(series, config: RunConfig) -> None:
     """What a series too short for a network still gets: the Theta method's forecast, with
     its band, to look at and download."""
@@ -119,11 +132,36 @@ def show_fallback(series, config: RunConfig) -> None:
     )
 
 
+def future_problem(plan) -> str | None:
+    """Why the future covariates cannot be forecast beyond the data (their values over the
+    plan's horizon are missing), or None."""
+    if plan is None or not roles.future:
+        return None
+    try:
+        future_values(series, roles, future_table, plan.config.horizon)
+    except DataError as exc:
+        return str(exc)
+    return None
+
+
+def show_inputs(plan) -> None:
+    """Which columns go in, and in which role (the names are the user's: shown literally)."""
+    sentences = plan.roles.sentences()
+    if sentences:
+        st.markdown(" ".join(md(sentence) for sentence in sentences))
+    elif series.extra is not None and len(series.extra.columns):
+        st.markdown(
+            "Inputs: the target alone (the file's other columns are set to ignore on the "
+            "Data page)."
+        )
+
+
 try:
     config = config_from_state()
-    plan, plan_error, too_short = plan_for(series, state.series_key, config)
+    plan, plan_error, too_short = plan_for(series, state.series_key, config, roles)
 except ForecastingError as exc:  # a setting out of range
     config, plan, plan_error, too_short = None, None, str(exc), False
+missing_future = future_problem(plan)
 if plan is not None:  # show the resolved automatic values on their (disabled) sliders
     if state.p_auto_window:
         state.p_window = plan.config.model.window
@@ -154,7 +192,11 @@ with evaluation, st.expander("Advanced"):
 with st.container(border=True):
     if plan is not None:
         split = plan.split
-        st.markdown("**Plan** · " + " ".join(plan.reasons))  # our sentences, no names
+        named = set(plan.roles.sentences())  # these hold column names
+        st.markdown(  # our sentences, no names
+            "**Plan** · " + " ".join(r for r in plan.reasons if r not in named)
+        )
+        show_inputs(plan)
         for warning in plan.warnings:
             st.warning(warning, icon=":material/schedule:")
         st.caption(
@@ -166,22 +208,30 @@ with st.container(border=True):
         st.error(md(plan_error), icon=":material/error:")
         if too_short:
             show_fallback(series, config)
+    if missing_future:
+        st.warning(
+            "The future covariates have no values over the horizon: upload the future "
+            "values on the Data page to forecast beyond the data. " + md(missing_future),
+            icon=":material/event_busy:",
+        )
+        st.page_link(PAGES["data"], label="Go to Data", icon=":material/upload_file:")
     current = state.get("job")
     current_status = manager().status(current) if current else None
     busy = current_status is not None and not current_status.finished
+    blocked = plan is None or missing_future is not None
     train_col, compare_col = st.columns([1, 3])
     clicked = train_col.button(
         "Train",
         type="primary",
         icon=":material/play_arrow:",
-        disabled=plan is None,
+        disabled=blocked,
         help=HELP["train"],
         key="train_button",
     )
     compare = compare_col.button(
         "Compare SimpleRNN, LSTM and GRU",
         icon=":material/compare_arrows:",
-        disabled=plan is None,
+        disabled=blocked,
         help="Train all three cells with these same settings, one after the other; the "
         "Runs page ranks them with the baselines.",
         key="compare_button",
@@ -189,7 +239,7 @@ with st.container(border=True):
     if busy:
         st.caption("A training is already running; a new one waits in the queue.")
 
-if (clicked or compare) and plan is not None:
+if (clicked or compare) and not blocked:
     cells = ("rnn", "lstm", "gru") if compare else (config.model.cell,)
     with st.spinner("Starting the training…"):
         job_ids = []
@@ -200,9 +250,17 @@ if (clicked or compare) and plan is not None:
                 f"{CELL_NAMES[model.cell]} {model.units}×{model.layers}, window "
                 f"{plan.config.model.window} on {series.name}"
             )
+            if roles.any:
+                label += " with " + covariates_phrase(roles)
             job_ids.append(
                 manager().submit_training(
-                    series, cell_config, state.get("data_options"), label, owner=session_key()
+                    series,
+                    cell_config,
+                    state.get("data_options"),
+                    label,
+                    owner=session_key(),
+                    roles=roles,
+                    future=future_table,
                 )
             )
     for job_id in reversed(job_ids):  # the first one, which runs first, stays current

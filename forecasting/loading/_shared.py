@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from forecasting.records import format_timestamps
+from forecasting.records import format_timestamps, stamp_texts
 from forecasting.series import Repair
 
 STAMP_SAMPLE = 20  # affected timestamps kept in a Repair record
@@ -61,15 +61,7 @@ class _Log:
         self.repairs.append(Repair(kind, int(count), sample, sentence))
 
 
-def _stamp_texts(index: pd.DatetimeIndex) -> list[str]:
-    """Timestamps for sentences: dates alone at midnight, '2020-01-01 10:30' on the minute,
-    else seconds and fractions as fine as the data (as `format_timestamps` writes them)."""
-    index = pd.DatetimeIndex(index)
-    if (index == index.normalize()).all():
-        return list(index.strftime("%Y-%m-%d"))
-    if (index == index.floor("min")).all():
-        return list(index.strftime("%Y-%m-%d %H:%M"))
-    return [text.replace("T", " ") for text in format_timestamps(index)]
+_stamp_texts = stamp_texts  # the loader's name for the one sentence-timestamp rule
 
 
 def _text(col: pd.Series) -> pd.Series:

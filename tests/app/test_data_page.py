@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pandas as pd
 from app_helpers import new_app, texts
@@ -169,3 +170,46 @@ def test_a_regular_day_first_reading_is_taken_and_can_be_changed() -> None:
     shown = [text.replace("\\", "") for text in texts(at.markdown)]  # Markdown escapes
     assert any("day-first" in text and "regular" in text for text in shown)
     assert any(r.label.startswith("How should these dates") for r in at.radio)
+
+
+def chart_spec(at, key: str = "series_chart") -> dict:
+    return json.loads(next(c.proto.spec for c in at.get("plotly_chart") if c.key == key))
+
+
+def test_a_numeric_covariate_is_drawn_over_the_series_on_its_own_axis() -> None:
+    at = new_app().run()
+    assert not any(s.key == "p_overlay" for s in at.selectbox)  # no other column
+    at.selectbox(key="p_sample").set_value("Hourly air quality (multi-column)").run()
+    overlay = at.selectbox(key="p_overlay")
+    assert overlay.options == ["None", "temp", "pressure", "wind"] and overlay.value == "None"
+    assert overlay.help
+    assert len(chart_spec(at)["data"]) == 1
+    overlay.set_value("temp").run()
+    assert not at.exception, at.exception
+    spec = chart_spec(at)
+    assert [trace["name"] for trace in spec["data"]] == ["pm25", "temp"]
+    assert spec["data"][1]["yaxis"] == "y2"
+    assert spec["layout"]["yaxis2"]["side"] == "right"
+    assert spec["layout"]["yaxis2"]["overlaying"] == "y"
+
+
+def test_a_categorical_covariate_is_drawn_as_a_step_line() -> None:
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2020-01-01", periods=30, freq="D"),
+            "visits": range(30),
+            "<b>shop</b>": ["A"] * 10 + ["B"] * 15 + ["A"] * 5,
+        }
+    )
+    at = upload(new_app().run(), "shops.csv", frame.to_csv(index=False).encode())
+    at.selectbox(key="p_overlay").set_value("<b>shop</b>").run()
+    assert not at.exception, at.exception
+    trace = chart_spec(at)["data"][1]
+    assert trace["name"] == "&lt;b&gt;shop&lt;/b&gt;"  # shown literally, not as HTML
+    assert trace["line"]["shape"] == "hv"
+    assert trace["y"] == ["A", "B", "A", "A"]  # each change, and the last point
+    assert [x[:10] for x in trace["x"]] == ["2020-01-01", "2020-01-11", "2020-01-26", "2020-01-30"]
+    # another series without that column: the overlay goes back to none
+    at.radio(key="p_source").set_value("Built-in sample").run()
+    at.selectbox(key="p_sample").set_value("Hourly air quality (multi-column)").run()
+    assert at.selectbox(key="p_overlay").value == "None"

@@ -138,3 +138,13 @@ def test_no_baseline_offer_when_the_network_won_or_in_older_results(jobs_dir, tr
     at = with_job("forecast", job)
     assert not at.exception
     assert "download_winner_csv" not in {button.key for button in at.get("download_button")}
+
+
+# ---------------------------------------------------------------------- future covariates
+# The what-if of a model with future covariates: tests/app/test_covariate_results.py
+
+
+def test_no_what_if_for_a_model_without_future_covariates(trained_job) -> None:
+    at = with_job("forecast", trained_job)
+    assert "What if" not in texts(at.subheader)
+    assert not any(b.key == "whatif_button" for b in at.button)

@@ -200,3 +200,84 @@ def test_compare_trains_all_three_cells_with_the_same_settings(jobs_dir) -> None
         len({(r["config"]["model"]["units"], r["config"]["train"]["epochs"]) for r in results}) == 1
     )
     assert set(at.session_state["jobs"]) >= new
+
+
+AIR = "Hourly air quality (multi-column)"
+
+
+def air_quality_roles(rows: dict[int, str] | None = None):
+    """The air quality sample loaded on the Data page, its roles edited (row -> label)."""
+    from app_helpers import new_app
+
+    at = new_app().run()
+    at.selectbox(key="p_sample").set_value(AIR).run()
+    if rows:
+        at.session_state[at.data_editor[0].key] = {
+            "edited_rows": {row: {"Role": label} for row, label in rows.items()},
+            "added_rows": [],
+            "deleted_rows": [],
+        }
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_plan_lists_the_inputs_and_their_roles() -> None:
+    at = air_quality_roles({3: "ignore"})
+    at.switch_page("pages/train.py").run()
+    shown = " ".join(t.replace("\\", "") for t in texts(at.markdown))
+    assert "past covariates (values up to the origin): temp, pressure" in shown
+    assert "A twin network without covariates is trained too" in shown
+    assert not at.button(key="train_button").disabled
+
+
+def test_future_covariates_without_values_disable_train() -> None:
+    at = air_quality_roles({3: "future covariate"})
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    shown = " ".join(t.replace("\\", "") for t in texts(at.markdown))
+    assert "future covariates (values over the horizon): wind" in shown
+    warning = at.warning[0].value.replace("\\", "")
+    assert "upload the future values on the Data page to forecast beyond the data" in warning
+    assert "wind" in warning and "24 timestamps" in warning
+    assert at.button(key="train_button").disabled
+    assert at.button(key="compare_button").disabled
+    assert "Go to Data" in {link.proto.label for link in at.get("page_link")}
+
+
+def test_covariates_with_the_recursive_strategy_are_refused() -> None:
+    at = air_quality_roles()
+    at.switch_page("pages/train.py").run()
+    assert not at.button(key="train_button").disabled
+    at.radio(key="p_strategy").set_value("recursive").run()
+    assert at.error and "Covariates need the direct strategy" in at.error[0].value
+    assert at.button(key="train_button").disabled
+
+
+def test_train_submits_the_roles_and_the_future_values(monkeypatch) -> None:
+    import pandas as pd
+
+    from forecasting.covariates import Roles
+
+    submitted = []
+
+    def submit_training(self, series, config, data_options=None, label="", owner="", **kw):
+        submitted.append({"series": series.name, "label": label, **kw})
+        return "covariates-job"
+
+    monkeypatch.setattr(jobs.JobManager, "submit_training", submit_training)
+    at = air_quality_roles({1: "ignore", 3: "future covariate"})
+    series = at.session_state["series"]
+    future = pd.DataFrame({"date": series.future_index(30), "wind": 2.5})
+    uploader = next(f for f in at.file_uploader if f.label == "Future values")
+    uploader.set_value(("future.csv", future.to_csv(index=False).encode(), "text/csv")).run()
+    assert "covers the 24 timestamps" in at.success[0].value
+    at.switch_page("pages/train.py").run()
+    assert not at.warning and not at.button(key="train_button").disabled
+    at.button(key="train_button").click().run()
+    assert not at.exception, at.exception
+    (job,) = submitted
+    assert job["roles"] == Roles(past=("pressure",), future=("wind",))
+    assert len(job["future"]) == 30 and list(job["future"].columns) == ["wind"]
+    assert job["label"].endswith("on pm25 with 2 covariates")
+    assert at.session_state["job"] == "covariates-job"

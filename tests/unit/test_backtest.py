@@ -10,7 +10,8 @@ import pytest
 
 from forecasting.backtest import backtest, fold_origins
 from forecasting.cli import main
-from forecasting.errors import ConfigError, SeriesTooShortError
+from forecasting.covariates import Roles
+from forecasting.errors import ConfigError, DataError, SeriesTooShortError
 from forecasting.pipeline import train
 from forecasting.plots import backtest_table
 from forecasting.results import BacktestResult, BacktestSummary
@@ -134,3 +135,101 @@ def test_a_backtest_record_without_coverage_still_reads(result) -> None:
     data = result.to_record().to_dict()
     del data["coverage"]  # written before coverage was recorded
     assert BacktestSummary.from_dict(data).coverage == {}
+
+
+def test_a_backtest_without_covariates_has_no_twin(result) -> None:
+    assert result.without_covariates is None and result.twin_folds is None
+    assert result.roles == Roles()
+    record = result.to_record()
+    assert record.without_covariates is None and record.without_covariates_by_lead is None
+
+
+# ------------------------------------------------------------------ covariates
+def _with_covariates(series: TimeSeries, seed: int = 3) -> TimeSeries:
+    """The series with a past covariate (temp) and a future one (promo)."""
+    rng = np.random.default_rng(seed)
+    n = len(series)
+    extra = pd.DataFrame(
+        {
+            "temp": 10 + 5 * np.sin(2 * np.pi * np.arange(n) / 12) + rng.normal(0, 1, n),
+            "promo": (rng.random(n) < 0.2).astype(float),
+        },
+        index=series.index,
+    )
+    values = series.values + 2 * extra["temp"].to_numpy() + 8 * extra["promo"].to_numpy()
+    return TimeSeries(values, series.index, series.freq, extra=extra)
+
+
+ROLES = Roles(past=("temp",), future=("promo",))
+
+
+@pytest.fixture(scope="module")
+def covariate_series(monthly_series):
+    return _with_covariates(monthly_series)
+
+
+@pytest.fixture(scope="module")
+def with_covariates(covariate_series, tiny_config):
+    return backtest(covariate_series, tiny_config, 2, roles=ROLES)
+
+
+def test_covariates_add_the_twin_without_them(with_covariates) -> None:
+    result = with_covariates
+    assert result.roles == ROLES
+    twin = result.without_covariates
+    assert list(twin.index) == ["model"]
+    assert list(twin.columns) == list(result.summary().columns)
+    assert list(result.twin_folds["fold"]) == [1, 2]
+    assert list(result.twin_by_lead.index) == ["model"]
+    assert list(result.twin_by_lead.columns) == list(range(1, 7))
+    assert np.all(np.isfinite(result.twin_by_lead.to_numpy()))
+    # The folds' own rows are unchanged in shape: the twin is kept apart.
+    assert set(result.folds["method"]) >= {"model", "naive"}
+    assert "model" in set(result.by_lead.index)
+
+
+def test_the_twin_goes_into_the_record_and_back(with_covariates) -> None:
+    record = with_covariates.to_record()
+    data = json.loads(json.dumps(record.to_dict()))
+    assert set(data["without_covariates"]) == {"model"}
+    twin = with_covariates.without_covariates.loc["model"]
+    assert data["without_covariates"]["model"]["mase"] == pytest.approx(twin["mase"])
+    assert len(data["without_covariates_by_lead"]["model"]) == 6
+    back = BacktestSummary.from_dict(data)
+    assert back == record
+    assert back.without_covariates["model"].mae == pytest.approx(twin["mae"])
+
+
+def test_no_fold_reads_a_past_covariate_after_its_origin(
+    covariate_series, tiny_config, with_covariates
+) -> None:
+    """Poisoning the past covariate from fold 1's origin on leaves fold 1's forecasts
+    unchanged (the network with covariates and the baselines)."""
+    first = fold_origins(len(covariate_series), 6, 2)[0]
+    extra = covariate_series.extra.copy()
+    extra.iloc[first:, extra.columns.get_loc("temp")] = 1e3
+    poisoned = TimeSeries(
+        covariate_series.values, covariate_series.index, covariate_series.freq, extra=extra
+    )
+    again = backtest(poisoned.head(first + 6), tiny_config, 1, roles=ROLES)
+
+    def fold(run, k):
+        rows = run.forecasts[run.forecasts["fold"] == k]
+        return rows.sort_values(["method", "lead"]).reset_index(drop=True)
+
+    np.testing.assert_array_equal(fold(again, 1)["forecast"], fold(with_covariates, 1)["forecast"])
+
+
+def test_an_unknown_covariate_is_refused_before_any_fold_trains(
+    covariate_series, tiny_config
+) -> None:
+    started = []
+    with pytest.raises(DataError, match="Unknown column 'tmep'.*temp, promo"):
+        backtest(
+            covariate_series,
+            tiny_config,
+            2,
+            roles=Roles(past=("tmep",)),
+            on_fold=lambda k, n: started.append(k),
+        )
+    assert started == []

@@ -19,6 +19,7 @@ import pytest
 
 from forecasting import bundle as bundle_module
 from forecasting.bundle import MANIFEST, Bundle, BundleManifest, load_bundle
+from forecasting.covariates import Roles
 from forecasting.errors import BundleError, DataError
 from forecasting.series import TimeSeries
 
@@ -115,7 +116,10 @@ def test_round_trip_forecast_equals_the_run(monthly_run, bundle_bytes, tmp_path,
 
 def test_the_manifest_is_a_record(monthly_run, monthly_series, bundle_bytes):
     manifest = BundleManifest.from_json(_members(bundle_bytes)[MANIFEST].decode())
-    assert manifest.format_version == 1 and manifest.data_options == {"date_col": "date"}
+    assert manifest.format_version == 2 and manifest.data_options == {"date_col": "date"}
+    # Without covariates: no roles, no encoding, no covariate values.
+    assert manifest.roles == {"past": [], "future": [], "static": [], "calendar": False}
+    assert manifest.covariates is None and manifest.last_covariates is None
     assert manifest.series["first"] == "2000-01-01" and manifest.series["last"] == "2012-06-01"
     assert pd.Timestamp(manifest.created) <= pd.Timestamp.now("UTC").tz_localize(None)
     assert manifest.preprocessor == monthly_run.forecaster.preprocessor_.to_dict()
@@ -137,6 +141,20 @@ def test_a_bundle_written_by_the_previous_version_loads(monthly_run, bundle_byte
 
     loaded = load_bundle(_rebuild(bundle_bytes, change_manifest=older))
     pd.testing.assert_frame_equal(loaded.forecast(), monthly_run.forecast, check_exact=True)
+
+
+def test_a_version_1_bundle_from_before_covariates_loads(monthly_run, bundle_bytes):
+    def version_1(manifest):
+        manifest["format_version"] = 1
+        for key in ("roles", "covariates", "last_covariates"):
+            del manifest[key]
+
+    loaded = load_bundle(_rebuild(bundle_bytes, change_manifest=version_1))
+    assert loaded.roles == Roles() and loaded.last_covariates is None
+    pd.testing.assert_frame_equal(loaded.forecast(), monthly_run.forecast, check_exact=True)
+    # A version 1 bundle never held covariates.
+    with pytest.raises(BundleError, match="version 1 bundle holds no covariates.*roles"):
+        load_bundle(_rebuild(bundle_bytes, change_manifest=lambda m: m.update(format_version=1)))
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
@@ -220,8 +238,24 @@ REFUSALS = {
         "Member check failed",
     ),
     "format version": (
-        dict(change_manifest=_set_key("format_version", 2)),
-        "Version check failed.*version 2",
+        dict(change_manifest=_set_key("format_version", 99)),
+        "Version check failed.*version 99; this app reads versions 1 and 2",
+    ),
+    "format version bool": (
+        dict(change_manifest=_set_key("format_version", True)),
+        "Version check failed.*version True",
+    ),
+    "roles type": (
+        dict(change_manifest=_set_key("roles", ["x"])),
+        r"Schema check failed: bundle.json\['roles'\] has the wrong type",
+    ),
+    "roles without encoding": (
+        dict(change_manifest=_set_key("roles", {"past": ["x"]})),
+        "Schema check failed: the roles say the network reads covariates",
+    ),
+    "covariate values without encoding": (
+        dict(change_manifest=_set_key("last_covariates", {"x": [1.0]})),
+        "Schema check failed: the roles say the network reads covariates",
     ),
     "format name": (dict(change_manifest=_set_key("format", "other")), "Schema check failed"),
     "missing key": (
@@ -475,3 +509,86 @@ def test_a_layer_with_absurd_units_is_refused(bundle_bytes, load_spy):
     with pytest.raises(BundleError, match="1000000000 units"):
         load_bundle(_rebuild(bundle_bytes, model=model))
     assert load_spy == []
+
+
+def _input_changed(keras_bytes: bytes, batch_shape) -> bytes:
+    def change(config):
+        layer = next(x for x in config["config"]["layers"] if x["class_name"] == "InputLayer")
+        layer["config"]["batch_shape"] = batch_shape
+
+    return _keras_config_changed(keras_bytes, change)
+
+
+@pytest.mark.parametrize(
+    ("batch_shape", "pattern"),
+    [
+        ([None, 12, 10_001], "declares inputs of 12 steps x 10,001 features"),
+        ([None, 2_000_001, 1], "declares inputs of 2,000,001 steps x 1 features"),
+        ([None, 12], "declares the input shape"),
+        ([None, 12, 0], "declares the input shape"),
+        ([None, 12, "1"], "declares the input shape"),
+        ([4, 12, 1], "declares the input shape"),
+    ],
+)
+def test_declared_inputs_beyond_the_bounds_are_refused(
+    bundle_bytes, batch_shape, pattern, load_spy
+):
+    model = _input_changed(_members(bundle_bytes)["model_1.keras"], batch_shape)
+    with pytest.raises(BundleError, match=f"Input check failed: model_1.keras {pattern}"):
+        load_bundle(_rebuild(bundle_bytes, model=model))
+    assert load_spy == []
+
+
+def test_the_step_bound_is_the_longest_series_a_file_may_hold():
+    from forecasting.keras_file import MAX_STEPS
+    from forecasting.loading import limits
+
+    assert MAX_STEPS == limits.MAX_ROWS
+
+
+def test_layers_connected_to_layers_the_file_lacks_are_refused(bundle_bytes, load_spy):
+    def dangling(config):
+        dense = _dense_layer(config)
+        dense["inbound_nodes"][0]["args"][0]["config"]["keras_history"][0] = "elsewhere"
+
+    model = _keras_config_changed(_members(bundle_bytes)["model_1.keras"], dangling)
+    with pytest.raises(BundleError, match="Model check failed.*not hold"):
+        load_bundle(_rebuild(bundle_bytes, model=model))
+    assert load_spy == []
+
+
+def test_the_weights_budget_follows_the_declared_inputs():
+    """A wide window input raises the first layer's budget; the known-ahead input, through
+    Flatten and Concatenate, raises the head's."""
+    from forecasting.keras_file import _weights_budget
+
+    def tensor(source, shape):
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {"shape": shape, "keras_history": [source, 0, 0]},
+        }
+
+    def layer(kind, name, config, *sources):
+        nodes = [{"args": [[tensor(s, None) for s in sources]], "kwargs": {}}] if sources else []
+        return {"class_name": kind, "name": name, "config": config, "inbound_nodes": nodes}
+
+    def network(features, known):
+        layers = [
+            layer("InputLayer", "window", {"batch_shape": [None, 24, features]}),
+            layer("GRU", "gru_1", {"units": 8}, "window"),
+            layer("Dense", "forecast", {"units": 6}, "gru_1"),
+        ]
+        if known:
+            layers[2:2] = [
+                layer("InputLayer", "ahead", {"batch_shape": [None, 6, known]}),
+                layer("Flatten", "ahead_flat", {}, "ahead"),
+                layer("Concatenate", "with_ahead", {"axis": -1}, "gru_1", "ahead_flat"),
+            ]
+            layers[-1] = layer("Dense", "forecast", {"units": 6}, "with_ahead")
+        return layers
+
+    gru, head = 4 * (1 + 8 + 2) * 8, 4 * (8 + 6 + 2) * 6
+    assert _weights_budget(network(1, 0), "m") == 3 * (gru + head) + 64
+    wide = 4 * (30 + 8 + 2) * 8
+    ahead = 4 * (8 + 6 * 20 + 6 + 2) * 6
+    assert _weights_budget(network(30, 20), "m") == 3 * (wide + ahead) + 64

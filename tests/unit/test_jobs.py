@@ -8,11 +8,18 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from forecasting import jobs, runner
+from forecasting.config import RunConfig
+from forecasting.covariates import Roles
 from forecasting.errors import ConfigError
 from forecasting.jobs import JobManager, JobSpec
+from forecasting.registry import BundleForecast, JobHeader, frame_from_dict, frame_to_dict
+from forecasting.results import RunResult
+from forecasting.series import TimeSeries
 from forecasting.training import EpochEvent
 
 # A worker that does what the job's label says: "done" finishes at once, "hold" runs until a
@@ -139,6 +146,140 @@ def test_job_spec_round_trip_and_checks():
         JobSpec(jobs.BACKTEST, series={}, config={}, folds=0)
     with pytest.raises(ConfigError, match="Unknown setting"):
         JobSpec.from_dict({"kind": "train", "backtest_folds": 2})
+
+
+def future_table() -> pd.DataFrame:
+    """A future file's table: a number, a text column with a gap, a missing number."""
+    index = pd.date_range("2020-01-13 12:00", periods=3, freq="h", name="date")
+    return pd.DataFrame(
+        {
+            "temp": [1.5, np.nan, -2.0],
+            "kind": pd.Series(["day", None, "night"], index=index, dtype=object),
+        },
+        index=index,
+    )
+
+
+def test_a_future_table_round_trips_as_json():
+    table = future_table()
+    data = frame_to_dict(table)
+    assert data == {
+        "index": ["2020-01-13T12:00:00", "2020-01-13T13:00:00", "2020-01-13T14:00:00"],
+        "columns": [
+            {"name": "temp", "values": [1.5, None, -2.0]},
+            {"name": "kind", "values": ["day", None, "night"]},
+        ],
+    }
+    back = frame_from_dict(json.loads(json.dumps(data)))
+    pd.testing.assert_frame_equal(back, table, check_freq=False)
+    assert back["kind"].dtype == object and back.index.name == "date"
+    for bad, words in [
+        ({"index": []}, "keys index"),
+        ({**data, "columns": {"temp": [1.0]}}, "a list of {name, values}"),
+        ({**data, "columns": [{"name": "temp", "values": [1.0]}]}, "'temp' must appear once"),
+        ({**data, "columns": [data["columns"][0]] * 2}, "'temp' must appear once"),
+        (
+            {**data, "columns": [{"name": "kind", "values": ["day", 2.0, None]}]},
+            "mixes text and numbers",
+        ),
+        ({**data, "index": ["not a date", "x", "y"]}, "timestamps cannot be read"),
+    ]:
+        with pytest.raises(ConfigError, match=words):
+            frame_from_dict(bad)
+
+
+def test_job_spec_carries_roles_and_the_future_table_but_the_header_does_not():
+    roles = Roles(past=("x",), future=("kind",), calendar=True)
+    spec = JobSpec(
+        jobs.TRAIN,
+        "cov",
+        series={"values": [1.0]},
+        config={"horizon": 3},
+        roles=jobs._roles_dict(roles),
+        future=frame_to_dict(future_table()),
+    )
+    back = JobSpec.from_json(spec.to_json())
+    assert back == spec and back.covariate_roles == roles
+    pd.testing.assert_frame_equal(back.future_table, future_table(), check_freq=False)
+    assert JobSpec(jobs.TRAIN, series={}, config={}).covariate_roles is None
+    header = JobHeader.of(back)
+    assert not {"roles", "future", "series"} & set(vars(header))
+    with pytest.raises(ConfigError, match="colour"):
+        JobSpec(jobs.TRAIN, series={}, config={}, roles={"colour": "red"})
+    with pytest.raises(ConfigError, match="two roles"):
+        JobSpec(jobs.TRAIN, series={}, config={}, roles={"past": ["x"], "future": ["x"]})
+    with pytest.raises(ConfigError, match="`future` must be an object"):
+        JobSpec(jobs.FORECAST, future=[1, 2])
+
+
+def test_a_backtest_job_hands_its_roles_to_the_backtest(tmp_path, monkeypatch):
+    from forecasting import backtest as backtest_module
+
+    seen = {}
+
+    class Done:
+        def to_dict(self):
+            return {"folds": []}
+
+    def fake_backtest(series, config, folds, **kwargs):
+        seen.update(kwargs, folds=folds, columns=list(series.extra.columns))
+        return Done()
+
+    monkeypatch.setattr(backtest_module, "backtest", fake_backtest)
+    manager = JobManager(tmp_path / "jobs", runner="inline")
+    roles = Roles(past=("x",), calendar=True)
+    job = manager.submit_backtest(
+        covariate_series(), RunConfig(horizon=6), 2, label="bt", roles=roles
+    )
+    assert manager.status(job).state == jobs.DONE, manager.status(job).message
+    assert seen["roles"] == roles and seen["folds"] == 2 and seen["columns"] == ["x", "kind"]
+    assert manager.result(job) == {"label": "bt", "backtest": {"folds": []}}
+
+
+def covariate_series(n: int = 300) -> TimeSeries:
+    idx = pd.date_range("2020-01-01", periods=n, freq="h", name="date")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=n).cumsum()
+    y = 10 + 3 * np.sin(2 * np.pi * np.arange(n) / 24) + 0.3 * x + rng.normal(0, 0.2, n)
+    extra = pd.DataFrame(
+        {"x": x, "kind": np.where(np.arange(n) % 24 < 8, "night", "day")}, index=idx
+    )
+    return TimeSeries(y, idx, "h", "y", (), extra)
+
+
+def test_a_training_job_with_covariates_and_a_forecast_job_from_its_bundle(tmp_path):
+    """Through the real job manager (inline runner): the roles and the future table cross
+    the process boundary as JSON; the result has the twin's scores and the importance; the
+    bundle forecasts again in a forecast job given the future values."""
+    series = covariate_series()
+    roles = Roles(past=("x",), future=("kind",), calendar=True)
+    stamps = series.future_index(6)
+    future = pd.DataFrame({"kind": np.where(stamps.hour < 8, "night", "day")}, index=stamps)
+    config = RunConfig(horizon=6).with_settings(
+        cell="gru", strategy="direct", units=4, epochs=1, window=12, patience=0, ensemble=1
+    )
+    manager = JobManager(tmp_path / "jobs", runner="inline")
+    job = manager.submit_training(series, config, label="cov", roles=roles, future=future)
+    status = manager.status(job)
+    assert status.state == jobs.DONE, status.message
+    result = RunResult.from_dict(manager.result(job))
+    assert result.roles == roles
+    assert result.without_covariates is not None and result.without_covariates.mase > 0
+    assert set(result.importance) == {"x", "kind", "calendar"}
+    assert set(result.by_lead) >= {"model", "without_covariates"}
+    assert len(result.by_lead["without_covariates"]) == 6
+
+    bundle = manager.bundle_bytes(job)
+    forecast = manager.submit_forecast(bundle, label="again", future=future)
+    assert manager.status(forecast).state == jobs.DONE, manager.status(forecast).message
+    again = BundleForecast.from_dict(manager.result(forecast))
+    assert again.after_bundle_data
+    np.testing.assert_allclose(again.forecast.forecast, result.forecast.forecast, rtol=1e-6)
+    # Without the future values the forecast job fails with the message naming them.
+    missing = manager.submit_forecast(bundle, label="no future")
+    status = manager.status(missing)
+    assert status.state == jobs.FAILED and "kind" in status.message
+    assert "2020-01-13 12:00" in status.message
 
 
 def test_a_forecast_job_needs_the_bundle(manager):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
+from forecasting.covariates import Roles
 from forecasting.errors import ConfigError
 from forecasting.records import FrameRecord, JsonRecord
 from forecasting.results import (
@@ -112,6 +113,9 @@ def test_the_json_shape_the_pages_read_is_stable(result) -> None:
         "horizon",
         "intervals",
         "winner_forecast",
+        "roles",
+        "without_covariates",
+        "importance",
     }
     assert set(data["forecast"]) == {"date", "forecast", "lower", "upper"}
     assert set(data["metrics"]["test"]["model"]) == {"mae", "rmse", "mape", "smape", "mase"}
@@ -146,6 +150,46 @@ def test_a_renamed_or_missing_field_is_refused(result) -> None:
     del data["horizon"]
     with pytest.raises(ConfigError, match="horizon"):
         RunResult.from_dict(data)
+
+
+def test_a_run_without_covariates_records_none(result, monthly_run) -> None:
+    assert result.roles == Roles() and result.without_covariates is None
+    assert result.importance == {}
+    assert "without_covariates" not in result.by_lead
+    assert result.by_lead["model"] == monthly_run.evaluation.by_lead("model")
+
+
+def test_the_covariate_fields_round_trip_through_json(result) -> None:
+    with_covariates = result.replace(
+        roles=Roles(past=("x",), future=("kind",), calendar=True),
+        without_covariates=Scores(mae=1.0, rmse=1.5, mape=None, smape=9.0, mase=1.1),
+        by_lead={**result.by_lead, "without_covariates": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]},
+        importance={"kind": 0.2, "calendar": 0.05, "x": -0.01},
+    )
+    text = json.dumps(with_covariates.to_dict())
+    back = RunResult.from_dict(json.loads(text))
+    assert back == with_covariates and json.dumps(back.to_dict()) == text
+    assert back.roles.future == ("kind",) and back.roles.calendar
+    assert back.without_covariates.mase == 1.1 and back.without_covariates.mape is None
+    assert list(back.importance) == ["kind", "calendar", "x"]  # the order is kept
+    data = json.loads(text)
+    data["roles"]["colour"] = "red"
+    with pytest.raises(ConfigError, match="colour"):
+        RunResult.from_dict(data)
+    data = json.loads(text)
+    data["roles"]["past"] = ["x"]
+    data["roles"]["future"] = ["x"]
+    with pytest.raises(ConfigError, match="two roles"):
+        RunResult.from_dict(data)
+
+
+def test_a_result_written_before_covariates_still_loads(result) -> None:
+    data = result.to_dict()
+    for key in ("roles", "without_covariates", "importance"):
+        del data[key]
+    back = RunResult.from_dict(data)
+    assert back.roles == Roles() and back.without_covariates is None and back.importance == {}
+    assert back == result
 
 
 def test_short_name_and_test_part(result) -> None:

@@ -49,3 +49,28 @@ def test_payload_refuses_unknown_fields() -> None:
     data = {**TimeSeries.from_values([1.0, 2.0]).to_dict(), "colour": "red"}
     with pytest.raises(ConfigError, match="colour"):
         TimeSeries.from_dict(data)
+
+
+def test_payload_round_trips_text_columns_as_object_dtype() -> None:
+    index = pd.date_range("2024-03-01", periods=3, freq="D", name="date")
+    extra = pd.DataFrame(
+        {
+            "temp": [1.5, np.nan, 3.0],
+            "wind": pd.Series(["NW", None, "cv"], index=index, dtype=object),
+        },
+        index=index,
+    )
+    series = TimeSeries([1.0, 2.0, 4.0], index, "D", "load", (), extra)
+    assert series.column_types == {"temp": "numeric", "wind": "categorical"}
+    payload = series.to_dict()
+    assert payload["extra"] == {"temp": [1.5, None, 3.0], "wind": ["NW", None, "cv"]}
+    back = round_trip(series)
+    assert back.extra["wind"].dtype == object and back.extra["temp"].dtype == np.float64
+    assert list(back.extra["wind"]) == ["NW", None, "cv"]
+    pd.testing.assert_frame_equal(back.extra, extra, check_freq=False)
+
+
+def test_payload_refuses_a_column_mixing_text_and_numbers() -> None:
+    data = {**TimeSeries.from_values([1.0, 2.0]).to_dict(), "extra": {"wind": ["NW", 3.0]}}
+    with pytest.raises(ConfigError, match="'wind' mixes text and numbers"):
+        TimeSeries.from_dict(data)
