@@ -32,7 +32,6 @@ HORIZON = 24
 def load(points: int):
     """The last `points` hours of the pollution file, every column kept."""
     from forecasting.loading import LoadOptions, load_series
-
     from forecasting.series import TimeSeries
 
     series = load_series(POLLUTION.read_bytes(), LoadOptions(value_col="pm2.5"))
