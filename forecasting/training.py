@@ -234,6 +234,7 @@ def fit_network(
     members: int = 1,
     on_epoch: Callable[[EpochEvent], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    steps_per_epoch: int | None = None,
 ) -> History:
     """Compile and fit `model` on windows `x` -> `y`; the best weights are kept.
 
@@ -246,6 +247,8 @@ def fit_network(
         member: Index of this network in an ensemble (for events).
         members: Size of the ensemble.
         on_epoch: Called after every epoch with an `EpochEvent`.
+        steps_per_epoch: Batches per epoch when not every window is seen each epoch (each
+            epoch continues one shuffled pass where the last stopped); None: all of them.
         should_stop: Polled after every batch (every `STEPS_PER_EXECUTION` batches) and after
             every epoch; True stops training and keeps the best weights.
 
@@ -274,6 +277,7 @@ def fit_network(
         y.astype("float32"),
         epochs=config.epochs,
         batch_size=config.batch_size,
+        steps_per_epoch=steps_per_epoch,
         shuffle=True,
         verbose=0,
         callbacks=[monitor],
