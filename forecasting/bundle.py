@@ -72,7 +72,7 @@ _SCHEMA = {
     "history": dict,
     "versions": dict,
 }
-_PREPROCESSOR_SCHEMA = {
+PREPROCESSOR_SCHEMA = {
     "log": bool,
     "period": int,
     "deseasonalize": bool,
@@ -84,11 +84,11 @@ _PREPROCESSOR_SCHEMA = {
 }
 
 
-def _sha256(data: bytes) -> str:
+def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
     import keras
 
     from forecasting import __version__
@@ -289,7 +289,7 @@ class Bundle:
         covariates = None if self.encoder is None else self._covariates(series, future)
         start = end_position - (len(values) - 1)
         forecast = self.forecaster.forecast(np.asarray(values), start, covariates)
-        index = future_index(_parse_last(last, freq), len(forecast), freq)
+        index = future_index(parse_last(last, freq), len(forecast), freq)
         return forecast_frame(index, forecast, self.intervals, self.config.level)
 
     def _stored_series(self) -> TimeSeries:
@@ -354,7 +354,7 @@ class Bundle:
         """
         if series is not None:
             return recent_frame(series, points)
-        last, freq = _parse_last(self.series["last"], self.series["freq"]), self.series["freq"]
+        last, freq = parse_last(self.series["last"], self.series["freq"]), self.series["freq"]
         n = len(self.last_values)
         index = (
             pd.date_range(end=last, periods=n, freq=freq)
@@ -367,14 +367,7 @@ class Bundle:
     def to_bytes(self) -> bytes:
         """The bundle as `.zip` bytes."""
         state, networks = self.forecaster.get_state()
-        models, files = [], {}
-        with tempfile.TemporaryDirectory() as tmp:
-            for i, network in enumerate(networks, start=1):
-                path = Path(tmp) / f"model_{i}.keras"
-                network.save(path)
-                data = path.read_bytes()
-                files[path.name] = data
-                models.append({"file": path.name, "sha256": _sha256(data)})
+        models, files = save_networks(networks)
         manifest = BundleManifest(
             format=FORMAT,
             format_version=FORMAT_VERSION,
@@ -390,7 +383,7 @@ class Bundle:
             history=self.history,
             data_options=self.data_options,
             models=models,
-            versions=self.versions or _versions(),
+            versions=self.versions or library_versions(),
             roles=_json_roles(self.roles),
             covariates=state["covariates"],
             last_covariates=(
@@ -401,14 +394,7 @@ class Bundle:
                 }
             ),
         )
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(
-                MANIFEST, json.dumps(manifest.to_dict(), indent=2, default=_json_default)
-            )
-            for name, data in files.items():
-                archive.writestr(name, data)
-        return buffer.getvalue()
+        return zip_bytes(manifest.to_dict(), files)
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -416,7 +402,31 @@ class Bundle:
         return path
 
 
-def _json_default(value):
+def save_networks(networks: list) -> tuple[list[dict], dict[str, bytes]]:
+    """Each network as `model_<i>.keras` bytes: the manifest's model list (file, sha256) and
+    the files by name."""
+    models, files = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, network in enumerate(networks, start=1):
+            path = Path(tmp) / f"model_{i}.keras"
+            network.save(path)
+            data = path.read_bytes()
+            files[path.name] = data
+            models.append({"file": path.name, "sha256": sha256_hex(data)})
+    return models, files
+
+
+def zip_bytes(manifest: dict, files: dict[str, bytes]) -> bytes:
+    """A bundle's `.zip` bytes: `MANIFEST` holding `manifest`, then the files."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=2, default=json_default))
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def json_default(value):
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
@@ -426,7 +436,7 @@ def _json_default(value):
     raise TypeError(f"cannot store {type(value).__name__} in a bundle")
 
 
-def _parse_last(last, freq):
+def parse_last(last, freq):
     return int(last) if freq is None else pd.Timestamp(last)
 
 
@@ -460,6 +470,18 @@ def load_bundle(source: bytes | str | Path) -> Bundle:
             oversized members, bad JSON or schema, wrong format version, hash mismatch,
             a layer class the project does not create.
     """
+    with open_archive(source) as archive:
+        manifest = _read_manifest(archive)
+        files = read_models(archive, manifest)
+    return _build(manifest, files)
+
+
+def open_archive(source: bytes | str | Path) -> zipfile.ZipFile:
+    """The bundle's zip archive (bytes or a path), after the checks of the whole file.
+
+    Raises:
+        BundleError: A legacy `.h5` file, over `MAX_BUNDLE_BYTES`, or not a zip.
+    """
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else bytes(source)
     if data[:8] == b"\x89HDF\r\n\x1a\n":
         raise BundleError(
@@ -472,19 +494,15 @@ def load_bundle(source: bytes | str | Path) -> Bundle:
             f"{MAX_BUNDLE_BYTES // 2**20} MB limit."
         )
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        return zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise BundleError(
             "This file is not a model bundle (not a valid .zip; it may be "
             "truncated). Download the bundle again."
         ) from None
-    with archive:
-        manifest = _read_manifest(archive)
-        files = _read_models(archive, manifest)
-    return _build(manifest, files)
 
 
-def _check_members(archive: zipfile.ZipFile, allowed: set[str]) -> None:
+def check_members(archive: zipfile.ZipFile, allowed: set[str]) -> None:
     names = [info.filename for info in archive.infolist()]
     unexpected = sorted(set(names) - allowed)
     if unexpected or len(names) != len(set(names)):
@@ -507,13 +525,19 @@ def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
         raise BundleError(
             f"Member check failed: the bundle has no {MANIFEST}. Is this a bundle made by this app?"
         )
-    _check_members(archive, {MANIFEST} | {n for n in names if _MODEL_NAME.match(n)})
+    check_members(archive, {MANIFEST} | {n for n in names if _MODEL_NAME.match(n)})
     try:
         manifest = json.loads(read_member(archive, MANIFEST, MAX_MANIFEST_BYTES))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BundleError(f"Schema check failed: {MANIFEST} is not valid JSON.") from None
     if not isinstance(manifest, dict):
         raise BundleError(f"Schema check failed: {MANIFEST} must hold an object.")
+    if manifest.get("kind") == "panel":
+        raise BundleError(
+            "This is a many-series model bundle. Load the many-series file on the Data page "
+            "and train there, or forecast with it on the command line: forecasting forecast "
+            "DATA --id-col ID --model BUNDLE."
+        )
     if manifest.get("format") != FORMAT:
         raise BundleError(f"Schema check failed: this is not a {FORMAT} file.")
     version = manifest.get("format_version")
@@ -531,8 +555,8 @@ def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
     for key in _COVARIATE_KEYS:
         if not isinstance(manifest.get(key), (dict, type(None))):
             raise BundleError(f"Schema check failed: {MANIFEST}[{key!r}] has the wrong type.")
-    _check_schema(manifest, _SCHEMA, MANIFEST)
-    _check_schema(manifest["preprocessor"], _PREPROCESSOR_SCHEMA, "preprocessor")
+    check_schema(manifest, _SCHEMA, MANIFEST)
+    check_schema(manifest["preprocessor"], PREPROCESSOR_SCHEMA, "preprocessor")
     if not 1 <= len(manifest["models"]) <= 10:
         raise BundleError("Schema check failed: a bundle holds 1 to 10 models.")
     if not isinstance(manifest.get("data_options"), (dict, type(None))) or not isinstance(
@@ -547,7 +571,7 @@ def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
         raise BundleError(f"Schema check failed: {exc}") from None
 
 
-def _check_schema(data: dict, schema: dict, where: str) -> None:
+def check_schema(data: dict, schema: dict, where: str) -> None:
     for key, kind in schema.items():
         if key not in data:
             raise BundleError(f"Schema check failed: {where} lacks {key!r}.")
@@ -556,7 +580,7 @@ def _check_schema(data: dict, schema: dict, where: str) -> None:
             raise BundleError(f"Schema check failed: {where}[{key!r}] has the wrong type.")
 
 
-def _read_models(archive: zipfile.ZipFile, manifest: BundleManifest) -> list[bytes]:
+def read_models(archive: zipfile.ZipFile, manifest: BundleManifest) -> list[bytes]:
     files = []
     for i, entry in enumerate(manifest.models, start=1):
         if (
@@ -566,7 +590,7 @@ def _read_models(archive: zipfile.ZipFile, manifest: BundleManifest) -> list[byt
         ):
             raise BundleError("Schema check failed: the model list is malformed.")
         data = read_member(archive, entry["file"], MAX_MEMBER_BYTES)
-        if _sha256(data) != entry["sha256"]:
+        if sha256_hex(data) != entry["sha256"]:
             raise BundleError(
                 f"Hash check failed: {entry['file']} does not match the "
                 f"SHA-256 recorded in {MANIFEST}; the bundle was modified or "
@@ -578,8 +602,6 @@ def _read_models(archive: zipfile.ZipFile, manifest: BundleManifest) -> list[byt
 
 
 def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
-    import keras
-
     try:
         config = RunConfig.from_dict(manifest.config)
     except (ConfigError, TypeError) as exc:
@@ -591,19 +613,7 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
     last_covariates = (
         None if encoder is None else _last_covariates(manifest.last_covariates, encoder, window)
     )
-    install_native_kernels()
-    networks = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, data in enumerate(files, start=1):
-            path = Path(tmp) / f"model_{i}.keras"
-            path.write_bytes(data)
-            try:
-                networks.append(keras.saving.load_model(path, safe_mode=True, compile=False))
-            except Exception as exc:  # Keras raises many types for damaged files
-                raise BundleError(
-                    f"Model check failed: Keras could not load model_{i}.keras "
-                    f"({type(exc).__name__})."
-                ) from None
+    networks = load_networks(files)
     last_values = np.asarray(manifest.last_values, dtype=float)
     try:
         intervals = Intervals.from_dict(manifest.intervals)
@@ -620,7 +630,7 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
             "not match the configuration."
         )
     for network in networks:
-        if _input_shapes(network) != _expected_inputs(config, encoder):
+        if input_shapes(network) != _expected_inputs(config, encoder):
             raise BundleError(
                 "Model check failed: the network's input does not match the stored window "
                 "and covariates."
@@ -635,7 +645,7 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
     if not isinstance(series.get("freq"), (str, type(None))) or "last" not in series:
         raise BundleError("Schema check failed: the series description is malformed.")
     try:
-        future_index(_parse_last(series["last"], series["freq"]), 1, series["freq"])
+        future_index(parse_last(series["last"], series["freq"]), 1, series["freq"])
     except (ValueError, TypeError):
         raise BundleError(
             "Schema check failed: the last timestamp or frequency is invalid."
@@ -736,7 +746,31 @@ def _last_covariates(stored, encoder: CovariateEncoder, window: int) -> pd.DataF
     return frame
 
 
-def _input_shapes(network) -> list[tuple]:
+def load_networks(files: list[bytes]) -> list:
+    """Keras networks from checked `.keras` files (`read_models`), read with `safe_mode=True`.
+
+    Raises:
+        BundleError: Keras cannot load one of them.
+    """
+    import keras
+
+    install_native_kernels()
+    networks = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, data in enumerate(files, start=1):
+            path = Path(tmp) / f"model_{i}.keras"
+            path.write_bytes(data)
+            try:
+                networks.append(keras.saving.load_model(path, safe_mode=True, compile=False))
+            except Exception as exc:  # Keras raises many types for damaged files
+                raise BundleError(
+                    f"Model check failed: Keras could not load model_{i}.keras "
+                    f"({type(exc).__name__})."
+                ) from None
+    return networks
+
+
+def input_shapes(network) -> list[tuple]:
     """The network's input shapes, one per input."""
     shapes = network.input_shape
     if not isinstance(shapes, list):

@@ -3,6 +3,10 @@
 Bad input ends with exit code 2 and one line `error: ...` on stderr that names the problem and
 the fix; repairs made to the data are reported on stderr as `note: ...` lines.
 
+Many series: `--id-col ID[,ID2]` (a long file) or `--wide` (one column per series) train one
+global network over every series (`forecasting.cli_panel`); the forecast CSV starts with the id
+columns. A long file whose timestamps repeat is never read as one series.
+
 Covariates are opt-in: without `--past-covariates`, `--future-covariates`, `--calendar` or
 `--static` the network reads the target alone, whatever other columns the file holds.
 """
@@ -83,6 +87,20 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
         "--resample-how",
         choices=["sum", "mean", "max", "min"],
         help="combine values when resampling (default mean)",
+    )
+    many = group.add_mutually_exclusive_group()
+    many.add_argument(
+        "--id-col",
+        metavar="ID[,ID2]",
+        type=_column_list,
+        default=(),
+        help="many series in a long file: the column(s) naming each series (e.g. store,item); "
+        "one global network forecasts every series",
+    )
+    many.add_argument(
+        "--wide",
+        action="store_true",
+        help="many series in a wide file: every numeric column is one series",
     )
 
 
@@ -183,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics-json",
         metavar="FILE",
         help="write timings and test metrics (with covariates: the network without them "
-        "and each covariate's importance)",
+        "and each covariate's importance; with many series: the M4 aggregate, per-series "
+        "metrics and the fallback's series)",
     )
 
     forecast = commands.add_parser("forecast", help="forecast beyond the end of the data")
@@ -205,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument(
         "--json",
         metavar="FILE",
-        help='write folds and errors by lead (with covariates: "without_covariates")',
+        help='write folds and errors by lead (with covariates: "without_covariates"; with '
+        "many series: each fold's M4 aggregate and their mean)",
     )
     return parser
 
@@ -284,7 +304,12 @@ def _read_text(path: str, what: str) -> str:
 def _load(args: argparse.Namespace, data_options: dict):
     from forecasting.loading import LoadOptions, load_series
 
-    series = load_series(Path(args.data), LoadOptions.from_dict(data_options))
+    try:
+        series = load_series(Path(args.data), LoadOptions.from_dict(data_options))
+    except DataError as exc:
+        from forecasting.cli_panel import stacked_error
+
+        raise stacked_error(args, data_options, exc) from None
     for repair in series.repairs:
         print(f"note: {repair.sentence}", file=sys.stderr)
     return series
@@ -402,6 +427,10 @@ def cmd_forecast(args) -> int:
     if args.model:
         from forecasting.bundle import load_bundle
 
+        if _panel_bundle(args.model):
+            from forecasting.cli_panel import cmd_forecast as panel_forecast
+
+            return panel_forecast(args)
         bundle = load_bundle(Path(args.model))
         if data_options:
             merged = dict(bundle.data_options or {})
@@ -424,6 +453,16 @@ def cmd_forecast(args) -> int:
         frame = _forecast_or_fallback(args, config, data_options)
     _write_csv(frame, args.output)
     return 0
+
+
+def _panel_bundle(path: str) -> bool:
+    """The bundle forecasts many series (its own checks and messages come with loading)."""
+    from forecasting.panel_bundle import bundle_kind
+
+    try:
+        return bundle_kind(Path(path)) == "panel"
+    except ForecastingError:
+        return False
 
 
 def _bundle_roles(args, bundle):
@@ -559,10 +598,16 @@ def _drop_warning(*args, **kwargs) -> None:
 def _run(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        handler = {"train": cmd_train, "forecast": cmd_forecast, "backtest": cmd_backtest}[
-            args.command
-        ]
-        return handler(args)
+        handlers = {"train": cmd_train, "forecast": cmd_forecast, "backtest": cmd_backtest}
+        if args.id_col or args.wide:
+            from forecasting import cli_panel
+
+            handlers = {
+                "train": cli_panel.cmd_train,
+                "forecast": cli_panel.cmd_forecast,
+                "backtest": cli_panel.cmd_backtest,
+            }
+        return handlers[args.command](args)
     except (_UsageError, ForecastingError) as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT

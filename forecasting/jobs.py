@@ -1,5 +1,5 @@
-"""Work off the page script: trainings, backtests and forecasts from an uploaded bundle run as
-jobs, one worker process each.
+"""Work off the page script: trainings (of one series or of many), backtests and forecasts
+from an uploaded bundle run as jobs, one worker process each.
 
 A job lives in its own folder (the on-disk registry), so a page finds it again after a
 reload from its id alone:
@@ -12,7 +12,7 @@ reload from its id alone:
     fold.json      the backtest fold running now
     cancel         present when a cancel was asked for
     result.json    what the pages draw                                        written by the worker
-    bundle.zip     the trained model (train jobs)                             written by the worker
+    bundle.zip     the trained model (train and panel jobs)                   written by the worker
     worker.log     the worker's output, for the developers
 
 The server process never imports Keras, TensorFlow or JAX: workers do (`forecasting.runner`,
@@ -57,6 +57,7 @@ from forecasting.registry import (
     FINISHED,
     FORECAST,
     NOUNS,
+    PANEL,
     QUEUED,
     RUNNING,
     TRAIN,
@@ -73,6 +74,7 @@ from forecasting.registry import (
     series_to_dict,
     write_json,
 )
+from forecasting.results import PanelResult
 from forecasting.runner import run_job
 from forecasting.series import TimeSeries
 from forecasting.workers import Worker, default_jobs_folder, private_folder
@@ -222,6 +224,28 @@ class JobManager:
                 future=None if future is None else frame_to_dict(future),
             ),
             upload=bundle,
+        )
+
+    def submit_panel(
+        self,
+        panel,
+        config,
+        data_options: dict | None = None,
+        label: str = "",
+        owner: str = "",
+    ) -> str:
+        """Queue one global network's training on every series of `panel` (a `Panel`) with
+        `config` (a RunConfig) for session `owner`; its result is a `PanelResult`
+        (`panel_result`), its bundle a panel bundle (`bundle_bytes`)."""
+        return self.submit(
+            JobSpec(
+                PANEL,
+                label,
+                config=config.to_dict(),
+                data_options=data_options,
+                owner=owner,
+                panel=panel.to_dict(),
+            )
         )
 
     # ------------------------------------------------------------------ workers
@@ -405,6 +429,20 @@ class JobManager:
         folder = self._folder(job_id)
         return None if folder is None else read_json(folder / "result.json")
 
+    def panel_result(self, job_id: str) -> PanelResult | None:
+        """The finished panel job's `PanelResult`; None when the job is unknown, not a panel
+        job or has no result (yet).
+
+        Raises:
+            ConfigError: The stored result does not match this version's record.
+        """
+        folder = self._folder(job_id)
+        header = None if folder is None else self._header(folder)
+        if header is None or header.kind != PANEL:
+            return None
+        data = read_json(folder / "result.json")
+        return None if data is None else PanelResult.from_dict(data)
+
     def bundle_bytes(self, job_id: str) -> bytes | None:
         folder = self._folder(job_id)
         path = None if folder is None else folder / "bundle.zip"
@@ -517,6 +555,7 @@ __all__ = [
     "FAILED",
     "FINISHED",
     "FORECAST",
+    "PANEL",
     "QUEUED",
     "RUNNING",
     "TRAIN",
@@ -524,6 +563,7 @@ __all__ = [
     "JobManager",
     "JobSpec",
     "JobStatus",
+    "PanelResult",
     "frame_to_dict",
     "get_manager",
     "read_events",

@@ -19,14 +19,20 @@ from forecasting.training import EpochEvent
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
-TRAIN, BACKTEST, FORECAST = "train", "backtest", "forecast"
+TRAIN, BACKTEST, FORECAST, PANEL = "train", "backtest", "forecast", "panel"
 UPLOAD = "upload.zip"
 # How the messages of each kind name it.
-NOUNS = {TRAIN: "training", BACKTEST: "backtest", FORECAST: "forecast from the bundle"}
+NOUNS = {
+    TRAIN: "training",
+    BACKTEST: "backtest",
+    FORECAST: "forecast from the bundle",
+    PANEL: "many-series training",
+}
 ADVICE = {
     TRAIN: "perhaps with fewer units or a shorter window",
     BACKTEST: "perhaps with fewer folds or fewer units",
     FORECAST: "or download the bundle again",
+    PANEL: "perhaps with fewer units or a shorter window",
 }
 
 
@@ -115,7 +121,8 @@ class JobSpec(JsonRecord):
     """What a job does (`spec.json`).
 
     Attributes:
-        kind: "train", "backtest" or "forecast" (from an uploaded bundle, `upload.zip`).
+        kind: "train", "backtest", "forecast" (from an uploaded bundle, `upload.zip`) or
+            "panel" (one global network trained on many series).
         label: Short description shown in the dashboard.
         created: Submission time (epoch seconds).
         series: The series (`series_to_dict`); for a forecast, newer data to forecast
@@ -129,6 +136,7 @@ class JobSpec(JsonRecord):
             backtest.
         future: The future covariates' values after the end (`frame_to_dict` of a future
             file's table), or None; train and forecast.
+        panel: The series of a many-series training (`Panel.to_dict`), or None; panel.
     """
 
     kind: str
@@ -141,6 +149,7 @@ class JobSpec(JsonRecord):
     owner: str = ""
     roles: dict | None = None
     future: dict | None = None
+    panel: dict | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in NOUNS:
@@ -149,11 +158,13 @@ class JobSpec(JsonRecord):
             )
         if self.kind in (TRAIN, BACKTEST) and (self.series is None or self.config is None):
             raise ConfigError(f"A {self.kind} job needs a series and a configuration.")
+        if self.kind == PANEL and (self.panel is None or self.config is None):
+            raise ConfigError("A panel job needs the many-series data and a configuration.")
         if self.kind == BACKTEST and not (isinstance(self.folds, int) and self.folds >= 1):
             raise ConfigError(
                 f"`folds` must be at least 1 for a backtest. Received: folds={self.folds!r}"
             )
-        for name in ("roles", "future"):
+        for name in ("roles", "future", "panel"):
             value = getattr(self, name)
             if not isinstance(value, (dict, type(None))):
                 raise ConfigError(
@@ -176,7 +187,8 @@ class JobSpec(JsonRecord):
 @dataclass(frozen=True)
 class JobHeader:
     """The fields of a `JobSpec` that status lines, lists and cleanup read, without the
-    series (a spec of a large upload is megabytes: it is parsed once, then kept as this)."""
+    series or panel (a spec of a large upload is megabytes: it is parsed once, then kept as
+    this)."""
 
     kind: str
     label: str
@@ -225,7 +237,7 @@ class JobStatus:
         created: Submission time (epoch seconds).
         fold: For a backtest, the fold running now (1-based; 0 before the first).
         folds: For a backtest, the number of folds (0 for other kinds).
-        kind: train, backtest or forecast.
+        kind: train, backtest, forecast or panel.
     """
 
     id: str

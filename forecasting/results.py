@@ -3,7 +3,7 @@
 The worker builds a `RunResult` with `run_result` and writes `result.to_dict()`; the pages read
 it back once with `RunResult.from_dict` and then use attributes. A renamed or missing field
 raises `ConfigError` in `from_dict`, never a `KeyError` in a page. A backtest job hands back
-a `BacktestResult`.
+a `BacktestResult`, a many-series training a `PanelResult`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import pandas as pd
 
 from forecasting.config import CELL_NAMES, RunConfig
 from forecasting.covariates import Roles
-from forecasting.records import FrameRecord, JsonRecord, format_timestamps
+from forecasting.records import FrameRecord, JsonRecord, format_timestamps, parse_timestamps
 from forecasting.series import TimeSeries
 
 if TYPE_CHECKING:
+    from forecasting.panel_pipeline import PanelRun
     from forecasting.pipeline import TrainedRun
 
 HISTORY_POINTS = 600
@@ -423,3 +424,132 @@ class BacktestResult(JsonRecord):
 
     label: str
     backtest: BacktestSummary
+
+
+# ---------------------------------------------------------------------- many series
+@dataclass(frozen=True)
+class PanelResult(JsonRecord):
+    """Everything the pages need from a finished many-series training (`PanelRun`).
+
+    Attributes:
+        label: Given at submission.
+        config: The resolved run configuration (window, horizon, scaling).
+        reasons: The plan's sentences.
+        id_cols: The id column names.
+        labels: The series the network forecast (ids joined by " / ").
+        fallback: The series too short for the network (`panel_pipeline.FALLBACK` forecast).
+        aggregate: Method -> {"smape", "mase", "owa"} by the M4 rules (owa None without
+            Naive2).
+        scores: One row per series and method: label, method, mae, rmse, mape, smape, mase
+            (None where undefined).
+        forecast: Columns of the long forecast: the id columns, date, forecast, lower, upper.
+        test_forecast: Columns label, date, actual, forecast, lower, upper (test part).
+        coverage: Level ("0.8") -> share of test values inside the band, pooled over series.
+        history: The first network's fit (the loss chart).
+        timings: train_seconds, epochs_run, total_seconds.
+        data_options: How the data file was read, or None.
+    """
+
+    label: str
+    config: RunConfig
+    reasons: list[str]
+    id_cols: list[str]
+    labels: list[str]
+    fallback: list[str]
+    aggregate: dict[str, dict[str, float | None]]
+    scores: list[dict]
+    forecast: dict[str, list]
+    test_forecast: dict[str, list]
+    coverage: dict[str, float]
+    history: TrainingHistory
+    timings: dict[str, float]
+    data_options: dict | None = None
+
+    @classmethod
+    def from_run(
+        cls, run: PanelRun, data_options: dict | None = None, label: str = ""
+    ) -> PanelResult:
+        """The record of a finished many-series training (the worker writes its `to_dict()`)."""
+        return cls(
+            label=label,
+            config=run.plan.config,
+            reasons=list(run.plan.notes),
+            id_cols=list(run.panel.id_cols),
+            labels=list(run.plan.splits),
+            fallback=list(run.plan.fallback),
+            aggregate={
+                str(method): {key: _number(value) for key, value in row.items()}
+                for method, row in run.aggregate.items()
+            },
+            scores=[
+                {
+                    key: _number(value) if key not in ("label", "method") else str(value)
+                    for key, value in row.items()
+                }
+                for row in run.scores.to_dict("records")
+            ],
+            forecast=_columns(run.forecast),
+            test_forecast=_columns(run.test_forecast),
+            coverage={str(float(level)): float(share) for level, share in run.coverage.items()},
+            history=TrainingHistory.from_dict(run.forecaster.history_.to_dict()),
+            timings={str(key): float(value) for key, value in run.timings.items()},
+            data_options=data_options,
+        )
+
+    @property
+    def all_labels(self) -> list[str]:
+        """Every series: those the network forecast, then the fallback ones."""
+        return [*self.labels, *self.fallback]
+
+    def scores_frame(self) -> pd.DataFrame:
+        """One row per series and method: label, method and the metrics (NaN where
+        undefined)."""
+        from forecasting.evaluation import METRICS
+
+        frame = pd.DataFrame(self.scores, columns=["label", "method", *METRICS])
+        return frame.astype({m: float for m in METRICS})
+
+    def forecast_frame(self) -> pd.DataFrame:
+        """The long forecast: the id columns, date, forecast, lower, upper."""
+        return _frame(self.forecast, [*self.id_cols, "date", "forecast", "lower", "upper"])
+
+    def test_frame(self) -> pd.DataFrame:
+        """The test part: label, date, actual, forecast, lower, upper."""
+        return _frame(self.test_forecast, ["label", "date", "actual", "forecast", "lower", "upper"])
+
+
+def _number(value) -> float | None:
+    """A finite float, or None (NaN and infinities are not JSON)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _columns(frame: pd.DataFrame) -> dict[str, list]:
+    """A table as JSON columns: "date" by `format_timestamps`, numbers as floats (None where
+    not finite), anything else as text."""
+    out = {}
+    for name, column in frame.items():
+        if name == "date":
+            out[str(name)] = format_timestamps(pd.Index(column))
+        elif pd.api.types.is_numeric_dtype(column.dtype):
+            out[str(name)] = [_number(v) for v in column.tolist()]
+        else:
+            out[str(name)] = [str(v) for v in column.tolist()]
+    return out
+
+
+def _frame(columns: dict[str, list], order: list[str]) -> pd.DataFrame:
+    """The table back from `_columns`, its columns in `order` (text before "date", numbers
+    after it)."""
+    data, text = {}, order[: order.index("date")]
+    for name in order:
+        values = columns.get(name, [])
+        if name == "date":
+            data[name] = parse_timestamps(values, "date")
+        elif name in text:
+            data[name] = pd.Series(values, dtype=object)
+        else:
+            data[name] = np.array([np.nan if v is None else v for v in values], dtype=float)
+    return pd.DataFrame(data)

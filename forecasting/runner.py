@@ -1,6 +1,6 @@
 """The worker's side of a job: `run_job` reads the spec, runs the work of its kind (train,
-backtest, forecast from an uploaded bundle) and records the end in the job's folder however
-it comes (a result, an error, Ctrl-C, a kill signal).
+backtest, forecast from an uploaded bundle, many-series training) and records the end in the
+job's folder however it comes (a result, an error, Ctrl-C, a kill signal).
 
 `python -m forecasting.runner FOLDER` is the worker process (`forecasting.jobs` starts it);
 the inline runner of the tests calls `run_job` in-process.
@@ -26,6 +26,7 @@ from forecasting.registry import (
     FINISHED,
     FORECAST,
     NOUNS,
+    PANEL,
     RUNNING,
     TRAIN,
     UPLOAD,
@@ -194,7 +195,35 @@ def _forecast(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[objec
     ), ""
 
 
-_WORKERS: dict[str, Work] = {TRAIN: _training, BACKTEST: _backtest, FORECAST: _forecast}
+def _panel(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[object, str]:
+    """Train one global network on many series, save the panel bundle; the result the pages
+    draw."""
+    from forecasting.config import RunConfig
+    from forecasting.panel import Panel
+    from forecasting.panel_bundle import PanelBundle
+    from forecasting.panel_pipeline import train_panel
+    from forecasting.results import PanelResult
+
+    run = train_panel(
+        Panel.from_dict(spec.panel),
+        RunConfig.from_dict(spec.config),
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+    )
+    PanelBundle.from_run(run, spec.data_options).save(folder / "bundle.zip")
+    cancelled = run.forecaster.history_.stopped_by == "cancel"
+    return (
+        PanelResult.from_run(run, spec.data_options, spec.label),
+        "Cancelled: the best weights so far were kept." if cancelled else "",
+    )
+
+
+_WORKERS: dict[str, Work] = {
+    TRAIN: _training,
+    BACKTEST: _backtest,
+    FORECAST: _forecast,
+    PANEL: _panel,
+}
 
 
 if __name__ == "__main__":

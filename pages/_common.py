@@ -5,6 +5,9 @@ call into `forecasting`. Nothing here imports TensorFlow.
 
 Session state keys:
     series, series_key, data_options, source   the current series and how it was read
+    panel, panel_key, panel_label              many series read from one file (a `Panel`;
+                                               None for one series), its cache key, and the
+                                               chosen series (`series` is that one)
     upload                                     the last uploaded file, as uploaded
     roles, roles_choice, roles_key             the covariates' roles: the last valid ones, the
                                                Data page's current (maybe refused) choice, and
@@ -44,7 +47,8 @@ from forecasting.loading import (
 from forecasting.pipeline import fallback_forecast, plan_run
 from forecasting.progress import training_progress
 from forecasting.records import format_timestamps
-from forecasting.results import BacktestResult, RunResult
+from forecasting.registry import PANEL, TRAIN
+from forecasting.results import BacktestResult, PanelResult, RunResult
 from forecasting.samples import get_sample, sample_csv_bytes
 from forecasting.series import TimeSeries
 from forecasting.settings import AUTO, config_from_widgets, widget_defaults
@@ -213,7 +217,7 @@ def bootstrap() -> None:
         load_default()
     key = session_key()
     if "jobs" not in state:
-        state.jobs = manager().jobs_of(key)
+        state.jobs = manager().jobs_of(key) + manager().jobs_of(key, PANEL)
     url_job = st.query_params.get("job")
     if url_job and not state.get("job") and manager().status(url_job) is not None:
         state.job = url_job
@@ -250,8 +254,8 @@ def _finished_result(job_id: str, registry: str) -> tuple[RunResult | None, str 
 
 def _finished(job_id: str) -> tuple[RunResult | None, str | None]:
     status = manager().status(job_id)
-    if status is None or status.state != DONE:
-        return None, None
+    if status is None or status.state != DONE or status.kind != TRAIN:
+        return None, None  # a many-series run has its own result (`panel_result_of`)
     return _finished_result(job_id, str(manager().root))
 
 
@@ -264,6 +268,30 @@ def result_of(job_id: str) -> RunResult | None:
 def result_problem(job_id: str) -> str | None:
     """Why a finished job's result cannot be shown (an older format, a missing file)."""
     return _finished(job_id)[1]
+
+
+def is_panel_job(job_id: str) -> bool:
+    """Whether the job trains one global network on many series."""
+    status = manager().status(job_id)
+    return status is not None and status.kind == PANEL
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _panel_result(job_id: str, registry: str) -> tuple[PanelResult | None, str | None]:
+    try:
+        result = manager().panel_result(job_id)
+    except ConfigError as exc:
+        return None, OLD_RESULT.format(error=exc)
+    return (None, "The results of this run are missing.") if result is None else (result, None)
+
+
+def panel_result_of(job_id: str) -> tuple[PanelResult | None, str | None]:
+    """`(result, None)` of a finished many-series job, or `(None, why not)` (`(None, None)`
+    while it has not finished, or for another kind of job)."""
+    status = manager().status(job_id)
+    if status is None or status.state != DONE or status.kind != PANEL:
+        return None, None
+    return _panel_result(job_id, str(manager().root))
 
 
 def backtest_result_of(job_id: str) -> tuple[BacktestResult | None, str | None]:
@@ -354,13 +382,21 @@ def _plan(series_key: str, config_json: str, roles_json: str, _series: TimeSerie
         return None, str(exc), isinstance(exc, SeriesTooShortError)
 
 
+def train_config() -> RunConfig | None:
+    """The run configuration of the Train page's settings (their defaults until the page is
+    opened), or None when one is out of range."""
+    values = {**widget_defaults(RunConfig()), **st.session_state.to_dict()}
+    try:
+        return config_from_widgets(RunConfig(), values)
+    except ForecastingError:
+        return None
+
+
 def planned_horizon(series: TimeSeries, series_key: str) -> int | None:
     """The horizon the Train page's settings give this series (its automatic value
     resolved), or None when the settings cannot be planned (out of range, too short)."""
-    values = {**widget_defaults(RunConfig()), **st.session_state.to_dict()}
-    try:
-        config = config_from_widgets(RunConfig(), values)
-    except ForecastingError:
+    config = train_config()
+    if config is None:
         return None
     plan, _, _ = plan_for(series, series_key, config)
     if plan is not None:

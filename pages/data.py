@@ -1,5 +1,6 @@
 """Data page: a built-in sample or an uploaded file, column choice, repairs, preview, and the
-roles of the other columns (covariates) with the future file they may need."""
+roles of the other columns (covariates) with the future file they may need. A file of many
+series (an id column, or one numeric column per series) is summarized by `pages._panel`."""
 
 from __future__ import annotations
 
@@ -40,6 +41,15 @@ from pages._common import (
     sample_bytes,
     sheet_names,
     use_series,
+)
+from pages._panel import (
+    build_panel,
+    choose_layout,
+    file_layout,
+    forget_panel,
+    panel_key,
+    show_file,
+    show_panel,
 )
 
 ensure_frame()
@@ -191,18 +201,38 @@ if table.sheet is not None:
     base = dataclasses.replace(base, sheet=table.sheet)  # the run records the sheet read
 detected = resolve_columns(table, base)
 st.subheader("Columns and repairs")
+layout_options = dataclasses.replace(base, dayfirst=state.get(f"p_dayfirst_{key[:16]}"))
+many = choose_layout(file_layout(key, options_json(layout_options), table), key)
+ids = many.id_cols if many else ()
+if many is not None and not many.wide and not ids:
+    st.warning(
+        "Choose at least one id column: the file's timestamps repeat, so its rows hold "
+        "several series.",
+        icon=":material/dataset:",
+    )
+    show_current()
+    st.stop()
 col_date, col_value, col_fill, col_aggregate = st.columns(4)
 
 with col_value:
-    value_col = column_choice(
-        "Value column",
-        list(table.value_candidates) or [detected.value_col],
-        detected.value_col,
-        f"p_value_{key[:16]}",
-        HELP["value_col"],
-    )
+    if many is not None and many.wide:
+        value_col = None
+        st.selectbox(
+            "Value column",
+            ["(every numeric column)"],
+            disabled=True,
+            help="Each numeric column is a series of its own.",
+        )
+    else:
+        value_col = column_choice(
+            "Value column",
+            [c for c in table.value_candidates if c not in ids] or [detected.value_col],
+            detected.value_col,
+            f"p_value_{key[:16]}",
+            HELP["value_col"],
+        )
 with col_date:
-    date_options = [c for c in table.date_candidates if c != value_col]
+    date_options = [c for c in table.date_candidates if c != value_col and c not in ids]
     if date_options:
         date_col = column_choice(
             "Date column", date_options, detected.date_col, f"p_date_{key[:16]}", HELP["date_col"]
@@ -267,8 +297,15 @@ options = dataclasses.replace(
     resample_how=resample_how,
     dayfirst=state.get(dayfirst_key),
 )
-series, error, ambiguous = build_series(key, options_json(options), table)
-chose_dayfirst = series is not None and any(r.kind == "dayfirst_chosen" for r in series.repairs)
+if many is None:
+    series, error, ambiguous = build_series(key, options_json(options), table)
+    loaded = [series] if series is not None else []
+else:
+    panel, error, ambiguous = build_panel(
+        key, options_json(options), many.id_cols, many.wide, table
+    )
+    loaded = list(panel.series) if panel is not None else []
+chose_dayfirst = any(r.kind == "dayfirst_chosen" for s in loaded for r in s.repairs)
 if ambiguous or chose_dayfirst or state.get(dayfirst_key) is not None:
     if ambiguous:
         st.info(md(error), icon=":material/help:")
@@ -284,92 +321,107 @@ if ambiguous or chose_dayfirst or state.get(dayfirst_key) is not None:
     )
     if ambiguous:
         st.stop()
-if series is None:
+if not loaded:
     refuse(error)
 
-use_series(series, f"{key}:{options_json(options)}", options, source)
-current_roles()  # another series: its default roles, and no future file
 
 # ---------------------------------------------------------------------- summary
-summary = summarize(series)
-st.subheader(md(summary["name"]), anchor=False)
-m = st.columns([1, 1.3, 2.4, 1.3, 1.3])
-m[0].metric("Points", f"{summary['rows']:,}", help="Rows of the series after the repairs.")
-m[1].metric("Span", summary["span"], help=f"From {summary['start']} to {summary['end']}.")
-# "monthly (month starts)" does not fit the metric's large font: the words in brackets go
-# to the help text (and stay in the sidebar).
-frequency_short, _, frequency_detail = summary["frequency"].partition(" (")
-m[2].metric(
-    "Frequency",
-    frequency_short,
-    help=(f"{summary['frequency'].capitalize()}. " if frequency_detail else "")
-    + (
-        f"Seasonal period: {summary['season_length']} steps."
-        if summary["season_length"] > 1
-        else "No seasonal period from the frequency."
-    ),
-)
-m[3].metric(
-    "Missing values filled",
-    f"{summary['missing_filled']:,}",
-    help="Empty cells and absent timestamps that were filled.",
-)
-m[4].metric(
-    "Duplicates merged",
-    f"{summary['duplicates_merged']:,}",
-    help="Rows that shared a timestamp with another row.",
-)
-
-column_types = summary["column_types"]
-title = f"{series.name} over time"
-overlay = None
-if column_types:
-    if state.get("p_overlay") not in [NO_OVERLAY, *column_types]:
-        state.p_overlay = NO_OVERLAY
-    overlay = st.selectbox(
-        "Overlay a covariate",
-        [NO_OVERLAY, *column_types],
-        key="p_overlay",
-        persist_state="session",
-        help="Draw one of the file's other columns over the series: numbers on their own "
-        "axis at the right, categories as a step line.",
+def show_summary(series) -> dict[str, str]:
+    """One series: its figures, chart (with a covariate overlaid), first rows and repairs;
+    the types of its other columns."""
+    summary = summarize(series)
+    st.subheader(md(summary["name"]), anchor=False)
+    m = st.columns([1, 1.3, 2.4, 1.3, 1.3])
+    m[0].metric("Points", f"{summary['rows']:,}", help="Rows of the series after the repairs.")
+    m[1].metric("Span", summary["span"], help=f"From {summary['start']} to {summary['end']}.")
+    # "monthly (month starts)" does not fit the metric's large font: the words in brackets go
+    # to the help text (and stay in the sidebar).
+    frequency_short, _, frequency_detail = summary["frequency"].partition(" (")
+    m[2].metric(
+        "Frequency",
+        frequency_short,
+        help=(f"{summary['frequency'].capitalize()}. " if frequency_detail else "")
+        + (
+            f"Seasonal period: {summary['season_length']} steps."
+            if summary["season_length"] > 1
+            else "No seasonal period from the frequency."
+        ),
     )
-if overlay and overlay != NO_OVERLAY:
-    figure = overlay_figure(
-        series.index,
-        series.values,
-        series.name,
-        series.extra[overlay],
-        categorical=column_types[overlay] == "categorical",
-        title=title,
+    m[3].metric(
+        "Missing values filled",
+        f"{summary['missing_filled']:,}",
+        help="Empty cells and absent timestamps that were filled.",
     )
-else:
-    figure = series_figure(series.index, series.values, series.name, title=title)
-st.plotly_chart(figure, key="series_chart")
-if len(series) > 5000:
-    st.caption(
-        f"The chart shows about 5,000 of the {len(series):,} points (the highs and lows "
-        "of each stretch); training uses all of them."
+    m[4].metric(
+        "Duplicates merged",
+        f"{summary['duplicates_merged']:,}",
+        help="Rows that shared a timestamp with another row.",
     )
 
-left, right = st.columns([3, 2], gap="large")
-with left:
-    st.markdown("**First rows of the file**")
-    st.dataframe(table.frame.head(PREVIEW_ROWS), height=300)
-with right:
-    st.markdown("**Repairs**")
-    if summary["repairs"]:
-        for sentence in summary["repairs"]:
-            st.markdown(f"- {md(sentence)}")
+    column_types = summary["column_types"]
+    title = f"{series.name} over time"
+    overlay = None
+    if column_types:
+        if state.get("p_overlay") not in [NO_OVERLAY, *column_types]:
+            state.p_overlay = NO_OVERLAY
+        overlay = st.selectbox(
+            "Overlay a covariate",
+            [NO_OVERLAY, *column_types],
+            key="p_overlay",
+            persist_state="session",
+            help="Draw one of the file's other columns over the series: numbers on their own "
+            "axis at the right, categories as a step line.",
+        )
+    if overlay and overlay != NO_OVERLAY:
+        figure = overlay_figure(
+            series.index,
+            series.values,
+            series.name,
+            series.extra[overlay],
+            categorical=column_types[overlay] == "categorical",
+            title=title,
+        )
     else:
-        st.caption("None needed: the series was complete and regular.")
-    notes = [n for n in table.notes if n not in summary["repairs"]]
-    if notes:
-        with st.expander("How the file was read"):
-            for sentence in notes:
+        figure = series_figure(series.index, series.values, series.name, title=title)
+    st.plotly_chart(figure, key="series_chart")
+    if len(series) > 5000:
+        st.caption(
+            f"The chart shows about 5,000 of the {len(series):,} points (the highs and lows "
+            "of each stretch); training uses all of them."
+        )
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.markdown("**First rows of the file**")
+        st.dataframe(table.frame.head(PREVIEW_ROWS), height=300)
+    with right:
+        st.markdown("**Repairs**")
+        if summary["repairs"]:
+            for sentence in summary["repairs"]:
                 st.markdown(f"- {md(sentence)}")
+        else:
+            st.caption("None needed: the series was complete and regular.")
+        notes = [n for n in table.notes if n not in summary["repairs"]]
+        if notes:
+            with st.expander("How the file was read"):
+                for sentence in notes:
+                    st.markdown(f"- {md(sentence)}")
+        if upload:
+            offer_original(upload)
+    return column_types
+
+
+if many is not None:
+    show_panel(panel, panel_key(key, options_json(options), many), options, source, table.notes)
+    show_file(table.frame.head(PREVIEW_ROWS), table.notes)
     if upload:
         offer_original(upload)
+    column_types = {}  # no roles for many series
+else:
+    forget_panel()
+    use_series(series, f"{key}:{options_json(options)}", options, source)
+    current_roles()  # another series: its default roles, and no future file
+    column_types = show_summary(series)
 
 
 # ---------------------------------------------------------------------- roles

@@ -24,6 +24,7 @@ from forecasting.results import Scores
 from forecasting.ui_text import HELP, md, skill_sentence
 from forecasting.verdict import verdict
 from pages._common import PAGES, backtest_result_of, ensure_frame, manager, pick_run
+from pages._panel_view import evaluate_view, pick_panel_run, show_panel_results
 
 ensure_frame()
 
@@ -32,6 +33,17 @@ st.caption(
     "How the network did on the test part (the end of the series it never saw), "
     "beside simple baselines forecasting from the same points in time."
 )
+
+if show_panel_results("p_eval_kind"):
+    picked_panel = pick_panel_run("p_eval_panel_run")
+    if picked_panel is not None:
+        evaluate_view(picked_panel[1])
+        st.page_link(
+            PAGES["forecast"],
+            label="Next: every series' forecast and downloads",
+            icon=":material/arrow_forward:",
+        )
+        st.stop()
 
 picked = pick_run("p_eval_run")
 if picked is None:

@@ -30,6 +30,7 @@ from forecasting.plots import forecast_figure, method_name
 from forecasting.ui_text import HELP, md
 from forecasting.verdict import offer_sentence
 from pages._common import PAGES, digest, ensure_frame, manager, pick_run
+from pages._panel_view import forecast_view, pick_panel_run, show_panel_results
 
 ensure_frame()
 
@@ -206,7 +207,13 @@ def what_if_view(live: bool, result, history: int) -> None:
     )
 
 
-picked = pick_run("p_forecast_run")
+picked_panel = None
+if show_panel_results("p_forecast_kind"):
+    picked_panel = pick_panel_run("p_forecast_panel_run")
+if picked_panel is not None:
+    forecast_view(*picked_panel)
+
+picked = None if picked_panel is not None else pick_run("p_forecast_run")
 if picked is not None:
     job_id, result = picked
     forecast = result.forecast.to_frame()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from forecasting.panel_result_plots import panel_run_name, panel_runs_table
 from forecasting.plots import (
     forecasts_overlay,
     loss_figure,
@@ -12,7 +13,16 @@ from forecasting.plots import (
     runs_table,
 )
 from forecasting.ui_text import HELP, md
-from pages._common import PAGES, STATE_WORDS, ensure_frame, manager, result_of, result_problem
+from pages._common import (
+    PAGES,
+    STATE_WORDS,
+    ensure_frame,
+    is_panel_job,
+    manager,
+    panel_result_of,
+    result_of,
+    result_problem,
+)
 
 ensure_frame()
 
@@ -30,8 +40,13 @@ if not jobs:
     st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-results, labels, others = {}, {}, []
+results, labels, others, panels = {}, {}, [], {}
 for job_id in jobs:
+    if is_panel_job(job_id):
+        panel_result = panel_result_of(job_id)[0]
+        if panel_result is not None:
+            panels[job_id] = panel_result
+            continue
     result = result_of(job_id)
     if result is None:
         status = manager().status(job_id)
@@ -71,10 +86,33 @@ if results:
             "Every run here was scored on the same test part, so the baselines "
             "(forecasting from the same origins) rank beside them."
         )
+if panels:
+    st.subheader("Many-series runs", anchor=False)
+    st.dataframe(
+        panel_runs_table({panel_run_name(r, job): r for job, r in panels.items()}),
+        hide_index=True,
+        key="panel_runs_table",
+        column_config={
+            "Network OWA": st.column_config.NumberColumn(
+                format="%.3f", help="The M4 score against Naive2: below 1 is better."
+            ),
+            "Network mean MASE": st.column_config.NumberColumn(format="%.3f"),
+            "Best baseline OWA": st.column_config.NumberColumn(format="%.3f"),
+            "Training seconds": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
+    st.caption(
+        "One global network per run, scored on every series' last horizon by the M4 rules; "
+        "the Evaluate page shows each series."
+    )
 for job_id, status in others:
     word = "unknown" if status is None else STATE_WORDS.get(status.state, status.state)
     label = "" if status is None else status.label
-    message = result_problem(job_id) or (status.message if status is not None else "")
+    message = (
+        result_problem(job_id)
+        or (panel_result_of(job_id)[1] if is_panel_job(job_id) else None)
+        or (status.message if status is not None else "")
+    )
     st.caption(f"{word}: {md(label or job_id)}" + (f" — {md(message)}" if message else ""))
 
 if not results:

@@ -1,6 +1,7 @@
 """Train page: every setting with its help, the plan's automatic choices, and a training job
 followed live (loss chart, progress, cancel). Training runs in a worker process: moving a
-slider, switching pages or reloading neither stops nor restarts it."""
+slider, switching pages or reloading neither stops nor restarts it. With many series loaded
+(`state.panel`), one global network over all of them is the default (`pages._panel`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from forecasting.errors import DataError, ForecastingError
 from forecasting.export import forecast_csv
 from forecasting.plots import forecast_figure, loss_figure
 from forecasting.progress import format_seconds, training_progress
+from forecasting.registry import PANEL
 from forecasting.results import recent_frame
 from forecasting.settings import (
     SettingField,
@@ -37,6 +39,14 @@ from pages._common import (
     session_key,
     start_job,
 )
+from pages._panel import (
+    finished_panel_view,
+    global_mode,
+    mode_choice,
+    panel_plan_for,
+    show_global_plan,
+    submit_global,
+)
 
 ensure_frame()
 
@@ -46,9 +56,11 @@ WIDGETS = widget_defaults(DEFAULTS)  # session key -> default, derived from the 
 state = st.session_state
 for name, default in WIDGETS.items():
     state.setdefault(name, default)
-series = state.series
+series = state.series  # with many series: the one chosen on the Data page
+panel = state.get("panel")
+is_global = global_mode()
 roles = current_roles()  # chosen on the Data page
-future_table = state.get("future_table") if roles.future else None
+future_table = state.get("future_table") if roles.future and not is_global else None
 
 
 def config_from_state() -> RunConfig:
@@ -158,10 +170,14 @@ def show_inputs(plan) -> None:
 
 try:
     config = config_from_state()
-    plan, plan_error, too_short = plan_for(series, state.series_key, config, roles)
+    if is_global:
+        plan, plan_error = panel_plan_for(panel, state.panel_key, config)
+        too_short = False
+    else:
+        plan, plan_error, too_short = plan_for(series, state.series_key, config, roles)
 except ForecastingError as exc:  # a setting out of range
     config, plan, plan_error, too_short = None, None, str(exc), False
-missing_future = future_problem(plan)
+missing_future = None if is_global else future_problem(plan)
 if plan is not None:  # show the resolved automatic values on their (disabled) sliders
     if state.p_auto_window:
         state.p_window = plan.config.model.window
@@ -169,11 +185,18 @@ if plan is not None:  # show the resolved automatic values on their (disabled) s
         state.p_horizon = plan.config.horizon
 
 st.title("Train")
-st.caption(
-    f"Train a recurrent network on **{md(state.source.get('name', series.name))}** "
-    f"({len(series):,} points). The training runs in the background: you can keep "
-    "exploring while it runs."
-)
+source_name = md(state.source.get("name", series.name))
+if panel is None:
+    st.caption(
+        f"Train a recurrent network on **{source_name}** ({len(series):,} points). The "
+        "training runs in the background: you can keep exploring while it runs."
+    )
+else:
+    st.caption(
+        f"**{source_name}** holds {len(panel):,} series. The training runs in the "
+        "background: you can keep exploring while it runs."
+    )
+    mode_choice(panel)
 
 # ---------------------------------------------------------------------- settings
 net, fit, evaluation = st.columns(3, gap="large")
@@ -190,7 +213,9 @@ with evaluation, st.expander("Advanced"):
 
 # ---------------------------------------------------------------------- plan and submit
 with st.container(border=True):
-    if plan is not None:
+    if is_global:
+        show_global_plan(plan, plan_error, config)
+    elif plan is not None:
         split = plan.split
         named = set(plan.roles.sentences())  # these hold column names
         st.markdown(  # our sentences, no names
@@ -242,13 +267,13 @@ with st.container(border=True):
 if (clicked or compare) and not blocked:
     cells = ("rnn", "lstm", "gru") if compare else (config.model.cell,)
     with st.spinner("Starting the training…"):
-        job_ids = []
-        for cell in cells:
+        job_ids = submit_global(panel, config, plan, cells) if is_global else []
+        for cell in () if is_global else cells:
             cell_config = config.replace(model=config.model.replace(cell=cell))
             model = cell_config.model
             label = (
                 f"{CELL_NAMES[model.cell]} {model.units}×{model.layers}, window "
-                f"{plan.config.model.window} on {series.name}"
+                f"{plan.config.model.window} on {state.get('panel_label') or series.name}"
             )
             if roles.any:
                 label += " with " + covariates_phrase(roles)
@@ -348,6 +373,11 @@ def finished_view(job_id: str, status) -> None:
     """Summary of a finished job, or why it did not finish."""
     if status.state == "failed":
         st.error(f"The training failed. {md(status.message)}", icon=":material/error:")
+        return
+    if status.kind == PANEL and status.state != "cancelled":
+        if status.message:
+            st.info(md(status.message), icon=":material/info:")
+        finished_panel_view(job_id)
         return
     result = result_of(job_id)
     if status.state == "cancelled" or result is None:

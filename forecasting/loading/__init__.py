@@ -11,7 +11,8 @@ encodings, .xlsx, Parquet), `layout` (separator, preamble, header, footer), `num
 marks, bad cells), `dates` (the date rule chain), `columns` (typed columns, column choice),
 `categories` (text columns read as categories), `repair` (undated rows, sort, duplicates,
 regular steps, resample, trim, fill), `summary`; `options` holds `LoadOptions` and `Table`,
-`api` the entry points, `future` the future file of future covariates (`read_future`).
+`api` the entry points, `future` the future file of future covariates (`read_future`);
+`layout_detect` tells one series from many (`detect_layout`), `panel` reads many (`load_panel`).
 
 Typical use::
 
@@ -19,6 +20,7 @@ Typical use::
     table = read_table(uploaded_bytes, filename="sales.csv")   # pick columns in a UI
     series = series_from_table(table, LoadOptions(value_col="units"))
     future = read_future(Path("future.csv"))   # date + future covariates over the horizon
+    panel = load_panel(Path("stores.csv"), id_cols=("store", "item"))   # many series
 """
 
 from forecasting.frequency import describe_frequency, infer_frequency
@@ -26,8 +28,10 @@ from forecasting.loading.api import load_series, read_table, series_from_table, 
 from forecasting.loading.dates import AmbiguousDatesError
 from forecasting.loading.future import read_future
 from forecasting.loading.layout import SEPARATORS
+from forecasting.loading.layout_detect import Layout, detect_layout, layout_of
 from forecasting.loading.limits import MAX_BYTES, MAX_COLUMNS, MAX_ROWS
 from forecasting.loading.options import AGGREGATES, FILLS, RESAMPLE_HOWS, LoadOptions, Table
+from forecasting.loading.panel import load_panel, panel_from_table
 from forecasting.loading.summary import summarize
 
 __all__ = [
@@ -39,11 +43,16 @@ __all__ = [
     "RESAMPLE_HOWS",
     "SEPARATORS",
     "AmbiguousDatesError",
+    "Layout",
     "LoadOptions",
     "Table",
     "describe_frequency",
+    "detect_layout",
     "infer_frequency",
+    "layout_of",
+    "load_panel",
     "load_series",
+    "panel_from_table",
     "read_future",
     "read_table",
     "series_from_table",

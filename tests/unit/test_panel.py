@@ -1,0 +1,155 @@
+"""Many series: the Panel, the global network's windows and scaling, the panel pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.config import ModelConfig, RunConfig, TrainConfig
+from forecasting.errors import DataError
+from forecasting.global_forecaster import GlobalForecaster
+from forecasting.panel import Panel
+from forecasting.panel_pipeline import m4_aggregate, panel_split, plan_panel, train_panel
+from forecasting.series import TimeSeries
+
+HORIZON = 4
+
+
+def make_panel(lengths=(60, 70, 80), short: int | None = None) -> Panel:
+    rng = np.random.default_rng(1)
+    series, ids = [], []
+    for k, n in enumerate([*lengths, *([short] if short else [])]):
+        steps = np.arange(n)
+        values = (k + 1) * 100 + 5 * np.sin(steps * 2 * np.pi / 7) + rng.normal(0, 1, n)
+        series.append(TimeSeries.from_values(values, "D", start="2022-01-01", name="sales"))
+        ids.append((f"S{k}",))
+    return Panel(tuple(series), tuple(ids), ("store",))
+
+
+def config(**model) -> RunConfig:
+    return RunConfig(
+        horizon=HORIZON,
+        model=ModelConfig(window=8, units=4, ensemble=1, **model),
+        train=TrainConfig(epochs=1),
+    )
+
+
+def test_a_panel_refuses_repeated_ids_and_mixed_frequencies() -> None:
+    one = TimeSeries.from_values(np.arange(10.0), "D")
+    with pytest.raises(DataError, match="share an id"):
+        Panel((one, one), (("a",), ("a",)), ("id",))
+    weekly = TimeSeries.from_values(np.arange(10.0), "W-SUN")
+    with pytest.raises(DataError, match="different frequencies"):
+        Panel((one, weekly), (("a",), ("b",)), ("id",))
+
+
+def test_panel_round_trip_and_unknown_ids() -> None:
+    panel = make_panel()
+    again = Panel.from_dict(panel.to_dict())
+    assert again.labels == panel.labels == ["S0", "S1", "S2"]
+    np.testing.assert_array_equal(again["S1"].values, panel["S1"].values)
+    with pytest.raises(DataError, match="No series has the id 'S9'"):
+        panel.position("S9")
+    assert panel.subset(["S2", "S0"]).labels == ["S2", "S0"]
+
+
+def test_from_long_groups_by_several_id_columns() -> None:
+    rows = [
+        {"store": s, "item": i, "date": d, "v": float(n)}
+        for s in ("A", "B")
+        for i in ("x", "y")
+        for n, d in enumerate(pd.date_range("2022-01-01", periods=5, freq="D"))
+    ]
+    panel = Panel.from_long(pd.DataFrame(rows), ["store", "item"], "date", "v", "D")
+    assert panel.labels == ["A / x", "A / y", "B / x", "B / y"]
+    assert panel.id_cols == ("store", "item")
+
+
+def _fitted(panel: Panel):
+    plan = plan_panel(panel, config())
+    labels = list(plan.splits)
+    forecaster = GlobalForecaster(plan.config.model, plan.config.train, HORIZON, plan.period)
+    values = [panel[label].values for label in labels]
+    splits = [plan.splits[label] for label in labels]
+    forecaster.fit(values, splits)
+    return forecaster, values, splits
+
+
+def test_no_window_crosses_a_series_boundary() -> None:
+    """The pooled training windows are exactly each series' own windows (plain loop)."""
+    panel = make_panel()
+    forecaster, values, splits = _fitted(panel)
+    expected = []
+    for prep, v, split in zip(forecaster.preprocessors_, values, splits, strict=True):
+        level = prep.to_level(v[: split.fit_end])
+        for i in range(split.train_end - 8 - HORIZON + 1):
+            x = level[i : i + 8]
+            expected.append((x - x[-1]) / prep.scale_)
+    pooled = np.concatenate(
+        [
+            forecaster._windows(prep, prep.to_level(v[: s.fit_end])[: s.train_end])[0]
+            for prep, v, s in zip(forecaster.preprocessors_, values, splits, strict=True)
+        ]
+    )
+    np.testing.assert_allclose(pooled, np.array(expected))
+    assert forecaster.windows_ == len(expected)
+
+
+def test_each_series_is_scaled_by_its_own_training_part() -> None:
+    panel = make_panel()
+    forecaster, values, splits = _fitted(panel)
+    for prep, v, split in zip(forecaster.preprocessors_, values, splits, strict=True):
+        train = prep.to_level(v[: split.train_end])
+        assert prep.scale_ == pytest.approx(np.std(np.diff(train)))
+    scales = [p.scale_ for p in forecaster.preprocessors_]
+    assert len(set(np.round(scales, 6))) == len(scales)
+
+
+def test_nothing_after_a_series_origin_reaches_its_forecast() -> None:
+    panel = make_panel()
+    forecaster, values, splits = _fitted(panel)
+    origins = [[s.fit_end] for s in splits]
+    clean = forecaster.predict(values, origins)
+    poisoned = [v.copy() for v in values]
+    for v, s in zip(poisoned, splits, strict=True):
+        v[s.fit_end :] = 1e9
+    after = forecaster.predict(poisoned, origins)
+    for a, b in zip(clean, after, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_a_too_short_series_gets_the_named_fallback() -> None:
+    panel = make_panel(short=12)
+    plan = plan_panel(panel, config())
+    assert plan.fallback == ("S3",)
+    assert any("Theta method" in n and "S3" in n for n in plan.notes)
+    assert panel_split(12, 8, HORIZON) is None
+
+
+def test_train_panel_forecasts_every_series_and_scores_them_by_the_m4_rules() -> None:
+    panel = make_panel(short=12)
+    run = train_panel(panel, config())
+    assert len(run.forecast) == 4 * HORIZON
+    assert list(run.forecast.columns) == ["store", "date", "forecast", "lower", "upper"]
+    first = run.forecast[run.forecast["store"] == "S1"]
+    assert first["date"].iloc[0] == panel["S1"].future_index(1)[0]
+    assert (first["lower"] <= first["forecast"]).all() and (
+        first["forecast"] <= first["upper"]
+    ).all()
+    assert set(run.scores["label"]) == {"S0", "S1", "S2"}
+    assert run.aggregate["naive2"]["owa"] == pytest.approx(1.0)
+    assert set(run.coverage) >= {0.8, 0.95}
+
+
+def test_m4_aggregate_is_mean_smape_and_mase_against_naive2() -> None:
+    scores = pd.DataFrame(
+        [
+            {"label": "a", "method": "model", "smape": 10.0, "mase": 1.0},
+            {"label": "b", "method": "model", "smape": 20.0, "mase": 3.0},
+            {"label": "a", "method": "naive2", "smape": 20.0, "mase": 2.0},
+            {"label": "b", "method": "naive2", "smape": 20.0, "mase": 2.0},
+        ]
+    )
+    aggregate = m4_aggregate(scores)
+    assert aggregate["model"]["owa"] == pytest.approx((15 / 20 + 2 / 2) / 2)
