@@ -4,21 +4,18 @@ No pickle anywhere. This module packs, verifies and unpacks files: the forecaste
 imports its own fitted state (`RNNForecaster.get_state` / `from_state`), everything else is
 the `BundleManifest` record (`bundle.json`), which also records every column's role, the
 covariates' fitted encoding and the last window of their values (so a network that reads no
-future covariates forecasts after its own data alone). Loading checks the zip members and
-their sizes, the JSON schema and format version, the SHA-256 of every model file and the layer
-classes and declared input shapes inside each model before Keras reads it with
-`safe_mode=True`. A bundle that fails a check is refused with a `BundleError` naming the
-check, and nothing inside it runs.
+future covariates forecasts after its own data alone). Loading checks the JSON schema and
+format version, and the declared input shapes of each network against the stored
+configuration; the checks of the archive itself (the whole file, the zip members and their
+sizes, the SHA-256 of every model file and the layer classes inside each model before Keras
+reads it with `safe_mode=True`) live in `forecasting.bundle_archive`. A bundle that fails a
+check is refused with a `BundleError` naming the check, and nothing inside it runs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import platform
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,19 +23,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecasting.bundle_archive import (
+    MANIFEST,
+    check_members,
+    check_schema,
+    library_versions,
+    load_networks,
+    open_archive,
+    read_models,
+    save_networks,
+    zip_bytes,
+)
 from forecasting.config import RunConfig
 from forecasting.covariates import Roles, future_values, is_categorical
 from forecasting.errors import BundleError, ConfigError, DataError, ForecastingError
 from forecasting.evaluation import Intervals
 from forecasting.features import CYCLES, MAX_CATEGORIES, CovariateData, CovariateEncoder
 from forecasting.forecaster import RNNForecaster
-from forecasting.keras_file import (
-    MAX_MANIFEST_BYTES,
-    MAX_MEMBER_BYTES,
-    check_keras_file,
-    read_member,
-)
-from forecasting.native import install as install_native_kernels
+from forecasting.keras_file import MAX_MANIFEST_BYTES, read_member
 from forecasting.pipeline import TrainedRun, forecast_frame
 from forecasting.records import JsonRecord, format_timestamp, stamp_texts
 from forecasting.results import HISTORY_POINTS, recent_frame
@@ -54,8 +56,6 @@ FORMAT = "forecasting-bundle"
 FORMAT_VERSION = 2  # 2: covariates (roles, their encoding, the last window of their values)
 READ_VERSIONS = (1, 2)  # version 1 bundles (no covariates) still load
 _COVARIATE_KEYS = ("roles", "covariates", "last_covariates")  # new in version 2
-MANIFEST = "bundle.json"
-MAX_BUNDLE_BYTES = 100 * 1024 * 1024
 _MODEL_NAME = re.compile(r"^model_([1-9]|10)\.keras$")
 _SCHEMA = {
     "format": str,
@@ -82,32 +82,6 @@ PREPROCESSOR_SCHEMA = {
     "center_": (int, float),
     "scale_": (int, float),
 }
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def library_versions() -> dict[str, str]:
-    import keras
-
-    from forecasting import __version__
-
-    versions = {
-        "forecasting": __version__,
-        "keras": keras.__version__,
-        "backend": keras.backend.backend(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "python": platform.python_version(),
-    }
-    try:
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    except ImportError:  # pragma: no cover - another Keras backend without TensorFlow
-        pass
-    return versions
 
 
 @dataclass(frozen=True)
@@ -402,40 +376,6 @@ class Bundle:
         return path
 
 
-def save_networks(networks: list) -> tuple[list[dict], dict[str, bytes]]:
-    """Each network as `model_<i>.keras` bytes: the manifest's model list (file, sha256) and
-    the files by name."""
-    models, files = [], {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, network in enumerate(networks, start=1):
-            path = Path(tmp) / f"model_{i}.keras"
-            network.save(path)
-            data = path.read_bytes()
-            files[path.name] = data
-            models.append({"file": path.name, "sha256": sha256_hex(data)})
-    return models, files
-
-
-def zip_bytes(manifest: dict, files: dict[str, bytes]) -> bytes:
-    """A bundle's `.zip` bytes: `MANIFEST` holding `manifest`, then the files."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest, indent=2, default=json_default))
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def json_default(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"cannot store {type(value).__name__} in a bundle")
-
-
 def parse_last(last, freq):
     return int(last) if freq is None else pd.Timestamp(last)
 
@@ -474,49 +414,6 @@ def load_bundle(source: bytes | str | Path) -> Bundle:
         manifest = _read_manifest(archive)
         files = read_models(archive, manifest)
     return _build(manifest, files)
-
-
-def open_archive(source: bytes | str | Path) -> zipfile.ZipFile:
-    """The bundle's zip archive (bytes or a path), after the checks of the whole file.
-
-    Raises:
-        BundleError: A legacy `.h5` file, over `MAX_BUNDLE_BYTES`, or not a zip.
-    """
-    data = Path(source).read_bytes() if isinstance(source, (str, Path)) else bytes(source)
-    if data[:8] == b"\x89HDF\r\n\x1a\n":
-        raise BundleError(
-            "This is a legacy Keras .h5 file. Only bundles (.zip) made by this "
-            "app or the `forecasting train` command can be loaded."
-        )
-    if len(data) > MAX_BUNDLE_BYTES:
-        raise BundleError(
-            f"The bundle is {len(data) / 1e6:.0f} MB, over the "
-            f"{MAX_BUNDLE_BYTES // 2**20} MB limit."
-        )
-    try:
-        return zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise BundleError(
-            "This file is not a model bundle (not a valid .zip; it may be "
-            "truncated). Download the bundle again."
-        ) from None
-
-
-def check_members(archive: zipfile.ZipFile, allowed: set[str]) -> None:
-    names = [info.filename for info in archive.infolist()]
-    unexpected = sorted(set(names) - allowed)
-    if unexpected or len(names) != len(set(names)):
-        raise BundleError(
-            f"Member check failed: unexpected file(s) in the bundle: "
-            f"{', '.join(repr(n) for n in unexpected[:5]) or 'duplicates'}."
-        )
-    for info in archive.infolist():
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise BundleError(
-                f"Size check failed: {info.filename!r} unpacks to "
-                f"{info.file_size / 1e6:.0f} MB, over the "
-                f"{MAX_MEMBER_BYTES // 2**20} MB limit."
-            )
 
 
 def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
@@ -569,36 +466,6 @@ def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
         return BundleManifest.from_dict(manifest)
     except ConfigError as exc:  # unknown keys
         raise BundleError(f"Schema check failed: {exc}") from None
-
-
-def check_schema(data: dict, schema: dict, where: str) -> None:
-    for key, kind in schema.items():
-        if key not in data:
-            raise BundleError(f"Schema check failed: {where} lacks {key!r}.")
-        value = data[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise BundleError(f"Schema check failed: {where}[{key!r}] has the wrong type.")
-
-
-def read_models(archive: zipfile.ZipFile, manifest: BundleManifest) -> list[bytes]:
-    files = []
-    for i, entry in enumerate(manifest.models, start=1):
-        if (
-            not isinstance(entry, dict)
-            or entry.get("file") != f"model_{i}.keras"
-            or not isinstance(entry.get("sha256"), str)
-        ):
-            raise BundleError("Schema check failed: the model list is malformed.")
-        data = read_member(archive, entry["file"], MAX_MEMBER_BYTES)
-        if sha256_hex(data) != entry["sha256"]:
-            raise BundleError(
-                f"Hash check failed: {entry['file']} does not match the "
-                f"SHA-256 recorded in {MANIFEST}; the bundle was modified or "
-                f"damaged."
-            )
-        check_keras_file(data, entry["file"])
-        files.append(data)
-    return files
 
 
 def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
@@ -744,30 +611,6 @@ def _last_covariates(stored, encoder: CovariateEncoder, window: int) -> pd.DataF
         cells = _column_from_json(column, values, index)
         frame[column] = cells.astype(object) if text else cells.astype("float64")
     return frame
-
-
-def load_networks(files: list[bytes]) -> list:
-    """Keras networks from checked `.keras` files (`read_models`), read with `safe_mode=True`.
-
-    Raises:
-        BundleError: Keras cannot load one of them.
-    """
-    import keras
-
-    install_native_kernels()
-    networks = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, data in enumerate(files, start=1):
-            path = Path(tmp) / f"model_{i}.keras"
-            path.write_bytes(data)
-            try:
-                networks.append(keras.saving.load_model(path, safe_mode=True, compile=False))
-            except Exception as exc:  # Keras raises many types for damaged files
-                raise BundleError(
-                    f"Model check failed: Keras could not load model_{i}.keras "
-                    f"({type(exc).__name__})."
-                ) from None
-    return networks
 
 
 def input_shapes(network) -> list[tuple]:

@@ -8,9 +8,10 @@ frequency and the configuration. Series too short for the network (the fallback 
 stored whole: they are shorter than the window plus three horizons, so this stays small, and
 their fallback forecast after the bundle's own data is exactly the training run's.
 
-Loading makes the same checks as `forecasting.bundle` (member names and sizes, a strict
-schema, the SHA-256 of every model file, the layer classes inside each model, Keras'
-`safe_mode=True`), and checks the per-series state before Keras reads a byte. No pickle.
+Loading makes the same archive checks as `forecasting.bundle`, from
+`forecasting.bundle_archive` (member names and sizes, the SHA-256 of every model file, the
+layer classes inside each model, Keras' `safe_mode=True`), checks a strict schema, and checks
+the per-series state before Keras reads a byte. No pickle.
 """
 
 from __future__ import annotations
@@ -27,16 +28,14 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from forecasting.bundle import (
+from forecasting.bundle import PREPROCESSOR_SCHEMA, input_shapes, parse_last
+from forecasting.bundle_archive import (
     MANIFEST,
-    PREPROCESSOR_SCHEMA,
     check_members,
     check_schema,
-    input_shapes,
     library_versions,
     load_networks,
     open_archive,
-    parse_last,
     read_models,
     save_networks,
     zip_bytes,

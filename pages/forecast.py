@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from forecasting.bundle import MANIFEST, BundleManifest
+from forecasting.bundle import BundleManifest
+from forecasting.bundle_archive import MANIFEST
 from forecasting.config import run_file_text
 from forecasting.covariate_plots import (
     what_if_difference,

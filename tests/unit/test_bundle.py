@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import bundle as bundle_module
-from forecasting.bundle import MANIFEST, Bundle, BundleManifest, load_bundle
+from forecasting import bundle_archive
+from forecasting.bundle import Bundle, BundleManifest, load_bundle
+from forecasting.bundle_archive import MANIFEST
 from forecasting.covariates import Roles
 from forecasting.errors import BundleError, DataError
 from forecasting.series import TimeSeries
@@ -338,14 +339,14 @@ def test_truncated_bundle(bundle_bytes, load_spy):
 
 
 def test_oversized_member(bundle_bytes, monkeypatch, load_spy):
-    monkeypatch.setattr(bundle_module, "MAX_MEMBER_BYTES", 1000)
+    monkeypatch.setattr(bundle_archive, "MAX_MEMBER_BYTES", 1000)
     with pytest.raises(BundleError, match="Size check failed.*over the"):
         load_bundle(bundle_bytes)
     assert load_spy == []
 
 
 def test_oversized_bundle(bundle_bytes, monkeypatch, load_spy):
-    monkeypatch.setattr(bundle_module, "MAX_BUNDLE_BYTES", len(bundle_bytes) - 1)
+    monkeypatch.setattr(bundle_archive, "MAX_BUNDLE_BYTES", len(bundle_bytes) - 1)
     with pytest.raises(BundleError, match="limit"):
         load_bundle(bundle_bytes)
     assert load_spy == []

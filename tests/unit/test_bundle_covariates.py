@@ -18,7 +18,8 @@ import pytest
 
 from forecasting import pipeline
 from forecasting.baselines import QUICK_BASELINES
-from forecasting.bundle import MANIFEST, Bundle, load_bundle
+from forecasting.bundle import Bundle, load_bundle
+from forecasting.bundle_archive import MANIFEST
 from forecasting.config import RunConfig
 from forecasting.covariates import Roles
 from forecasting.errors import BundleError, DataError

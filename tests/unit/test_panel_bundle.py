@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.bundle import MANIFEST, load_bundle
+from forecasting.bundle import load_bundle
+from forecasting.bundle_archive import MANIFEST
 from forecasting.config import RunConfig
 from forecasting.errors import BundleError, DataError
 from forecasting.panel import Panel
