@@ -57,7 +57,8 @@ def test_a_counter_that_restarts_per_group_is_refused_naming_the_id_column() -> 
         load_series(stacked_by_counter(3, 60))
     message = str(info.value)
     assert "3 series stacked by 'series_id'" in message and "'t'" in message
-    assert "Choose one series" in message
+    assert "as many series by 'series_id' (--id-col series_id" in message
+    assert "choose one series" in message
 
 
 def test_dates_that_repeat_per_group_are_refused_not_averaged() -> None:
