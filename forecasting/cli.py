@@ -227,7 +227,18 @@ def build_parser() -> argparse.ArgumentParser:
         help='write folds and errors by lead (with covariates: "without_covariates"; with '
         "many series: each fold's M4 aggregate and their mean)",
     )
+    for module in _command_modules():
+        module.add_command(commands)
     return parser
+
+
+def _command_modules():
+    """The commands that live in their own modules: each has `add_command(commands)`, which
+    adds its parser and sets `handler` (a function of the parsed arguments, returning the exit
+    code)."""
+    from forecasting import cli_serve, cli_tune, cli_update
+
+    return (cli_tune, cli_update, cli_serve)
 
 
 _DATA_KEYS = (
@@ -598,6 +609,8 @@ def _drop_warning(*args, **kwargs) -> None:
 def _run(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "handler", None) is not None:
+            return args.handler(args)
         handlers = {"train": cmd_train, "forecast": cmd_forecast, "backtest": cmd_backtest}
         if args.id_col or args.wide:
             from forecasting import cli_panel

@@ -20,6 +20,7 @@ from forecasting.training import EpochEvent
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
 TRAIN, BACKTEST, FORECAST, PANEL = "train", "backtest", "forecast", "panel"
+TUNE, UPDATE = "tune", "update"
 UPLOAD = "upload.zip"
 # How the messages of each kind name it.
 NOUNS = {
@@ -27,12 +28,16 @@ NOUNS = {
     BACKTEST: "backtest",
     FORECAST: "forecast from the bundle",
     PANEL: "many-series training",
+    TUNE: "tuning",
+    UPDATE: "update with new data",
 }
 ADVICE = {
     TRAIN: "perhaps with fewer units or a shorter window",
     BACKTEST: "perhaps with fewer folds or fewer units",
     FORECAST: "or download the bundle again",
     PANEL: "perhaps with fewer units or a shorter window",
+    TUNE: "perhaps with a smaller search space or a shorter budget",
+    UPDATE: "or check that the new data continues the model's data",
 }
 
 
@@ -137,6 +142,8 @@ class JobSpec(JsonRecord):
         future: The future covariates' values after the end (`frame_to_dict` of a future
             file's table), or None; train and forecast.
         panel: The series of a many-series training (`Panel.to_dict`), or None; panel.
+        options: The settings of the kind's own work (a tuning's budget and search space,
+            an update's choices), or None.
     """
 
     kind: str
@@ -150,6 +157,7 @@ class JobSpec(JsonRecord):
     roles: dict | None = None
     future: dict | None = None
     panel: dict | None = None
+    options: dict | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in NOUNS:
@@ -164,7 +172,7 @@ class JobSpec(JsonRecord):
             raise ConfigError(
                 f"`folds` must be at least 1 for a backtest. Received: folds={self.folds!r}"
             )
-        for name in ("roles", "future", "panel"):
+        for name in ("roles", "future", "panel", "options"):
             value = getattr(self, name)
             if not isinstance(value, (dict, type(None))):
                 raise ConfigError(

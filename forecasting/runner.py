@@ -29,6 +29,8 @@ from forecasting.registry import (
     PANEL,
     RUNNING,
     TRAIN,
+    TUNE,
+    UPDATE,
     UPLOAD,
     BundleForecast,
     JobSpec,
@@ -218,11 +220,27 @@ def _panel(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[object, 
     )
 
 
+def _tune(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[object, str]:
+    """A budgeted search on Ray (`forecasting.tune_job`)."""
+    from forecasting.tune_job import run_tune_job
+
+    return run_tune_job(folder, spec, on_epoch, should_stop)
+
+
+def _update(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[object, str]:
+    """A bundle updated with new data (`forecasting.update_job`)."""
+    from forecasting.update_job import run_update_job
+
+    return run_update_job(folder, spec, on_epoch, should_stop)
+
+
 _WORKERS: dict[str, Work] = {
     TRAIN: _training,
     BACKTEST: _backtest,
     FORECAST: _forecast,
     PANEL: _panel,
+    TUNE: _tune,
+    UPDATE: _update,
 }
 
 

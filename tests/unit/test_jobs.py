@@ -139,7 +139,7 @@ def test_job_spec_round_trip_and_checks():
     spec = JobSpec(jobs.BACKTEST, "B", 12.5, {"values": [1.0]}, {"horizon": 3}, None, 3)
     assert JobSpec.from_json(spec.to_json()) == spec
     with pytest.raises(ConfigError, match="kind"):
-        JobSpec("tune")
+        JobSpec("sweep")
     with pytest.raises(ConfigError, match="needs a series"):
         JobSpec(jobs.TRAIN)
     with pytest.raises(ConfigError, match="folds"):
