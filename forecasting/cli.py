@@ -21,9 +21,21 @@ import sys
 import warnings
 from pathlib import Path
 
+from forecasting.cli_options import (
+    add_covariate_options as _add_covariate_options,
+)
+from forecasting.cli_options import (
+    add_data_options as _add_data_options,
+)
+from forecasting.cli_options import (
+    add_model_options as _add_model_options,
+)
+from forecasting.cli_options import (
+    positive_int as _positive_int,
+)
 from forecasting.config import RunConfig, read_run_file, run_file_text
 from forecasting.errors import ConfigError, DataError, ForecastingError
-from forecasting.settings import SettingField, setting_fields
+from forecasting.settings import setting_fields
 from forecasting.verdict import verdict
 
 EXIT_BAD_INPUT = 2
@@ -38,152 +50,6 @@ class _Parser(argparse.ArgumentParser):
 
 class _UsageError(Exception):
     pass
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
-    return value
-
-
-def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("reading the data")
-    group.add_argument("data", metavar="DATA", help="CSV, TSV, .xlsx or Parquet file")
-    group.add_argument("--date-col", metavar="NAME", help="date column (detected by default)")
-    group.add_argument("--value-col", metavar="NAME", help="column to forecast (detected)")
-    group.add_argument("--sep", help="field separator (detected among , ; tab |)")
-    group.add_argument("--decimal", choices=[".", ","], help="decimal mark (detected)")
-    group.add_argument("--thousands", help="thousands separator (detected)")
-    group.add_argument("--encoding", help="text encoding (detected)")
-    group.add_argument("--date-format", metavar="FMT", help="strftime format, e.g. %%d/%%m/%%Y")
-    order = group.add_mutually_exclusive_group()
-    order.add_argument(
-        "--dayfirst",
-        dest="dayfirst",
-        action="store_true",
-        default=None,
-        help="read 03/04/2020 as 3 April",
-    )
-    order.add_argument(
-        "--monthfirst", dest="dayfirst", action="store_false", help="read 03/04/2020 as 4 March"
-    )
-    group.add_argument("--sheet", help="worksheet of an .xlsx file")
-    group.add_argument(
-        "--aggregate",
-        choices=["mean", "sum", "last"],
-        help="merge duplicate timestamps (default mean)",
-    )
-    group.add_argument(
-        "--fill",
-        choices=["linear", "time", "seasonal", "ffill", "none"],
-        help="fill gaps and missing values (default linear)",
-    )
-    group.add_argument("--resample", metavar="FREQ", help="coarser frequency, e.g. W, MS")
-    group.add_argument(
-        "--resample-how",
-        choices=["sum", "mean", "max", "min"],
-        help="combine values when resampling (default mean)",
-    )
-    many = group.add_mutually_exclusive_group()
-    many.add_argument(
-        "--id-col",
-        metavar="ID[,ID2]",
-        type=_column_list,
-        default=(),
-        help="many series in a long file: the column(s) naming each series (e.g. store,item); "
-        "one global network forecasts every series",
-    )
-    many.add_argument(
-        "--wide",
-        action="store_true",
-        help="many series in a wide file: every numeric column is one series",
-    )
-
-
-def _column_list(text: str) -> tuple[str, ...]:
-    """`A,B` -> ("A", "B"): names split at commas, blanks around them dropped, each once."""
-    names = [name.strip() for name in text.split(",")]
-    return tuple(dict.fromkeys(name for name in names if name))
-
-
-def _add_covariate_options(parser: argparse.ArgumentParser, command: str) -> None:
-    from forecasting.covariates import CALENDAR_HELP, ROLE_HELP
-
-    group = parser.add_argument_group(
-        "covariates (default: none; the network reads the target alone)"
-    )
-    group.add_argument(
-        "--past-covariates",
-        metavar="A,B",
-        type=_column_list,
-        default=(),
-        help="comma-separated columns read as past covariates. " + ROLE_HELP["past"],
-    )
-    future_help = "comma-separated columns read as future covariates. " + ROLE_HELP["future"]
-    if command == "backtest":
-        future_help += " In a backtest their values over each fold's horizon come from DATA."
-    group.add_argument(
-        "--future-covariates",
-        metavar="C,D",
-        type=_column_list,
-        default=(),
-        help=future_help,
-    )
-    group.add_argument(
-        "--future",
-        metavar="FUTURE.csv",
-        help=(
-            "not read by a backtest (each fold's future values come from DATA)"
-            if command == "backtest"
-            else "future file: a date column plus the future covariates, one row per "
-            "timestamp of the horizon after DATA ends"
-        ),
-    )
-    group.add_argument(
-        "--calendar", action="store_true", help="add calendar features. " + CALENDAR_HELP
-    )
-    group.add_argument(
-        "--static",
-        metavar="E",
-        type=_column_list,
-        default=(),
-        help="comma-separated static columns. " + ROLE_HELP["static"],
-    )
-
-
-def _add_model_options(parser: argparse.ArgumentParser, horizon_required: bool = False) -> None:
-    group = parser.add_argument_group("model (defaults: the project's tuned configuration)")
-    group.add_argument(
-        "--config", metavar="FILE", help="run configuration JSON downloaded from the dashboard"
-    )
-    for item in setting_fields(RunConfig):
-        _add_setting(group, item, required=horizon_required and item.name == "horizon")
-
-
-def _add_setting(group, item: SettingField, required: bool = False) -> None:
-    """The flag of one setting, from its declaration: `--batch-size N` for `batch_size`; a
-    switch that turns the default over for a true/false setting (`--log`, `--no-deseasonalize`).
-    Unset flags stay None, so that a --config file's value is kept."""
-    flag = "--" + item.name.replace("_", "-")
-    summary = item.setting.summary
-    if item.kind is bool:
-        flag = f"--no-{flag[2:]}" if item.default else flag
-        group.add_argument(
-            flag,
-            dest=item.name,
-            action="store_false" if item.default else "store_true",
-            default=None,
-            help=summary,
-        )
-    elif item.setting.choices is not None:
-        group.add_argument(flag, choices=item.setting.choices, help=summary)
-    else:
-        kind = _positive_int if item.kind is int else item.kind
-        group.add_argument(flag, type=kind, required=required, help=summary)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -622,7 +488,12 @@ def _run(argv: list[str] | None) -> int:
             }
         return handlers[args.command](args)
     except (_UsageError, ForecastingError) as exc:
-        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        from forecasting.loading import AmbiguousDatesError
+
+        message = str(exc)
+        if isinstance(exc, AmbiguousDatesError):
+            message += " Add --dayfirst or --monthfirst."
+        print(f"error: {_one_line(message)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except FileNotFoundError as exc:
         print(f"error: file not found: {exc.filename}. Check the path.", file=sys.stderr)

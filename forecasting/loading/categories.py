@@ -25,7 +25,7 @@ def category_cells(col: pd.Series) -> pd.Series:
     return text.astype(object).where(~missing, None)
 
 
-def is_categorical(col: pd.Series, name: str) -> bool:
+def looks_categorical(col: pd.Series, name: str) -> bool:
     """A text column with at most `MAX_CATEGORIES` distinct non-empty values, fewer than half
     the rows, and not named like a row counter ('No', 'id', ...)."""
     if name.strip().lower() in _COUNTER_NAMES or not is_text_column(col):
@@ -40,5 +40,5 @@ def categorical_candidates(frame: pd.DataFrame, skip: tuple[str, ...]) -> tuple[
     """The categorical columns of `frame` in file order, leaving out the `skip` columns (the
     date candidates and date parts)."""
     return tuple(
-        name for name in frame.columns if name not in skip and is_categorical(frame[name], name)
+        name for name in frame.columns if name not in skip and looks_categorical(frame[name], name)
     )

@@ -34,7 +34,7 @@ class AmbiguousDatesError(DataError):
         super().__init__(
             f"The dates in {column!r} are ambiguous: no day is above 12, so {example!r} could be "
             f"{day_first} (day-first) or {month_first} (month-first). Choose day-first or "
-            "month-first (option dayfirst=True or dayfirst=False)."
+            "month-first."
         )
 
 

@@ -281,7 +281,10 @@ def bad_files(files):
     h5.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
     bad_json = root / "bad.json"
     bad_json.write_text('{"model": {"cell": "transformer"}}', encoding="utf-8")
+    ambiguous = root / "ambiguous.csv"
+    ambiguous.write_text("date,value\n03/04/2020,1\n04/05/2020,2\n05/06/2020,3\n")
     return {
+        "ambiguous": ambiguous,
         "binary": binary,
         "short": short,
         "corrupt": corrupt,
@@ -323,6 +326,10 @@ ERROR_CASES = {
         "nope.csv",
     ),
     "bad config": (["train", "{monthly}", "--bundle", "x.zip", "--config", "{bad_json}"], "`cell`"),
+    "ambiguous dates": (
+        ["forecast", "{ambiguous}", "--horizon", "3"],
+        "--dayfirst or --monthfirst",
+    ),
     "no command": ([], ""),
     "no bundle option": (["train", "{monthly}"], "--bundle"),
 }
