@@ -8,8 +8,10 @@ future covariates forecasts after its own data alone). Loading checks the JSON s
 format version, and the declared input shapes of each network against the stored
 configuration; the checks of the archive itself (the whole file, the zip members and their
 sizes, the SHA-256 of every model file and the layer classes inside each model before Keras
-reads it with `safe_mode=True`) live in `forecasting.bundle_archive`. A bundle that fails a
-check is refused with a `BundleError` naming the check, and nothing inside it runs.
+reads it with `safe_mode=True`) live in `forecasting.bundle_archive`, those of the covariates
+and the input shapes in `forecasting.bundle_covariates`. A bundle that fails a check is
+refused with a `BundleError` naming the check, and nothing inside it runs. A bundle made by
+an update (`forecasting.update`) also records its lineage (`forecasting.lineage`).
 """
 
 from __future__ import annotations
@@ -34,23 +36,25 @@ from forecasting.bundle_archive import (
     save_networks,
     zip_bytes,
 )
+from forecasting.bundle_covariates import (
+    _check_covariates,
+    _expected_inputs,
+    _last_covariates,
+    input_shapes,
+    read_covariates,
+)
 from forecasting.config import RunConfig
-from forecasting.covariates import Roles, future_values, is_categorical
+from forecasting.covariates import Roles
 from forecasting.errors import BundleError, ConfigError, DataError, ForecastingError
 from forecasting.evaluation import Intervals
-from forecasting.features import CYCLES, MAX_CATEGORIES, CovariateData, CovariateEncoder
+from forecasting.features import CovariateData, CovariateEncoder
 from forecasting.forecaster import RNNForecaster
 from forecasting.keras_file import MAX_MANIFEST_BYTES, read_member
+from forecasting.lineage import Lineage, read_lineage
 from forecasting.pipeline import TrainedRun, forecast_frame
-from forecasting.records import JsonRecord, format_timestamp, stamp_texts
+from forecasting.records import JsonRecord, format_timestamp
 from forecasting.results import HISTORY_POINTS, recent_frame
-from forecasting.series import (
-    TimeSeries,
-    _column_from_json,
-    _column_json,
-    future_index,
-    periods_between,
-)
+from forecasting.series import TimeSeries, _column_json, future_index, periods_between
 
 FORMAT = "forecasting-bundle"
 FORMAT_VERSION = 2  # 2: covariates (roles, their encoding, the last window of their values)
@@ -112,6 +116,8 @@ class BundleManifest(JsonRecord):
         last_covariates: The last `window` values of each past and future covariate
             (column -> numbers or text, None where missing), beside `last_values`; None
             when the network reads no covariates.
+        lineage: The chain of updates that made this bundle (`Lineage.to_dict`); None for a
+            bundle written by a training (and by versions before lineage existed).
     """
 
     format: str
@@ -132,6 +138,7 @@ class BundleManifest(JsonRecord):
     roles: dict | None = None
     covariates: dict | None = None
     last_covariates: dict | None = None
+    lineage: dict | None = None
 
     def forecaster_state(self) -> dict:
         """The state `RNNForecaster.from_state` reads, from the stored configuration."""
@@ -166,6 +173,7 @@ class Bundle:
         roles: Every other column's role (no covariates by default).
         last_covariates: The last `window` rows of the past and future covariates, on the
             timestamps of `last_values`; None when the network reads no covariates.
+        lineage: The updates that made this bundle from a trained one (None: trained).
     """
 
     forecaster: RNNForecaster
@@ -181,6 +189,7 @@ class Bundle:
     versions: dict = field(default_factory=dict)
     roles: Roles = field(default_factory=Roles)
     last_covariates: pd.DataFrame | None = None
+    lineage: Lineage | None = None
 
     @classmethod
     def from_run(cls, run: TrainedRun, data_options: dict | None = None) -> Bundle:
@@ -280,38 +289,9 @@ class Bundle:
 
     def _covariates(self, series: TimeSeries, future: pd.DataFrame | None) -> CovariateData:
         """The covariates the network reads at the end of `series` and over the horizon."""
-        encoder, window = self.encoder, self.config.model.window
-        roles = encoder.roles
-        has = [] if series.extra is None else [str(c) for c in series.extra.columns]
-        missing = [c for c in roles.columns if c not in has]
-        if missing:
-            raise DataError(
-                f"The data lacks the column(s) {', '.join(missing)}, which the model reads "
-                f"({_role_words(roles)}). The data has: {', '.join(has) or 'no other column'}. "
-                "Upload data with these columns."
-            )
-        recent = series.extra[list(roles.columns)].iloc[-window:]
-        for column in roles.columns:
-            cells = recent[column]
-            if column in encoder.numeric and is_categorical(cells):
-                raise DataError(
-                    f"Column {column!r} holds text, but the model was trained on it as numbers. "
-                    "Upload data where it holds numbers."
-                )
-            if column in encoder.categories and not is_categorical(cells):
-                raise DataError(
-                    f"Column {column!r} holds numbers, but the model was trained on it as "
-                    f"categories ({', '.join(encoder.categories[column])}). Upload data where "
-                    "it holds those categories."
-                )
-            gaps = recent.index[cells.isna().to_numpy()]
-            if len(gaps):
-                raise DataError(
-                    f"Column {column!r} has no value at {', '.join(stamp_texts(gaps[:3]))}: the "
-                    f"model reads the last {window} values of every covariate. Fill the gap."
-                )
-        ahead = future_values(series, roles, future, self.config.horizon)
-        return CovariateData.of(series, roles, ahead)
+        return read_covariates(
+            self.encoder, self.config.model.window, self.config.horizon, series, future
+        )
 
     @property
     def widths(self) -> np.ndarray:
@@ -367,8 +347,12 @@ class Bundle:
                     str(name): _column_json(column) for name, column in self.last_covariates.items()
                 }
             ),
+            lineage=None if self.lineage is None else self.lineage.to_dict(),
         )
-        return zip_bytes(manifest.to_dict(), files)
+        data = manifest.to_dict()
+        if data["lineage"] is None:
+            del data["lineage"]  # a trained bundle reads as before in earlier versions
+        return zip_bytes(data, files)
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -382,15 +366,6 @@ def parse_last(last, freq):
 
 def _json_roles(roles: Roles) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in roles.to_dict().items()}
-
-
-def _role_words(roles: Roles) -> str:
-    said = []
-    if roles.past:
-        said.append(f"past covariates {', '.join(roles.past)}")
-    if roles.future:
-        said.append(f"future covariates {', '.join(roles.future)}")
-    return "; ".join(said)
 
 
 def _tail(series: TimeSeries, n: int) -> TimeSeries:
@@ -449,7 +424,7 @@ def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
             f"Schema check failed: a version 1 bundle holds no covariates, yet {MANIFEST} "
             f"has {', '.join(k for k in _COVARIATE_KEYS if k in manifest)}."
         )
-    for key in _COVARIATE_KEYS:
+    for key in (*_COVARIATE_KEYS, "lineage"):
         if not isinstance(manifest.get(key), (dict, type(None))):
             raise BundleError(f"Schema check failed: {MANIFEST}[{key!r}] has the wrong type.")
     check_schema(manifest, _SCHEMA, MANIFEST)
@@ -535,102 +510,8 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
         manifest.versions,
         roles,
         last_covariates,
+        read_lineage(manifest.lineage),
     )
-
-
-def _check_covariates(
-    manifest: BundleManifest, config: RunConfig
-) -> tuple[Roles, CovariateEncoder | None]:
-    """The stored roles and covariate encoding, checked against each other and against the
-    stored last window of the covariates.
-
-    Raises:
-        BundleError: Naming what does not hold.
-    """
-    try:
-        roles = Roles() if manifest.roles is None else Roles.from_dict(manifest.roles)
-    except ConfigError as exc:
-        raise BundleError(f"Schema check failed: the stored roles are invalid ({exc}).") from None
-    if manifest.covariates is None:
-        if roles.any or manifest.last_covariates is not None:
-            raise BundleError(
-                "Schema check failed: the roles say the network reads covariates, but the "
-                "bundle holds no covariate encoding."
-            )
-        return roles, None
-    try:
-        encoder = CovariateEncoder.from_dict(manifest.covariates)
-    except (ConfigError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BundleError(
-            f"Schema check failed: the covariate encoding is malformed ({exc})."
-        ) from None
-    numeric, categories = encoder.numeric, encoder.categories
-    if (
-        encoder.roles != roles
-        or not roles.any
-        or set(numeric) | set(categories) != set(roles.columns)
-        or set(numeric) & set(categories)
-        or any(cycle not in CYCLES for cycle in encoder.cycles)
-        or bool(encoder.cycles) != roles.calendar
-        or any(len(scale) != 2 or not np.all(np.isfinite(scale)) for scale in numeric.values())
-        or any(scale[1] == 0 for scale in numeric.values())
-        or any(not 1 <= len(seen) <= MAX_CATEGORIES for seen in categories.values())
-        or config.model.strategy != "direct"
-    ):
-        raise BundleError(
-            "Schema check failed: the covariate encoding does not match the stored roles."
-        )
-    return roles, encoder
-
-
-def _last_covariates(stored, encoder: CovariateEncoder, window: int) -> pd.DataFrame:
-    """The stored last window of the covariates as a table (rows: the last window)."""
-    columns = list(encoder.roles.columns)
-    if not isinstance(stored, dict) or set(stored) != set(columns):
-        raise BundleError(
-            "Schema check failed: the stored last window of the covariates does not hold "
-            "the columns the network reads."
-        )
-    index = pd.RangeIndex(window)
-    frame = pd.DataFrame(index=index)
-    for column in columns:
-        values = stored[column]
-        text = column in encoder.categories
-        kind = str if text else (int, float)
-        if (
-            not isinstance(values, list)
-            or len(values) != window
-            or not all(
-                v is None or (isinstance(v, kind) and not isinstance(v, bool)) for v in values
-            )
-        ):
-            raise BundleError(
-                f"Schema check failed: the stored last window of {column!r} must be "
-                f"{window} {'texts' if text else 'numbers'}."
-            )
-        cells = _column_from_json(column, values, index)
-        frame[column] = cells.astype(object) if text else cells.astype("float64")
-    return frame
-
-
-def input_shapes(network) -> list[tuple]:
-    """The network's input shapes, one per input."""
-    shapes = network.input_shape
-    if not isinstance(shapes, list):
-        shapes = [shapes]
-    return [tuple(shape) for shape in shapes]
-
-
-def _expected_inputs(config: RunConfig, encoder: CovariateEncoder | None) -> list[tuple]:
-    """The input shapes the stored configuration and covariate encoding make."""
-    window = config.model.window
-    if encoder is None:
-        return [(None, window, 1)]
-    past, known = encoder.n_past, encoder.n_known
-    shapes = [(None, window, 1 + past + known)]
-    if known:
-        shapes.append((None, config.horizon, known))
-    return shapes
 
 
 __all__ = ["Bundle", "BundleError", "BundleManifest", "ForecastingError", "load_bundle"]

@@ -11,7 +11,7 @@ import numpy as np
 
 from forecasting.config import ModelConfig, TrainConfig
 from forecasting.errors import ConfigError
-from forecasting.forecaster import NotFittedError, _call_padded
+from forecasting.forecaster import NotFittedError, call_padded
 from forecasting.models import build_model
 from forecasting.preprocessing import Preprocessor
 from forecasting.training import EpochEvent, History, fit_network, set_seed
@@ -170,7 +170,7 @@ class GlobalForecaster:
     @staticmethod
     def _call(network, x: np.ndarray) -> np.ndarray:
         parts = [
-            _call_padded(network, x[i : i + PREDICT_BATCH]) for i in range(0, len(x), PREDICT_BATCH)
+            call_padded(network, x[i : i + PREDICT_BATCH]) for i in range(0, len(x), PREDICT_BATCH)
         ]
         return np.concatenate(parts) if parts else np.empty((0,))
 

@@ -5,14 +5,16 @@ A job lives in its own folder (the on-disk registry), so a page finds it again a
 reload from its id alone:
 
     spec.json      the `JobSpec`: kind, series, run configuration, ...      written by submit
-    upload.zip     the uploaded bundle (forecast jobs)                        written by submit
+    upload.zip     the uploaded bundle (forecast and update jobs)             written by submit
     state.json     queued / running / done / failed / cancelled, and a message (atomic writes)
     worker.json    the worker's pid and start time                          written by the manager
     events.jsonl   one `EpochEvent` per finished epoch (append-only)
     fold.json      the backtest fold running now
+    trials.json    a tuning's live leaderboard (`forecasting.tune_job`)
     cancel         present when a cancel was asked for
     result.json    what the pages draw                                        written by the worker
-    bundle.zip     the trained model (train and panel jobs)                   written by the worker
+    bundle.zip     the trained model (train and panel jobs; an update's kept one) by the worker
+    bundle-<candidate>.zip   each candidate of an update job                  by the worker
     worker.log     the worker's output, for the developers
 
 The server process never imports Keras, TensorFlow or JAX: workers do (`forecasting.runner`,
@@ -61,6 +63,8 @@ from forecasting.registry import (
     QUEUED,
     RUNNING,
     TRAIN,
+    TUNE,
+    UPDATE,
     UPLOAD,
     BundleForecast,
     JobHeader,
@@ -132,8 +136,8 @@ class JobManager:
     # ------------------------------------------------------------------ submit
     def submit(self, spec: JobSpec, upload: bytes | None = None) -> str:
         """Queue the job `spec` (with the uploaded bundle of a forecast); returns its id."""
-        if spec.kind == FORECAST and upload is None:
-            raise ConfigError("A forecast job needs the uploaded bundle.")
+        if spec.kind in (FORECAST, UPDATE) and upload is None:
+            raise ConfigError(f"A {spec.kind} job needs the uploaded bundle.")
         job_id = secrets.token_urlsafe(16)  # 128 random bits: unguessable
         folder = self.root / job_id
         folder.mkdir(mode=0o700)
@@ -246,6 +250,51 @@ class JobManager:
                 owner=owner,
                 panel=panel.to_dict(),
             )
+        )
+
+    def submit_tune(
+        self,
+        series: TimeSeries,
+        config,
+        options: dict | None = None,
+        data_options: dict | None = None,
+        label: str = "",
+        owner: str = "",
+        roles: Roles | None = None,
+        future: pd.DataFrame | None = None,
+    ) -> str:
+        """Queue a budgeted search from `config` (a RunConfig) with `options` (`TuneOptions`
+        fields: budget, trials, seed, folds, space), then the best retrained; its leaderboard
+        is `tune_board`, its result `tune_result`, its bundle `bundle_bytes`."""
+        return self.submit(
+            JobSpec(
+                TUNE,
+                label,
+                series=series_to_dict(series),
+                config=config.to_dict(),
+                data_options=data_options,
+                owner=owner,
+                roles=_roles_dict(roles),
+                future=None if future is None else frame_to_dict(future),
+                options=options,
+            )
+        )
+
+    def submit_update(
+        self,
+        bundle: bytes,
+        series: TimeSeries,
+        options: dict | None = None,
+        label: str = "",
+        owner: str = "",
+    ) -> str:
+        """Queue an update of the uploaded `bundle` (checked by the worker before anything in
+        it is loaded) with the newer data `series`; `options` are `UpdateOptions` fields (keep,
+        epochs, fill, folds). Its result is an `UpdateReport` (`update_result`), its bundles
+        `bundle_bytes(job_id)` (the kept one) and `bundle_bytes(job_id, name)`."""
+        return self.submit(
+            JobSpec(UPDATE, label, series=series_to_dict(series), owner=owner, options=options),
+            upload=bundle,
         )
 
     # ------------------------------------------------------------------ workers
@@ -443,9 +492,48 @@ class JobManager:
         data = read_json(folder / "result.json")
         return None if data is None else PanelResult.from_dict(data)
 
-    def bundle_bytes(self, job_id: str) -> bytes | None:
+    def tune_board(self, job_id: str) -> dict | None:
+        """A tune job's live leaderboard (`trials.json`: phase, budget_s, trials); None when
+        the job is unknown, not a tuning or has not started."""
+        folder = self._tune_folder(job_id)
+        return None if folder is None else read_json(folder / "trials.json")
+
+    def tune_result(self, job_id: str) -> dict | None:
+        """A finished tune job's result (search, best configuration, final run), or None."""
+        folder = self._tune_folder(job_id)
+        return None if folder is None else read_json(folder / "result.json")
+
+    def _tune_folder(self, job_id: str) -> Path | None:
         folder = self._folder(job_id)
-        path = None if folder is None else folder / "bundle.zip"
+        header = None if folder is None else self._header(folder)
+        return folder if header is not None and header.kind == TUNE else None
+
+    def update_result(self, job_id: str):
+        """The finished update job's `UpdateReport`; None when the job is unknown, not an
+        update or has no result (yet).
+
+        Raises:
+            ConfigError: The stored result does not match this version's record.
+        """
+        from forecasting.update import UpdateReport
+
+        folder = self._folder(job_id)
+        header = None if folder is None else self._header(folder)
+        if header is None or header.kind != UPDATE:
+            return None
+        data = read_json(folder / "result.json")
+        return None if data is None else UpdateReport.from_dict(data)
+
+    def bundle_bytes(self, job_id: str, candidate: str | None = None) -> bytes | None:
+        """The job's bundle; for an update job, `candidate` names another candidate's."""
+        from forecasting.lineage import METHODS
+        from forecasting.update_job import candidate_file
+
+        if candidate is not None and candidate not in METHODS:
+            return None
+        folder = self._folder(job_id)
+        name = "bundle.zip" if candidate is None else candidate_file(candidate)
+        path = None if folder is None else folder / name
         return path.read_bytes() if path is not None and path.exists() else None
 
     def cancel(self, job_id: str) -> None:

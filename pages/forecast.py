@@ -1,7 +1,8 @@
 """Forecast page: the future after the data with its band; downloads (forecast CSV, model
 bundle, run configuration); for a model with future covariates, a what-if (one covariate
 changed over the horizon, forecast again by a worker with the run's bundle) beside the
-original; a downloaded bundle forecasts again without retraining."""
+original; a downloaded bundle forecasts again without retraining; a model is updated with new
+data (`pages/_update.py`)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from forecasting.ui_text import HELP, md
 from forecasting.verdict import offer_sentence
 from pages._common import PAGES, digest, ensure_frame, manager, pick_run
 from pages._panel_view import forecast_view, pick_panel_run, show_panel_results
+from pages._update import update_section
 
 ensure_frame()
 
@@ -419,3 +421,6 @@ if bundle_file is not None:
     forecast_status = manager().status(submitted["job"])
     live = forecast_status is not None and not forecast_status.finished
     st.fragment(run_every=1 if live else None)(bundle_forecast_view)(submitted["job"], live)
+
+# ---------------------------------------------------------------------- update with new data
+update_section(picked[0] if picked is not None else None)
