@@ -24,3 +24,8 @@ class TrainingError(ForecastingError, RuntimeError):
 class SeriesTooShortError(DataError):
     """The series is too short for a network with these settings; the message names the
     minimum length and the setting to lower."""
+
+
+class NotFittedError(ForecastingError, RuntimeError):
+    """A forecaster was asked to predict before it was fitted (or every member's training was
+    cancelled before its first epoch ended)."""

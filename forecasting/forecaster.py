@@ -11,16 +11,12 @@ from collections.abc import Callable
 import numpy as np
 
 from forecasting.config import ModelConfig, TrainConfig
-from forecasting.errors import ConfigError, ForecastingError
+from forecasting.errors import ConfigError, ForecastingError, NotFittedError
 from forecasting.features import CovariateData, CovariateEncoder, Features
 from forecasting.models import build_model
 from forecasting.preprocessing import Preprocessor
-from forecasting.training import EpochEvent, History, fit_network, set_seed
+from forecasting.training import EpochEvent, History, fit_ensemble
 from forecasting.windows import Split, row_windows, sliding_windows, windows_ending_at
-
-
-class NotFittedError(ForecastingError, RuntimeError):
-    """The forecaster was asked to predict before it was fitted."""
 
 
 class RNNForecaster:
@@ -112,37 +108,22 @@ class RNNForecaster:
             start = split.train_end - self.window
             val_x, val_y = self._training_windows(level[start:], features, start)
             validation = (val_x, val_y) if len(val_y) else None
-        self.models_, self.histories_ = [], []
-        for member in range(self.model.ensemble):
-            set_seed(self.train.seed + member)
-            network = build_model(
+        self.models_, self.histories_ = fit_ensemble(
+            lambda member: build_model(
                 self.model,
                 self.window,
                 self.target_len,
                 features=1 + self.n_past + self.n_known,
                 known_ahead=self.n_known,
-            )
-            history = fit_network(
-                network,
-                x,
-                y,
-                validation,
-                self.train,
-                member=member + 1,
-                members=self.model.ensemble,
-                on_epoch=on_epoch,
-                should_stop=should_stop,
-            )
-            if history.epochs_run:
-                self.models_.append(network)
-                self.histories_.append(history)
-            if history.stopped_by == "cancel":
-                break
-        if not self.models_:
-            raise NotFittedError(
-                "Training was cancelled before the first epoch ended; "
-                "there is no model to keep. Train again."
-            )
+            ),
+            self.model.ensemble,
+            x,
+            y,
+            validation,
+            self.train,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+        )
         return self
 
     def adopt(self, other: RNNForecaster) -> RNNForecaster:

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from forecasting.config import TrainConfig
-from forecasting.errors import TrainingError
+from forecasting.errors import NotFittedError, TrainingError
 from forecasting.records import JsonRecord
 
 STEPS_PER_EXECUTION = 1
@@ -295,6 +295,57 @@ def fit_network(
             "rate, keep gradient clipping on, or check the series for extreme values."
         )
     return history
+
+
+def fit_ensemble(
+    make_network: Callable[[int], object],
+    members: int,
+    x,
+    y: np.ndarray,
+    validation: tuple | None,
+    config: TrainConfig,
+    *,
+    on_epoch: Callable[[EpochEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    steps_per_epoch: int | None = None,
+) -> tuple[list, list[History]]:
+    """Fit `members` networks, the i-th (from 0) made by `make_network(i)` with seed
+    `config.seed + i` (`fit_network` for the rest). A member cancelled before its first
+    epoch ended is left out, and a cancel ends the ensemble.
+
+    Returns:
+        The fitted networks and their histories.
+
+    Raises:
+        NotFittedError: When the cancel came before the first member's first epoch ended.
+    """
+    networks, histories = [], []
+    for member in range(members):
+        set_seed(config.seed + member)
+        network = make_network(member)
+        history = fit_network(
+            network,
+            x,
+            y,
+            validation,
+            config,
+            member=member + 1,
+            members=members,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+            steps_per_epoch=steps_per_epoch,
+        )
+        if history.epochs_run:
+            networks.append(network)
+            histories.append(history)
+        if history.stopped_by == "cancel":
+            break
+    if not networks:
+        raise NotFittedError(
+            "Training was cancelled before the first epoch ended; there is no model to keep. "
+            "Train again."
+        )
+    return networks, histories
 
 
 def _float32(x):

@@ -11,8 +11,8 @@ import numpy as np
 from forecasting.bundle import Bundle
 from forecasting.errors import DataError
 from forecasting.features import CovariateData
-from forecasting.forecaster import NotFittedError, RNNForecaster
-from forecasting.training import EpochEvent, fit_network, set_seed
+from forecasting.forecaster import RNNForecaster
+from forecasting.training import EpochEvent, fit_ensemble
 from forecasting.windows import MIN_TRAIN_WINDOWS, Split
 
 FINE_TUNE_RATE = 0.3  # fine-tuning's learning rate, as a share of the saved one
@@ -63,30 +63,22 @@ def fine_tune(
     )
     tuned = RNNForecaster(parent.model, parent.train, parent.horizon, parent.period)
     tuned.preprocessor_, tuned.encoder_ = parent.preprocessor_, parent.encoder_
-    tuned.models_, tuned.histories_ = [], []
-    members = len(parent.models_)
-    for member, network in enumerate(parent.models_):
-        copy = keras.models.clone_model(network)
-        copy.set_weights(network.get_weights())
-        set_seed(parent.train.seed + member)
-        history = fit_network(
-            copy,
-            x,
-            y,
-            None,
-            settings,
-            member=member + 1,
-            members=members,
-            on_epoch=on_epoch,
-            should_stop=should_stop,
-        )
-        if history.epochs_run:
-            tuned.models_.append(copy)
-            tuned.histories_.append(history)
-        if history.stopped_by == "cancel":
-            break
-    if not tuned.models_:
-        raise NotFittedError("Fine-tuning was cancelled before its first epoch ended.")
+
+    def copy_of(member: int):
+        copy = keras.models.clone_model(parent.models_[member])
+        copy.set_weights(parent.models_[member].get_weights())
+        return copy
+
+    tuned.models_, tuned.histories_ = fit_ensemble(
+        copy_of,
+        len(parent.models_),
+        x,
+        y,
+        None,
+        settings,
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+    )
     return tuned
 
 

@@ -478,3 +478,29 @@ def future_template(series: TimeSeries, roles: Roles, horizon: int) -> str:
 def fallback_for(series_key: str, horizon: int, level: float, _series: TimeSeries):
     """The Theta method's forecast of a series too short for a network, and its note."""
     return fallback_forecast(_series, horizon, level)
+
+
+# A download's type and icon, from its file name's extension.
+_DOWNLOAD_KINDS = {
+    ".csv": ("text/csv", ":material/download:"),
+    ".zip": ("application/zip", ":material/deployed_code:"),
+    ".json": ("application/json", ":material/settings:"),
+}
+
+
+def download_button(place, label: str, *, data, file_name: str, key: str, help=None) -> None:
+    """A download button in `place` (`st` or a column) that does not rerun the page; its type
+    and icon follow the file name's extension."""
+    mime, icon = _DOWNLOAD_KINDS.get(
+        Path(file_name).suffix.lower(), ("application/octet-stream", ":material/download:")
+    )
+    place.download_button(
+        label,
+        data=data,
+        file_name=file_name,
+        mime=mime,
+        icon=icon,
+        key=key,
+        help=help,
+        on_click="ignore",
+    )

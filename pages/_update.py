@@ -16,7 +16,7 @@ from forecasting.records import stamp_texts
 from forecasting.ui_text import md
 from forecasting.update import FINE_TUNE_EPOCHS
 from forecasting.update_plots import held_out_figure
-from pages._common import digest, manager
+from pages._common import digest, download_button, manager
 
 state = st.session_state
 METHODS = ("unchanged", "fine-tuned", "retrained")
@@ -156,14 +156,12 @@ def update_view(job: str, live: bool) -> None:
             f"Drift check: the model's {drift.nominal:.0%} band held {drift.coverage:.0%} of "
             f"the new values; its errors are {ratio} those of its test period."
         )
-    st.download_button(
+    download_button(
+        st,
         "Updated model bundle (.zip)",
         data=manager().bundle_bytes(job, kept) or b"",
         file_name=f"bundle-{kept}-{job}.zip",
-        mime="application/zip",
-        icon=":material/deployed_code:",
         key="download_update_bundle",
-        on_click="ignore",
         help="The kept model with its lineage: upload it above to forecast, or update it "
         "again when newer data arrives.",
     )

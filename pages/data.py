@@ -30,6 +30,7 @@ from pages._common import (
     build_series,
     current_roles,
     digest,
+    download_button,
     ensure_frame,
     future_template,
     options_json,
@@ -103,15 +104,13 @@ def show_current(note: str | None = None) -> None:
 
 
 def offer_original(upload: dict) -> None:
-    st.download_button(
+    download_button(
+        st,
         "Download your file as uploaded",
         data=upload["bytes"],
         file_name=upload["name"],
-        mime="application/octet-stream",
-        icon=":material/download:",
         key="download_original",
         help="The exact bytes you uploaded, unchanged.",
-        on_click="ignore",
     )
 
 
@@ -557,16 +556,14 @@ def future_section(roles: Roles) -> None:
             icon=":material/event_available:",
         )
     st.caption(f"Horizon: {horizon} steps, as set on the Train page.")
-    st.download_button(
+    download_button(
+        st,
         "Template of the future file (CSV)",
         data=future_template(series, roles, horizon),
         file_name="future-values.csv",
-        mime="text/csv",
-        icon=":material/download:",
         key="download_future_template",
         help="The horizon's timestamps with an empty column per future covariate: fill it "
         "in and upload it above.",
-        on_click="ignore",
     )
 
 

@@ -31,7 +31,7 @@ from forecasting.jobs import DONE, BundleForecast
 from forecasting.plots import forecast_figure, method_name
 from forecasting.ui_text import HELP, md
 from forecasting.verdict import offer_sentence
-from pages._common import PAGES, digest, ensure_frame, manager, pick_run
+from pages._common import PAGES, digest, download_button, ensure_frame, manager, pick_run
 from pages._panel_view import forecast_view, pick_panel_run, show_panel_results
 from pages._update import update_section
 
@@ -199,14 +199,12 @@ def what_if_view(live: bool, result, history: int) -> None:
     )
     with st.expander("What-if table"):
         st.dataframe(difference, hide_index=True)
-    st.download_button(
+    download_button(
+        st,
         "What-if forecast (CSV)",
         data=forecast_csv(changed),
         file_name="forecast-what-if.csv",
-        mime="text/csv",
-        icon=":material/download:",
         key="download_whatif_csv",
-        on_click="ignore",
     )
 
 
@@ -252,35 +250,29 @@ if picked is not None:
     stem = f"forecast-{config.model.cell}-{job_id}"
     st.subheader("Downloads", anchor=False)
     d1, d2, d3 = st.columns(3)
-    d1.download_button(
+    download_button(
+        d1,
         "Forecast (CSV)",
         data=csv_text,
         file_name=f"{stem}.csv",
-        mime="text/csv",
-        icon=":material/download:",
         key="download_csv",
-        on_click="ignore",
         help="Columns date, forecast, lower, upper (the prediction band).",
     )
-    d2.download_button(
+    download_button(
+        d2,
         "Model bundle (.zip)",
         data=lambda job=job_id: manager().bundle_bytes(job) or b"",
         file_name=f"{stem}.zip",
-        mime="application/zip",
-        icon=":material/deployed_code:",
         key="download_bundle",
-        on_click="ignore",
         help="The trained network(s) and everything needed to forecast again, "
         "without pickle. Upload it below or use `forecasting forecast`.",
     )
-    d3.download_button(
+    download_button(
+        d3,
         "Run configuration (JSON)",
         data=run_file_text(config, result.data_options),
         file_name=f"run-{job_id}.json",
-        mime="application/json",
-        icon=":material/settings:",
         key="download_config",
-        on_click="ignore",
         help="Every setting of this run and how the data was read: "
         "`forecasting train DATA --config run.json` repeats it.",
     )
@@ -292,14 +284,12 @@ if picked is not None:
             offer_sentence(winner.name, winner.mase, winner.model_mase),
             icon=":material/emoji_events:",
         )
-        st.download_button(
+        download_button(
+            st,
             f"{method_name(winner.name)} forecast (CSV)",
             data=forecast_csv(winner.forecast.to_frame()),
             file_name=f"forecast-{winner.name}-{job_id}.csv",
-            mime="text/csv",
-            icon=":material/download:",
             key="download_winner_csv",
-            on_click="ignore",
             help="Columns date, forecast, lower, upper; the band is calibrated on this "
             "method's own errors on the test part.",
         )
@@ -388,14 +378,12 @@ def bundle_forecast_view(job_id: str, live: bool) -> None:
         ),
         key="bundle_chart",
     )
-    st.download_button(
+    download_button(
+        st,
         "Forecast from the uploaded model (CSV)",
         data=forecast_csv(frame),
         file_name="forecast-from-bundle.csv",
-        mime="text/csv",
-        icon=":material/download:",
         key="download_bundle_csv",
-        on_click="ignore",
     )
 
 

@@ -30,6 +30,7 @@ from forecasting.verdict import verdict
 from pages._common import (
     PAGES,
     current_roles,
+    download_button,
     ensure_frame,
     fallback_for,
     manager,
@@ -133,14 +134,12 @@ def show_fallback(series, config: RunConfig) -> None:
         ),
         key="fallback_chart",
     )
-    st.download_button(
+    download_button(
+        st,
         "Theta forecast (CSV)",
         data=forecast_csv(frame),
         file_name="forecast-theta.csv",
-        mime="text/csv",
-        icon=":material/download:",
         key="download_fallback",
-        on_click="ignore",
     )
 
 
@@ -436,3 +435,16 @@ if job:
         st.caption(md(status.label))
     running = status is not None and not status.finished
     st.fragment(run_every=1 if running else None)(progress_view)(job, running)
+
+if not is_global and plan is not None:  # the Tune section (pages/_tune.py)
+    from pages._tune import tune_section
+
+    with st.container(border=True):
+        tune_section(
+            series,
+            config,
+            roles,
+            future_table,
+            state.get("data_options"),
+            state.get("panel_label") or series.name,
+        )
