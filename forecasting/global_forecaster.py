@@ -10,11 +10,11 @@ from collections.abc import Callable
 import numpy as np
 
 from forecasting.config import ModelConfig, TrainConfig
-from forecasting.errors import ConfigError
-from forecasting.forecaster import NotFittedError, call_padded
+from forecasting.errors import ConfigError, NotFittedError
+from forecasting.forecaster import call_padded
 from forecasting.models import build_model
 from forecasting.preprocessing import Preprocessor
-from forecasting.training import EpochEvent, History, fit_network, set_seed
+from forecasting.training import EpochEvent, History, fit_ensemble
 from forecasting.windows import Split, sliding_windows, windows_ending_at
 
 # More training windows than this are not all seen in every epoch: each epoch takes the next
@@ -89,32 +89,17 @@ class GlobalForecaster:
         steps = None
         if len(x) > MAX_WINDOWS_PER_EPOCH:
             steps = math.ceil(MAX_WINDOWS_PER_EPOCH / self.train.batch_size)
-        self.models_, self.histories_ = [], []
-        for member in range(self.model.ensemble):
-            set_seed(self.train.seed + member)
-            network = build_model(self.model, self.window, self.horizon)
-            history = fit_network(
-                network,
-                x[..., None],
-                y,
-                None if validation is None else (validation[0][..., None], validation[1]),
-                self.train,
-                member=member + 1,
-                members=self.model.ensemble,
-                on_epoch=on_epoch,
-                should_stop=should_stop,
-                steps_per_epoch=steps,
-            )
-            if history.epochs_run:
-                self.models_.append(network)
-                self.histories_.append(history)
-            if history.stopped_by == "cancel":
-                break
-        if not self.models_:
-            raise NotFittedError(
-                "Training was cancelled before the first epoch ended; there is no model to "
-                "keep. Train again."
-            )
+        self.models_, self.histories_ = fit_ensemble(
+            lambda member: build_model(self.model, self.window, self.horizon),
+            self.model.ensemble,
+            x[..., None],
+            y,
+            None if validation is None else (validation[0][..., None], validation[1]),
+            self.train,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+            steps_per_epoch=steps,
+        )
         return self
 
     def _windows(self, prep: Preprocessor, level: np.ndarray):

@@ -139,6 +139,8 @@ def panel_backtest(
         try:
             if fold_panel is None:
                 raise DataError("No series has points left before the fold's origin.")
+            if not plan_panel(fold_panel, config).splits:
+                raise DataError("No series is long enough there for a network to score.")
             run = train_panel(fold_panel, config, on_epoch=on_epoch, should_stop=should_stop)
         except DataError as exc:
             raise DataError(

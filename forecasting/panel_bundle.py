@@ -203,9 +203,8 @@ class PanelBundle:
         given = None if panel is None else self._given(panel, wanted)
         network = {s.label for s in self.series}
         frames = self._network_forecasts([label for label in wanted if label in network], given)
-        for label in wanted:
-            if label not in frames:
-                frames[label] = self._fallback_forecast(known[label], given)
+        short = [known[label] for label in wanted if label not in frames]
+        frames.update(self._fallback_forecasts(short, given))
         return pd.concat([frames[label] for label in wanted], ignore_index=True)
 
     def _given(self, panel: Panel, wanted: list[str]) -> dict[str, TimeSeries]:
@@ -269,14 +268,22 @@ class PanelBundle:
             )
         return frames
 
-    def _fallback_forecast(self, state: SeriesState, given: dict | None) -> pd.DataFrame:
-        """The fallback method's forecast of a series too short for the network."""
+    def _fallback_forecasts(self, states: list[SeriesState], given: dict | None) -> dict:
+        """The fallback method's forecasts of the series too short for the network, one frame
+        each (`panel_baselines.fallback_forecasts`, as the training run made them)."""
+        from forecasting.panel_baselines import fallback_forecasts
         from forecasting.panel_pipeline import FALLBACK
-        from forecasting.pipeline import fallback_forecast
 
-        series = self._stored_series(state) if given is None else given[state.label]
-        frame, _ = fallback_forecast(series, self.config.horizon, self.config.level, FALLBACK)
-        return self._frame(state, frame["date"], frame["forecast"], frame["lower"], frame["upper"])
+        if not states:
+            return {}
+        series = [self._stored_series(s) if given is None else given[s.label] for s in states]
+        done = fallback_forecasts(
+            series, self.config.horizon, self.config.level, self.period, FALLBACK
+        )
+        return {
+            s.label: self._frame(s, f["date"], f["forecast"], f["lower"], f["upper"])
+            for s, (f, _) in zip(states, done, strict=True)
+        }
 
     def _stored_series(self, state: SeriesState) -> TimeSeries:
         last, n = parse_last(state.last, self.freq), len(state.values)

@@ -3,7 +3,10 @@ M4 rules, calibrate intervals, forecast every series.
 
 Each series is split at the same horizon: its last `horizon` points are its test part (one
 forecast origin, as in M4), the `horizon` before them its validation part, the rest its
-training part. Series too short for the window get a named statistical fallback.
+training part. Series too short for the window get a named statistical fallback; when every
+series is, all of them get it and no network is trained (said in the plan's notes). The
+baselines and the fallback run over `forecasting.panel_baselines` (in batches of series, as
+Ray tasks when `RAY_ADDRESS` is set).
 """
 
 from __future__ import annotations
@@ -15,15 +18,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecasting.baselines import ALL_BASELINES, BASELINE_NAMES
+from forecasting.baselines import BASELINE_NAMES
 from forecasting.config import AUTO, RunConfig
-from forecasting.errors import DataError
-from forecasting.evaluation import INTERVAL_LEVELS, conformal_widths, mase_scale, metrics
+from forecasting.evaluation import (
+    INTERVAL_LEVELS,
+    METRICS,
+    conformal_widths,
+    mase_scale,
+    metrics,
+)
 from forecasting.frequency import default_horizon, describe_season
 from forecasting.panel import Panel
-from forecasting.pipeline import MAX_AUTO_WINDOW, NO_SEASON_WINDOW, fallback_forecast
+from forecasting.panel_baselines import baseline_forecasts
+from forecasting.pipeline import auto_window
 from forecasting.seasonality import detect_period
-from forecasting.training import EpochEvent
+from forecasting.training import EpochEvent, History
 from forecasting.windows import Split
 
 FALLBACK = "theta"
@@ -75,11 +84,8 @@ def panel_split(n: int, window: int, horizon: int) -> Split | None:
 
 
 def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
-    """Resolve the horizon, window and scaling for all series; name the too-short ones.
-
-    Raises:
-        DataError: No series is long enough for a network.
-    """
+    """Resolve the horizon, window and scaling for all series; name the too-short ones (all
+    of them when no series is long enough: `splits` is then empty and no network trains)."""
     from forecasting.global_forecaster import MAX_WINDOWS_PER_EPOCH
 
     period, season_text = panel_period(panel)
@@ -88,7 +94,7 @@ def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
     horizon = config.horizon or default_horizon(period)
     window = config.model.window
     if window == AUTO:
-        window = min(2 * period, MAX_AUTO_WINDOW) if period > 1 else NO_SEASON_WINDOW
+        window = auto_window(period)
         median = int(np.median(panel.lengths))
         while window > 4 and panel_split(median, window, horizon) is None:
             window //= 2
@@ -107,12 +113,11 @@ def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
             fallback.append(label)
         else:
             splits[label] = split
+    model = config.model.replace(window=window, scaling=scaling, strategy="direct")
+    resolved = config.replace(horizon=horizon, model=model)
     if not splits:
-        need = window + 3 * horizon
-        raise DataError(
-            f"Every series is too short for window {window} and horizon {horizon} (at "
-            f"least {need} points are needed). Lower the window or the horizon."
-        )
+        notes.append(all_short_note(len(fallback), window, horizon))
+        return PanelPlan(resolved, period, {}, tuple(fallback), 0, 0, tuple(notes))
     windows = sum(s.train_end - window - horizon + 1 for s in splits.values())
     per_epoch = min(windows, MAX_WINDOWS_PER_EPOCH)
     notes.append(
@@ -131,9 +136,17 @@ def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
             f"{len(fallback)} series too short for the network get the "
             f"{BASELINE_NAMES[FALLBACK]} method's forecast instead: {shown}."
         )
-    model = config.model.replace(window=window, scaling=scaling, strategy="direct")
-    resolved = config.replace(horizon=horizon, model=model)
     return PanelPlan(resolved, period, splits, tuple(fallback), windows, per_epoch, tuple(notes))
+
+
+def all_short_note(count: int, window: int, horizon: int) -> str:
+    """The plan's sentence when no series is long enough for a network."""
+    return (
+        f"Every series is too short for window {window} and horizon {horizon} (a network "
+        f"needs at least {window + 3 * horizon} points): all {count} get the "
+        f"{BASELINE_NAMES[FALLBACK]} method's forecast instead and no network is trained. "
+        "Lower the window or the horizon to train one."
+    )
 
 
 @dataclass
@@ -143,7 +156,8 @@ class PanelRun:
     Attributes:
         plan: The resolved plan.
         panel: The series.
-        forecaster: The fitted `GlobalForecaster`.
+        forecaster: The fitted `GlobalForecaster`; a `NoNetwork` when every series is too
+            short (then every series has the fallback's forecast and nothing is scored).
         scores: One row per series and method: label, method, mae, rmse, mape, smape, mase.
         aggregate: Method -> {"smape", "mase", "owa"} by the M4 rules (means over the
             series the network forecast; OWA against Naive2).
@@ -152,7 +166,8 @@ class PanelRun:
         test_forecast: One row per trained series and test step: label, date, actual,
             forecast, lower, upper.
         coverage: Level -> share of test values inside the band, pooled over series.
-        timings: train_seconds, epochs_run, total_seconds.
+        timings: train_seconds, epochs_run, baseline_seconds (the baselines and the
+            fallback), total_seconds.
     """
 
     plan: PanelPlan
@@ -175,10 +190,10 @@ def train_panel(
     should_stop: Callable[[], bool] | None = None,
     on_plan: Callable[[PanelPlan], None] | None = None,
 ) -> PanelRun:
-    """Train one global network on every long-enough series and score it by the M4 rules.
+    """Train one global network on every long-enough series and score it by the M4 rules;
+    the too-short series (every series, when none is long enough) get the fallback.
 
     Raises:
-        DataError: No series is long enough.
         TrainingError: The loss became NaN.
     """
     from forecasting.global_forecaster import GlobalForecaster
@@ -188,6 +203,11 @@ def train_panel(
     if on_plan is not None:
         on_plan(plan)
     cfg, horizon, period = plan.config, plan.config.horizon, plan.period
+    begun = time.perf_counter()
+    fallback_rows = _fallback_rows(panel, plan)
+    statistical = time.perf_counter() - begun
+    if not plan.splits:
+        return _fallback_only(panel, plan, fallback_rows, started)
     labels = list(plan.splits)
     trained = [panel[label] for label in labels]
     values = [s.values for s in trained]
@@ -210,16 +230,22 @@ def train_panel(
 
     test = forecaster.predict(values, [[s.fit_end] for s in splits])
     future = forecaster.predict(values, [[len(v)] for v in values])
+    begun = time.perf_counter()
+    baselines = baseline_forecasts(
+        [v[: s.fit_end] for v, s in zip(values, splits, strict=True)],
+        horizon,
+        period,
+        M4_METHODS[1:],
+    )
+    statistical += time.perf_counter() - begun
     rows, test_rows, forecast_rows, inside = [], [], [], {level: [] for level in levels}
-    for label, series, split, t, f, scale in zip(
-        labels, trained, splits, test, future, scales, strict=True
+    for label, series, split, t, f, scale, base in zip(
+        labels, trained, splits, test, future, scales, baselines, strict=True
     ):
         v, origin = series.values, split.fit_end
         actual = v[origin : origin + horizon]
         history = v[:origin]
-        forecasts = {"model": _clip(t[0], v)}
-        for name in M4_METHODS[1:]:
-            forecasts[name] = np.asarray(ALL_BASELINES[name](history, horizon, period), float)
+        forecasts = {"model": _clip(t[0], v), **base}
         insample = mase_scale(history, period)
         for name, forecast in forecasts.items():
             rows.append({"label": label, "method": name, **metrics(actual, forecast, insample)})
@@ -252,11 +278,7 @@ def train_panel(
                 point + band,
             )
         )
-    for label in plan.fallback:
-        frame, _ = fallback_forecast(panel[label], horizon, cfg.level, FALLBACK)
-        forecast_rows.append(
-            _rows(panel, label, frame["date"], frame["forecast"], frame["lower"], frame["upper"])
-        )
+    forecast_rows.extend(fallback_rows)
     scores = pd.DataFrame(rows)
     histories = forecaster.histories_
     return PanelRun(
@@ -272,6 +294,58 @@ def train_panel(
         {
             "train_seconds": sum(h.train_seconds for h in histories),
             "epochs_run": sum(h.epochs_run for h in histories),
+            "baseline_seconds": statistical,
+            "total_seconds": time.perf_counter() - started,
+        },
+    )
+
+
+def _fallback_rows(panel: Panel, plan: PanelPlan) -> list[pd.DataFrame]:
+    """The fallback's forecast rows of each too-short series (`panel_baselines`)."""
+    from forecasting.panel_baselines import fallback_forecasts
+
+    cfg = plan.config
+    done = fallback_forecasts(
+        [panel[label] for label in plan.fallback], cfg.horizon, cfg.level, plan.period, FALLBACK
+    )
+    return [
+        _rows(panel, label, frame["date"], frame["forecast"], frame["lower"], frame["upper"])
+        for label, (frame, _) in zip(plan.fallback, done, strict=True)
+    ]
+
+
+@dataclass
+class NoNetwork:
+    """Stands in for the global network when every series is too short: nothing was fit (an
+    empty training history), nothing to save."""
+
+    histories_: list[History] = field(default_factory=lambda: [History()])
+
+    @property
+    def history_(self) -> History:
+        return self.histories_[0]
+
+
+def _fallback_only(
+    panel: Panel, plan: PanelPlan, rows: list[pd.DataFrame], started: float
+) -> PanelRun:
+    """The run when every series is too short: no network, nothing scored, every series'
+    forecast by the fallback."""
+    empty = pd.DataFrame(columns=["label", "date", "actual", "forecast", "lower", "upper"])
+    return PanelRun(
+        plan,
+        panel,
+        NoNetwork(),
+        pd.DataFrame(columns=["label", "method", *METRICS]),
+        {},
+        pd.concat(rows, ignore_index=True),
+        empty,
+        {},
+        {},
+        {
+            "train_seconds": 0.0,
+            "epochs_run": 0,
+            "baseline_seconds": time.perf_counter() - started,
             "total_seconds": time.perf_counter() - started,
         },
     )

@@ -212,7 +212,8 @@ def _panel(folder: Path, spec: JobSpec, on_epoch, should_stop) -> tuple[object, 
         on_epoch=on_epoch,
         should_stop=should_stop,
     )
-    PanelBundle.from_run(run, spec.data_options).save(folder / "bundle.zip")
+    if run.plan.splits:  # else every series is too short: no network to save
+        PanelBundle.from_run(run, spec.data_options).save(folder / "bundle.zip")
     cancelled = run.forecaster.history_.stopped_by == "cancel"
     return (
         PanelResult.from_run(run, spec.data_options, spec.label),

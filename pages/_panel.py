@@ -39,6 +39,7 @@ from pages._common import (
     train_config,
     use_series,
 )
+from pages._panel_view import all_short_text
 
 ONE, MANY = "one", "many"  # a wide file: one target and covariates, or many series
 GLOBAL, CHOSEN = "global", "chosen"  # the Train page: one network for all, or for one series
@@ -354,6 +355,12 @@ def finished_panel_view(job_id: str) -> None:
     result, problem = panel_result_of(job_id)
     if result is None:
         st.warning(md(problem or "The results of this run are missing."))
+        return
+    if not result.labels:
+        st.info(all_short_text(result), icon=":material/short_text:")
+        st.page_link(
+            PAGES["forecast"], label="Forecasts of every series", icon=":material/trending_up:"
+        )
         return
     model = result.aggregate.get("model", {})
     baselines = {m: s for m, s in result.aggregate.items() if m != "model" and s.get("owa")}

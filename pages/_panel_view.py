@@ -29,7 +29,7 @@ from forecasting.panel_result_plots import (
 )
 from forecasting.plots import forecast_figure, method_name
 from forecasting.ui_text import HELP, md
-from pages._common import finished_jobs, is_panel_job, manager, panel_result_of
+from pages._common import download_button, finished_jobs, is_panel_job, manager, panel_result_of
 
 MANY, ONE = "many", "one"
 
@@ -137,6 +137,9 @@ def panel_history(result, label: str, first) -> tuple[pd.DataFrame | None, bool]
 def evaluate_view(result) -> None:
     """A global network's results: the M4 aggregate, every series' metrics, the spread of
     per-series skill and one series' test part."""
+    if not result.labels:
+        st.info(all_short_text(result), icon=":material/short_text:")
+        return
     scores = result.scores_frame()
     table = series_table(scores)
     text, beats = aggregate_sentence(result.aggregate, len(table))
@@ -241,6 +244,16 @@ def evaluate_view(result) -> None:
                 st.markdown(f"- {md(reason)}")
 
 
+def all_short_text(result) -> str:
+    """What a run without a network did: every series too short, each forecast by Theta."""
+    return (
+        f"Every series ({len(result.fallback):,}) was too short for the network (window "
+        f"{result.config.model.window}, horizon {result.config.horizon}), so no network was "
+        "trained and nothing is scored: each series' forecast is the Theta method's, on the "
+        "Forecast page. Lower the window or the horizon on the Train page to train one."
+    )
+
+
 # ---------------------------------------------------------------------- Forecast page
 @st.cache_data(max_entries=8, show_spinner=False)
 def long_csv(job_id: str, registry: str, _result) -> str:
@@ -278,32 +291,23 @@ def forecast_view(job_id: str, result) -> None:
 
     stem = f"forecast-{len(labels)}-series-{job_id}"
     st.subheader("Downloads", anchor=False)
+    if not result.labels:
+        st.info(all_short_text(result), icon=":material/short_text:")
     d1, d2 = st.columns(2)
-    d1.download_button(
+    download_button(
+        d1,
         "Forecasts of every series (CSV)",
         data=long_csv(job_id, str(manager().root), result),
         file_name=f"{stem}.csv",
-        mime="text/csv",
-        icon=":material/download:",
         key="download_panel_csv",
-        on_click="ignore",
         help="One row per series and step: the id "
         + ("column" if len(result.id_cols) == 1 else "columns")
         + " ("
         + ", ".join(md(c) for c in result.id_cols)
         + "), then date, forecast, lower, upper.",
     )
-    d2.download_button(
-        "Model bundle (.zip)",
-        data=lambda job=job_id: manager().bundle_bytes(job) or b"",
-        file_name=f"{stem}.zip",
-        mime="application/zip",
-        icon=":material/deployed_code:",
-        key="download_panel_bundle",
-        on_click="ignore",
-        help="The global network and each series' scaling, without pickle: "
-        "`forecasting forecast` forecasts every series (or some of them) again.",
-    )
+    if result.labels:  # else no network, no bundle
+        _bundle_button(d2, job_id, stem)
     st.caption(
         f"{len(forecast):,} rows: {len(labels):,} series × {result.config.horizon} steps"
         + (
@@ -314,3 +318,16 @@ def forecast_view(job_id: str, result) -> None:
     )
     with st.expander("Forecast table"):
         st.dataframe(forecast, hide_index=True)
+
+
+def _bundle_button(column, job_id: str, stem: str) -> None:
+    """The download of the run's panel bundle."""
+    download_button(
+        column,
+        "Model bundle (.zip)",
+        data=lambda job=job_id: manager().bundle_bytes(job) or b"",
+        file_name=f"{stem}.zip",
+        key="download_panel_bundle",
+        help="The global network and each series' scaling, without pickle: "
+        "`forecasting forecast` forecasts every series (or some of them) again.",
+    )

@@ -258,3 +258,29 @@ def test_cut_panel_holds_back_the_end_of_every_series() -> None:
     assert cut.labels == ["a"] and left_out == ("b",)
     np.testing.assert_array_equal(cut["a"].values, np.arange(23.0))
     assert cut_panel(panel, 29, 9) == (None, ("a", "b"))
+
+
+def test_when_every_series_is_too_short_forecast_gives_all_theta_and_train_saves_none(
+    tmp_path, capsys
+) -> None:
+    short = pd.DataFrame(
+        [
+            {"store": store, "date": date, "sales": value}
+            for k, store in enumerate(STORES[:3])
+            for date, value in zip(_dates()[-15:], _values(k)[-15:], strict=True)
+        ]
+    )
+    path = tmp_path / "short.csv"
+    short.to_csv(path, index=False, date_format="%Y-%m-%d", float_format="%.4f")
+    out = tmp_path / "short-forecast.csv"
+    assert _forecast(path, str(out), "--id-col", "store") == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "note: Every series is too short" in err and "Theta method's forecast" in err
+    _check_every_series(_read_forecast(out, ["store"]), ["store"], {(s,) for s in STORES[:3]})
+
+    bundle = tmp_path / "short.zip"
+    flags = ["--id-col", "store", "--horizon", str(HORIZON), *TINY, "--bundle", str(bundle)]
+    assert main(["train", str(path), *flags]) == 2
+    err = capsys.readouterr().err
+    assert "error: No bundle was saved" in err and "--id-col store" in err
+    assert not bundle.exists()

@@ -153,3 +153,18 @@ def test_m4_aggregate_is_mean_smape_and_mase_against_naive2() -> None:
     )
     aggregate = m4_aggregate(scores)
     assert aggregate["model"]["owa"] == pytest.approx((15 / 20 + 2 / 2) / 2)
+
+
+def test_when_every_series_is_too_short_all_get_the_named_fallback_and_no_network() -> None:
+    panel = make_panel(lengths=(14, 16, 18))
+    plan = plan_panel(panel, config())
+    assert plan.splits == {} and plan.fallback == ("S0", "S1", "S2")
+    assert any("Every series is too short" in n and "Theta method" in n for n in plan.notes)
+    run = train_panel(panel, config())
+    assert run.forecaster.history_.epochs_run == 0
+    assert run.scores.empty and run.aggregate == {}
+    assert len(run.forecast) == 3 * HORIZON
+    assert np.isfinite(run.forecast[["forecast", "lower", "upper"]].to_numpy(float)).all()
+    for label in panel.labels:
+        rows = run.forecast[run.forecast["store"] == label]
+        assert list(rows["date"]) == list(panel[label].future_index(HORIZON))

@@ -89,3 +89,24 @@ def test_a_cancel_after_the_first_epoch_keeps_its_weights(tmp_path, monkeypatch)
     result = manager.panel_result(job)
     assert result.history.stopped_by == "cancel" and result.history.epochs_run == 1
     assert manager.bundle_bytes(job) is not None
+
+
+def test_a_panel_job_whose_series_are_all_too_short_forecasts_them_all_by_theta(tmp_path):
+    manager = JobManager(tmp_path / "jobs", runner="inline")
+    full = make_panel(short=True)
+    short = full.subset([full.labels[-1]])  # 20 points: too short for window 12, horizon 6
+    two = type(full)(
+        (short.series[0], short.series[0]), (short.ids[0], ("store9", "item9")), full.id_cols
+    )
+    job = manager.submit_panel(two, tiny_config(), None, "short", "me")
+    status = manager.status(job)
+    assert status.state == jobs.DONE, status.message
+    assert status.events == []
+    result = manager.panel_result(job)
+    assert result.labels == [] and result.fallback == two.labels
+    assert any("Every series is too short" in r for r in result.reasons)
+    assert result.scores_frame().empty and result.aggregate == {}
+    forecast = result.forecast_frame()
+    assert len(forecast) == 2 * HORIZON
+    assert np.isfinite(forecast[NUMBERS].to_numpy(float)).all()
+    assert manager.bundle_bytes(job) is None  # no network, no bundle
