@@ -45,15 +45,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
+def _wait_for_head(port: int, process: subprocess.Popen, log: Path) -> None:
+    """Until the head's node serves (`ray status` lists its CPU): an open port is not enough,
+    a client that connects before the node registered fails."""
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"`ray start` exited early: {log.read_text()[-2000:]}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.5)
+        status = subprocess.run(
+            [str(RAY), "status", f"--address=127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if "/1.0 CPU" in status.stdout:
+            return
+        time.sleep(1)
     pytest.fail(f"no Ray head on port {port} after {START_SECONDS} s: {log.read_text()[-2000:]}")
 
 
@@ -84,7 +91,7 @@ def ray_cluster():
             command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        _wait_for_port(port, process, log)
+        _wait_for_head(port, process, log)
         yield f"127.0.0.1:{port}"
     finally:
         if "ray" in sys.modules:

@@ -48,7 +48,7 @@ def test_semicolons_decimal_commas_and_day_first_dates() -> None:
     assert future.index[0] == pd.Timestamp("2015-01-13 00:00")
     np.testing.assert_allclose(future["TEMP"], [-3.5, -2.25, 1234.5])
     ambiguous = csv("date;TEMP", "01.02.2015;-3,5", "02.02.2015;-2,25")
-    with pytest.raises(DataError, match="dayfirst"):
+    with pytest.raises(DataError, match="day-first or month-first"):
         read_future(ambiguous)
     future = read_future(ambiguous, LoadOptions(dayfirst=True))
     assert list(future.index) == [pd.Timestamp("2015-02-01"), pd.Timestamp("2015-02-02")]
