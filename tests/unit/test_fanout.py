@@ -4,6 +4,7 @@ in its own process group, stopped with it), whose results equal the local ones."
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -145,24 +146,59 @@ def test_without_ray_address_batches_run_here_in_order(monkeypatch) -> None:
     assert map_batches(where, [], 3) == []
 
 
-def test_with_ray_address_each_batch_is_one_task_on_that_cluster(ray_cluster, monkeypatch) -> None:
-    import ray.cloudpickle
+# Run in a fresh process, as a user's command would: a process that ran a local Ray runtime
+# before (another test's in-process tuning) cannot join another cluster afterwards.
+_ON_CLUSTER = """
+import json, os, sys
+import numpy as np
+from forecasting.fanout import map_batches
+from forecasting.panel_baselines import baseline_forecasts
 
-    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # `where` is not installed
-    monkeypatch.setenv(ADDRESS_VARIABLE, ray_cluster)
-    done = map_batches(where, list(range(7)), 3)
+def where(items):
+    import ray
+    context = ray.get_runtime_context()
+    return [(item, os.getpid(), context.get_task_id(), context.gcs_address) for item in items]
+
+import ray.cloudpickle
+ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+histories = [np.asarray(h, float) for h in json.loads(sys.argv[1])]
+done = map_batches(where, list(range(7)), 3)
+remote = baseline_forecasts(histories, 12, 12, tuple(sys.argv[2].split(",")), batch_size=3)
+print(json.dumps({"pid": os.getpid(), "done": done,
+                  "remote": [{k: v.tolist() for k, v in r.items()} for r in remote]}))
+"""
+
+
+def test_with_ray_address_each_batch_is_one_task_on_that_cluster(ray_cluster, monkeypatch) -> None:
+    histories = _histories()
+    answer = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _ON_CLUSTER,
+            json.dumps([h.tolist() for h in histories]),
+            ",".join(METHODS),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, ADDRESS_VARIABLE: ray_cluster},
+        check=False,
+        timeout=600,
+    )
+    assert answer.returncode == 0, answer.stderr[-3000:]
+    result = json.loads(answer.stdout.strip().splitlines()[-1])
+    done = result["done"]
     assert [item for item, *_ in done] == list(range(7))
-    assert all(pid != os.getpid() for _, pid, _, _ in done)  # in the cluster's workers
+    assert all(pid != result["pid"] for _, pid, _, _ in done)  # in the cluster's workers
     port = ray_cluster.rpartition(":")[2]
     assert {gcs.rpartition(":")[2] for *_, gcs in done} == {port}  # this head's GCS
     tasks = [task for _, _, task, _ in done]
     assert len(set(tasks)) == 3  # one task per batch, not per item
     assert tasks[0] == tasks[2] != tasks[3] == tasks[5] != tasks[6]
 
-    histories = _histories()
-    remote = baseline_forecasts(histories, 12, 12, METHODS, batch_size=3)
-    monkeypatch.delenv(ADDRESS_VARIABLE)
+    monkeypatch.delenv(ADDRESS_VARIABLE, raising=False)
     local = baseline_forecasts(histories, 12, 12, METHODS, batch_size=3)
+    remote = result["remote"]
     assert len(remote) == len(local) == len(histories)
     for far, near in zip(remote, local, strict=True):
         assert set(far) == set(METHODS)
