@@ -485,28 +485,26 @@ class JobManager:
         Raises:
             ConfigError: The stored result does not match this version's record.
         """
-        folder = self._folder(job_id)
-        header = None if folder is None else self._header(folder)
-        if header is None or header.kind != PANEL:
-            return None
-        data = read_json(folder / "result.json")
+        folder = self._folder_of_kind(job_id, PANEL)
+        data = None if folder is None else read_json(folder / "result.json")
         return None if data is None else PanelResult.from_dict(data)
 
     def tune_board(self, job_id: str) -> dict | None:
         """A tune job's live leaderboard (`trials.json`: phase, budget_s, trials); None when
         the job is unknown, not a tuning or has not started."""
-        folder = self._tune_folder(job_id)
+        folder = self._folder_of_kind(job_id, TUNE)
         return None if folder is None else read_json(folder / "trials.json")
 
     def tune_result(self, job_id: str) -> dict | None:
         """A finished tune job's result (search, best configuration, final run), or None."""
-        folder = self._tune_folder(job_id)
+        folder = self._folder_of_kind(job_id, TUNE)
         return None if folder is None else read_json(folder / "result.json")
 
-    def _tune_folder(self, job_id: str) -> Path | None:
+    def _folder_of_kind(self, job_id: str, kind: str) -> Path | None:
+        """The job's folder when the job is of `kind`; None otherwise (or unknown)."""
         folder = self._folder(job_id)
         header = None if folder is None else self._header(folder)
-        return folder if header is not None and header.kind == TUNE else None
+        return folder if header is not None and header.kind == kind else None
 
     def update_result(self, job_id: str):
         """The finished update job's `UpdateReport`; None when the job is unknown, not an
@@ -517,11 +515,8 @@ class JobManager:
         """
         from forecasting.update import UpdateReport
 
-        folder = self._folder(job_id)
-        header = None if folder is None else self._header(folder)
-        if header is None or header.kind != UPDATE:
-            return None
-        data = read_json(folder / "result.json")
+        folder = self._folder_of_kind(job_id, UPDATE)
+        data = None if folder is None else read_json(folder / "result.json")
         return None if data is None else UpdateReport.from_dict(data)
 
     def bundle_bytes(self, job_id: str, candidate: str | None = None) -> bytes | None:
