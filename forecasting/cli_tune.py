@@ -2,11 +2,13 @@
 retrained on training + validation and scored on the test part beside the baselines.
 
     forecasting tune DATA --budget SECONDS [--trials N] [--seed S] [--folds K]
-        [--config run.json] [--bundle OUT.zip] [--json FILE] [data and covariate options]
+        [--final-ensemble N] [--config run.json] [--bundle OUT.zip] [--json FILE]
+        [data and covariate options]
 
-One progress line per finished trial on stderr; `--json` holds the engine, the objective,
-every trial, the best, the default configuration's score, the best baseline and the final
-model's test metrics.
+On stderr: the objective and the best baseline on its folds first, one progress line per
+finished trial, the search's summary and the final model's test MASE; `--json` holds the
+engine, the objective, every trial, the best, the default configuration's score, the
+baselines and the final model's test metrics. With covariates, their subsets are searched.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ def _budget(text: str) -> float:
 def add_command(commands) -> None:
     """Add the `tune` parser to the CLI's sub-commands."""
     from forecasting.cli import _add_covariate_options, _add_data_options, _positive_int
+    from forecasting.config import RunConfig
     from forecasting.tuning.objective import DEFAULT_FOLDS
 
     parser = commands.add_parser(
@@ -58,6 +61,14 @@ def add_command(commands) -> None:
         metavar="N",
         type=_positive_int,
         help="trials at once (default: one per CPU; 1 makes a seeded search repeatable)",
+    )
+    group.add_argument(
+        "--final-ensemble",
+        metavar="N",
+        type=_positive_int,
+        help="networks of the final model (default: the configuration's ensemble, "
+        f"{RunConfig().model.ensemble} unless --config says otherwise); every trial trains "
+        "one network per fold",
     )
     group.add_argument(
         "--horizon", metavar="N", type=_positive_int, help="steps to forecast (default: a season)"
@@ -99,20 +110,23 @@ def run(args: argparse.Namespace) -> int:
     from forecasting.config import RunConfig, read_run_file
     from forecasting.tune_job import test_record, tune_and_train
     from forecasting.tuning.options import TuneOptions
+    from forecasting.tuning.space import DEFAULT_SPACE, with_covariates
 
-    options = TuneOptions(
-        budget_s=args.budget,
-        trials=args.trials or None,
-        seed=args.seed,
-        folds=args.folds,
-        max_concurrent=args.concurrent or None,
-    )
     config, data_options = RunConfig(), {}
     if args.config:
         config, stored = read_run_file(_read_text(args.config, "configuration file"))
         data_options = dict(stored or {})
     data_options.update({k: getattr(args, k) for k in _DATA_KEYS if getattr(args, k) is not None})
     roles = _roles(args)
+    options = TuneOptions(
+        budget_s=args.budget,
+        trials=args.trials or None,
+        seed=args.seed,
+        folds=args.folds,
+        space=with_covariates(DEFAULT_SPACE, roles),
+        max_concurrent=args.concurrent or None,
+        final_ensemble=args.final_ensemble,
+    )
     series = _load(args, data_options)
     future = _read_future(args, data_options, bool(roles.future))
     config = config.with_settings(horizon=args.horizon or None)
@@ -125,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         future=future,
         on_trials=lambda rows: _progress(rows, said),
         on_searched=lambda s: _say_search(s),
+        on_baseline=_say_baseline,
     )
     document = search.to_dict()
     document["best_config"] = best.to_dict()
@@ -133,7 +148,11 @@ def run(args: argparse.Namespace) -> int:
         model = run_.metrics_dict()["test"]["model"]["mase"]
         base = document["test"]["best_baseline"]
         versus = f" (best baseline {base['name']} {base['mase']:.3f})" if base else ""
-        print(f"final: test MASE {model:.3f}{versus}", file=sys.stderr)
+        print(
+            f"final: the best settings with {best.model.ensemble} network(s), retrained on "
+            f"training + validation: test MASE {model:.3f}{versus}",
+            file=sys.stderr,
+        )
         if args.bundle:
             from forecasting.bundle import Bundle
 
@@ -144,9 +163,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say_baseline(best) -> None:
+    if best is not None:
+        print(f"best baseline on the search's folds: {best[0]} {best[1]:.3f}", file=sys.stderr)
+
+
 def _say_search(search) -> None:
     done = sum(t.state == "finished" for t in search.trials)
     best, default = search.best, search.default
+    print(f"objective: {search.objective.text()}", file=sys.stderr)
     print(
         f"search: {len(search.trials)} trials ({done} finished) in {search.seconds:.0f} s on "
         f"{search.engine.nodes} node(s), {search.engine.cpus} CPUs; best score "
@@ -156,6 +181,9 @@ def _say_search(search) -> None:
     )
     if search.best_baseline is not None:
         name, score = search.best_baseline
-        print(f"best baseline on the same folds: {name} {score:.3f}", file=sys.stderr)
         if best.score >= score:
-            print(f"note: no trial beats {name} on the training part's folds.", file=sys.stderr)
+            print(
+                f"note: no trial beats the best baseline, {name} ({score:.3f}), on the "
+                "training part's folds.",
+                file=sys.stderr,
+            )

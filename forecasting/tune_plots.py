@@ -1,6 +1,6 @@
 """Tables and figures of a tuning's leaderboard (rows as `tuning.search.Trial.to_dict`):
-the table sorted by score, the best score so far against elapsed time, and a
-parallel-coordinates chart of settings against score.
+the table sorted by score, the best score so far against elapsed time, a
+parallel-coordinates chart of settings against score, and the sentences that sum a search up.
 
 Plain data in, a DataFrame or a Plotly figure out, in the look of `forecasting.plots`; nothing
 here imports Streamlit, Ray or Keras.
@@ -25,7 +25,8 @@ SETTING_LABELS = {
     "dropout": "Dropout",
     "learning_rate": "Learning rate",
     "scaling": "Scaling",
-    "ensemble": "Networks",
+    "covariates": "Covariates",
+    "ensemble": "Networks",  # searched by earlier versions
 }
 
 
@@ -148,28 +149,68 @@ def parallel_figure(trials: Sequence[dict]) -> go.Figure:
                 colorbar=dict(title="MASE"),
             ),
             dimensions=dims,
+            labelangle=-20,  # the axes' names stay apart in half a page's width
+            labelside="top",
         )
     )
     fig.update_layout(
         template="plotly_white",
         height=380,
-        margin=dict(l=60, r=60, t=60, b=20),
+        margin=dict(l=60, r=60, t=90, b=20),
         title=dict(text="Settings against score", x=0, xanchor="left"),
     )
     return fig
 
 
-def no_win_sentence(best: float | None, baseline: tuple[str, float] | None) -> str | None:
-    """A plain sentence when no finished trial beats the best baseline; None otherwise."""
+def no_win_sentence(
+    best: float | None, baseline: tuple[str, float] | None, ended: bool = False
+) -> str | None:
+    """A plain sentence when no finished trial beats the best baseline (`ended`: the search
+    is over); None otherwise."""
     if baseline is None:
         return None
     name, score = baseline
     label = BASELINE_NAMES.get(name, name)
     if best is None:
-        return f"No trial has finished yet; the best baseline, {label}, scores {score:.3f}."
+        return (
+            f"No trial finished; the best baseline, {label}, scores {score:.3f} on the folds."
+            if ended
+            else f"No trial has finished yet; the best baseline, {label}, scores {score:.3f}."
+        )
     if best >= score:
         return (
             f"No trial beats the best baseline: {label} scores {score:.3f} on the same folds, "
             f"the best trial {best:.3f}. Its forecast may serve you better than a network."
         )
     return None
+
+
+def search_summary(search: dict) -> str:
+    """What a finished search found, in one paragraph (the Runs page's search history):
+    trials, the best against the default configuration and the best baseline."""
+    trials = search.get("trials", [])
+    finished = sum(t["state"] == "finished" for t in trials)
+    engine = search.get("engine") or {}
+    text = (
+        f"Searched {search.get('seconds', 0):.0f} s on Ray ({engine.get('nodes', 1)} node(s), "
+        f"{engine.get('cpus', '?')} CPUs): {len(trials)} trials, {finished} finished."
+    )
+    best, default = search.get("best"), search.get("default") or {}
+    if best is not None:
+        text += f" Best score {best['score']:.3f} (trial {best['number']})"
+        if default.get("score") is not None:
+            text += f" against {default['score']:.3f} for the default settings (trial 0)"
+        text += "."
+    baseline = search.get("best_baseline")
+    if baseline:
+        label = BASELINE_NAMES.get(baseline["name"], baseline["name"])
+        text += f" Best baseline on the same folds: {label} {baseline['score']:.3f}."
+        sentence = no_win_sentence(
+            None if best is None else best["score"],
+            (baseline["name"], baseline["score"]),
+            ended=True,
+        )
+        if sentence:
+            text += " " + sentence
+    objective = (search.get("objective") or {}).get("text")
+    return text + (f" Score: {objective}." if objective else "")

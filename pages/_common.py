@@ -47,11 +47,12 @@ from forecasting.loading import (
 from forecasting.pipeline import fallback_forecast, plan_run
 from forecasting.progress import training_progress
 from forecasting.records import format_timestamps
-from forecasting.registry import PANEL, TRAIN
+from forecasting.registry import PANEL, TRAIN, TUNE
 from forecasting.results import BacktestResult, PanelResult, RunResult
 from forecasting.samples import get_sample, sample_csv_bytes
 from forecasting.series import TimeSeries
 from forecasting.settings import AUTO, config_from_widgets, widget_defaults
+from forecasting.tune_job import tuned_run
 
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 DEFAULT_SAMPLE = "Monthly sales (seasonal)"
@@ -217,7 +218,7 @@ def bootstrap() -> None:
         load_default()
     key = session_key()
     if "jobs" not in state:
-        state.jobs = manager().jobs_of(key) + manager().jobs_of(key, PANEL)
+        state.jobs = [j for kind in (TRAIN, PANEL, TUNE) for j in manager().jobs_of(key, kind)]
     url_job = st.query_params.get("job")
     if url_job and not state.get("job") and manager().status(url_job) is not None:
         state.job = url_job
@@ -241,9 +242,16 @@ OLD_RESULT = (
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _finished_result(job_id: str, registry: str) -> tuple[RunResult | None, str | None]:
-    """`(result, None)`, or `(None, why it cannot be read)`."""
+def _finished_result(
+    job_id: str, registry: str, kind: str = TRAIN
+) -> tuple[RunResult | None, str | None]:
+    """`(result, None)`, or `(None, why it cannot be read)`; a tuning's is its final run's
+    (`(None, None)` when a cancel ended it before the final training)."""
     data = manager().result(job_id)
+    if kind == TUNE and data is not None:
+        data = tuned_run(data)
+        if data is None:
+            return None, None
     if data is None:
         return None, "The results of this run are missing."
     try:
@@ -254,9 +262,9 @@ def _finished_result(job_id: str, registry: str) -> tuple[RunResult | None, str 
 
 def _finished(job_id: str) -> tuple[RunResult | None, str | None]:
     status = manager().status(job_id)
-    if status is None or status.state != DONE or status.kind != TRAIN:
+    if status is None or status.state != DONE or status.kind not in (TRAIN, TUNE):
         return None, None  # a many-series run has its own result (`panel_result_of`)
-    return _finished_result(job_id, str(manager().root))
+    return _finished_result(job_id, str(manager().root), status.kind)
 
 
 def result_of(job_id: str) -> RunResult | None:

@@ -2,27 +2,33 @@
 (table, best score so far against time, settings against score), and "Use the best settings".
 
 The search runs in a worker process (`forecasting.tune_job`): the server reads its
-leaderboard file only and never imports Ray or Keras. Session state: `tune_open` (the section
-is shown), `tune_job` (the current tuning's id), `tune_*` widget values.
+leaderboard file only and never imports Ray or Keras. A tuning joins the session's runs
+(`jobs`): its final model is listed on the Runs page like a training, with its search.
+Session state: `tune_open` (the section is shown), `tune_job` (the current tuning's id),
+`tune_*` widget values.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from forecasting.config import LEARNING_RATES, RunConfig
+from forecasting.baselines import BASELINE_NAMES
+from forecasting.config import LEARNING_RATES, ModelConfig, RunConfig
 from forecasting.errors import ConfigError
 from forecasting.progress import format_seconds
 from forecasting.registry import TUNE
-from forecasting.settings import auto_key, widget_key
+from forecasting.settings import auto_key, setting_fields, widget_key
 from forecasting.tune_plots import (
+    SETTING_LABELS,
     best_so_far_figure,
     leaderboard_table,
     no_win_sentence,
     parallel_figure,
 )
+from forecasting.tuning.inputs import COVARIATES
+from forecasting.tuning.objective import DEFAULT_FOLDS, TRIAL_EPOCHS
 from forecasting.tuning.options import DEFAULT_BUDGET_S, MAX_BUDGET_S, TuneOptions
-from forecasting.tuning.space import DEFAULT_SPACE, space_from_texts
+from forecasting.tuning.space import DEFAULT_SPACE, space_from_texts, with_covariates
 from forecasting.ui_text import md
 from pages._common import manager, session_key
 
@@ -34,8 +40,15 @@ SPACE_LABELS = {
     "dropout": "Dropout",
     "learning_rate": "Learning rate",
     "scaling": "Scaling (auto, window, standard, minmax)",
-    "ensemble": "Networks in the ensemble",
+    COVARIATES: "Covariates read (subsets: names joined by ' + ', or none)",
 }
+SEARCH_ENDED = ("final", "done")  # leaderboard phases after the search
+
+
+def _ensemble_range() -> tuple[int, int]:
+    """The Train page's ensemble slider's range (so "Use the best settings" can set it)."""
+    (found,) = [f for f in setting_fields(ModelConfig) if f.name == "ensemble"]
+    return found.setting.widget.range
 
 
 def open_button() -> bool:
@@ -64,13 +77,15 @@ def tune_section(series, config: RunConfig, roles, future, data_options, label: 
     state = st.session_state
     st.subheader("Tune", anchor=False)
     st.caption(
-        "Trials are scored by the mean MASE over 3 rolling-origin folds inside the training "
-        "part (the validation and test parts are never seen while searching). The default "
-        "configuration runs first; Optuna's TPE proposes the next settings and poor trials "
-        "stop after a fold. The best is then retrained and tested beside the baselines. On "
-        "this machine Ray runs one trial per CPU core at once."
+        f"Trials are scored by the mean MASE over {DEFAULT_FOLDS} rolling-origin folds inside "
+        "the training part (the validation and test parts are never seen while searching). "
+        f"To stay cheap each trial, the default configuration too, trains one network per "
+        f"fold for at most {TRIAL_EPOCHS} epochs with early stopping. The default runs first; "
+        "Optuna's TPE proposes the next settings and poor trials stop after a fold. The best "
+        "settings are then retrained as an ensemble (below) and tested beside the baselines. "
+        "On this machine Ray runs one trial per CPU core at once."
     )
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     minutes = c1.slider(
         "Time budget (minutes)",
         1,
@@ -90,10 +105,19 @@ def tune_section(series, config: RunConfig, roles, future, data_options, label: 
     seed = c3.number_input(
         "Seed", 0, 2**31 - 1, 0, key="tune_seed", help="The sampler's seed (repeatable)."
     )
+    final = c4.number_input(
+        "Networks in the final model",
+        *_ensemble_range(),
+        ModelConfig().ensemble,
+        key="tune_final_ensemble",
+        help="The final ensemble: the best settings are retrained with this many networks "
+        "(median forecast). Trials train one network per fold, whatever this is.",
+    )
+    base = with_covariates(DEFAULT_SPACE, roles)
     texts = {}
     with st.expander("Search space"):
         st.caption("Comma-separated choices, or LOW to HIGH. An empty box is not searched.")
-        for d in DEFAULT_SPACE.dimensions:
+        for d in base.dimensions:
             texts[d.name] = st.text_input(
                 SPACE_LABELS.get(d.name, d.name), d.text(), key=f"tune_space_{d.name}"
             )
@@ -103,7 +127,8 @@ def tune_section(series, config: RunConfig, roles, future, data_options, label: 
             budget_s=60.0 * minutes,
             trials=int(cap) or None,
             seed=int(seed),
-            space=space_from_texts(texts),
+            space=space_from_texts(texts, base),
+            final_ensemble=int(final),
         )
     except ConfigError as exc:
         options, problem = None, str(exc)
@@ -126,6 +151,7 @@ def tune_section(series, config: RunConfig, roles, future, data_options, label: 
             roles=roles,
             future=future,
         )
+        state.jobs.append(state.tune_job)  # its final model joins the session's runs
         st.rerun()
     job = state.get("tune_job")
     if job:
@@ -135,7 +161,8 @@ def tune_section(series, config: RunConfig, roles, future, data_options, label: 
 
 
 def tune_view(job: str, live: bool) -> None:
-    """The current tuning: leaderboard and charts while it runs; the result once done."""
+    """The current tuning: leaderboard and charts while it runs; the result above them once
+    done."""
     status = manager().status(job)
     if status is None:
         st.warning("This tuning is no longer available (old jobs are cleaned up).")
@@ -146,7 +173,7 @@ def tune_view(job: str, live: bool) -> None:
     trials = board.get("trials", [])
     result = manager().tune_result(job) if status.finished else None
     search = (result or {}).get("tune") or {}
-    baseline = search.get("best_baseline")
+    baseline = search.get("best_baseline") or board.get("best_baseline")  # before any trial
     baseline = None if not baseline else (baseline["name"], baseline["score"])
     if status.state == "failed":
         st.error(f"The tuning failed. {md(status.message)}", icon=":material/error:")
@@ -154,36 +181,41 @@ def tune_view(job: str, live: bool) -> None:
         phase = board.get("phase", "starting")
         finished = sum(t["state"] == "finished" for t in trials)
         text = {
+            "baselines": "Scoring the baselines on the search's folds…",
             "search": f"Searching: {len(trials)} trials started, {finished} finished.",
             "final": "Retraining the best settings on training + validation…",
-        }.get(phase, "Starting Ray…")
+        }.get(phase, "Starting…")
         st.info(text, icon=":material/hourglass_top:")
         if st.button("Cancel tuning", icon=":material/stop:", key="tune_cancel"):
             manager().cancel(job)
     elif status.message:
         st.info(md(status.message), icon=":material/info:")
-    if not trials:
+    if board.get("phase") in SEARCH_ENDED or status.finished:
+        scores = [t["score"] for t in trials if t["state"] == "finished"]
+        sentence = no_win_sentence(min(scores, default=None), baseline, ended=True)
+        if sentence:
+            st.warning(sentence, icon=":material/info:")
+    if result:  # the outcome first, then the evidence
+        finished_view(result)
+    if not trials and baseline is None:
         return
-    st.dataframe(leaderboard_table(trials), hide_index=True, key="tune_table")
+    if trials:
+        st.dataframe(leaderboard_table(trials), hide_index=True, key="tune_table")
     left, right = st.columns(2)
-    left.plotly_chart(
+    left.plotly_chart(  # the best baseline's line from before the first trial
         best_so_far_figure(trials, baseline, board.get("budget_s")), key="tune_best_chart"
     )
-    right.plotly_chart(parallel_figure(trials), key="tune_parallel_chart")
-    if result:
-        finished_view(result, baseline)
+    if trials:
+        right.plotly_chart(parallel_figure(trials), key="tune_parallel_chart")
 
 
-def finished_view(result: dict, baseline) -> None:
+def finished_view(result: dict) -> None:
     """The best settings, their gain over the default, the final test, and the button that
     fills the sliders."""
     search = result["tune"]
     best, default = search.get("best"), search.get("default") or {}
     if best is None:
         return
-    sentence = no_win_sentence(best["score"], baseline)
-    if sentence:
-        st.warning(sentence, icon=":material/info:")
     engine = search["engine"]
     c1, c2, c3 = st.columns(3)
     c1.metric("Best score (MASE)", f"{best['score']:.3f}", help="Trial " + str(best["number"]))
@@ -191,8 +223,12 @@ def finished_view(result: dict, baseline) -> None:
         c2.metric(
             "Default settings",
             f"{default['score']:.3f}",
-            delta=f"{best['score'] - default['score']:+.3f} by tuning",
+            delta=None
+            if best["number"] == 0
+            else f"{best['score'] - default['score']:+.3f} by tuning",
             delta_color="inverse",
+            help="Trial 0, scored the same way. When it is the best, tuning found nothing "
+            "better within the budget.",
         )
     c3.metric(
         "Search",
@@ -203,15 +239,28 @@ def finished_view(result: dict, baseline) -> None:
     if test:
         model = test["metrics"]["model"]["mase"]
         base = test.get("best_baseline")
-        text = f"The best settings, retrained, score MASE {model:.3f} on the test part"
+        networks = RunConfig.from_dict(result["best_config"]).model.ensemble
+        text = (
+            f"The best settings, retrained with {networks} network(s), score MASE "
+            f"{model:.3f} on the test part"
+        )
         if base:
-            text += f"; the best baseline there, {base['name']}, scores {base['mase']:.3f}"
+            name = BASELINE_NAMES.get(base["name"], base["name"])
+            text += f"; the best baseline there, {name}, scores {base['mase']:.3f}"
         st.markdown(text + ".")
     params = best["params"]
     st.markdown(
         "Best settings: "
-        + ", ".join(f"{SPACE_LABELS.get(k, k).split(' (')[0]} {v}" for k, v in params.items())
+        + ", ".join(
+            f"{md(SETTING_LABELS.get(k, k))} {md(f'{v:.3g}' if isinstance(v, float) else v)}"
+            for k, v in params.items()
+        )
     )
+    if COVARIATES in params:
+        st.caption(
+            "The covariates are not sliders: to train with the best subset yourself, give the "
+            "other columns the role 'ignore' on the Data page."
+        )
     st.button(
         "Use the best settings",
         icon=":material/done_all:",

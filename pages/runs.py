@@ -1,4 +1,5 @@
-"""Runs page: every training of the session, side by side."""
+"""Runs page: every training of the session, side by side; a tuning's final model is listed
+like a training ("· tuned"), with its search history beside its details."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from forecasting.plots import (
     ranking_table,
     runs_table,
 )
+from forecasting.registry import TUNE
+from forecasting.tune_plots import best_so_far_figure, leaderboard_table, search_summary
 from forecasting.ui_text import HELP, md
 from pages._common import (
     PAGES,
@@ -54,6 +57,8 @@ for job_id in jobs:
         continue
     results[job_id] = result
     labels[job_id] = result.short_name(job_id)
+    if manager().status(job_id).kind == TUNE:
+        labels[job_id] += " · tuned"
 
 if results:
     table = runs_table({labels[j]: r for j, r in results.items()})
@@ -172,3 +177,17 @@ with right:
         st.json(result.config.to_dict(), expanded=2)
     with tab_metrics:
         st.json({k: v for k, v in result.metrics.to_dict().items() if k != "test"}, expanded=1)
+
+# ---------------------------------------------------------------------- a tuning's search
+search = (manager().tune_result(detail) or {}).get("tune")
+if search:
+    st.subheader("Search history", anchor=False)
+    st.markdown(md(search_summary(search)))
+    trials = search.get("trials", [])
+    baseline = search.get("best_baseline")
+    left, right = st.columns([3, 2], gap="large")
+    left.dataframe(leaderboard_table(trials), hide_index=True, key="runs_search_table")
+    right.plotly_chart(
+        best_so_far_figure(trials, baseline and (baseline["name"], baseline["score"])),
+        key="runs_search_chart",
+    )

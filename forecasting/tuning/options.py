@@ -1,9 +1,11 @@
-"""A tuning's own settings (a tune job's `options`): budget, trial cap, seed, folds, space."""
+"""A tuning's own settings (a tune job's `options`): budget, trial cap, seed, folds, space and
+the final model's ensemble."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from forecasting.config import RunConfig
 from forecasting.errors import ConfigError
 from forecasting.tuning.objective import DEFAULT_FOLDS
 from forecasting.tuning.space import DEFAULT_SPACE, Space
@@ -21,6 +23,8 @@ class TuneOptions:
     folds: Rolling-origin folds of the objective.
     space: What to search.
     max_concurrent: Trials at once (None: one per CPU of the cluster).
+    final_ensemble: Networks of the final model (None: the run configuration's ensemble).
+        Trials train one network per fold whatever it is (`objective.TRIAL_NETWORKS`).
     """
 
     budget_s: float = DEFAULT_BUDGET_S
@@ -29,6 +33,7 @@ class TuneOptions:
     folds: int = DEFAULT_FOLDS
     space: Space = DEFAULT_SPACE
     max_concurrent: int | None = None
+    final_ensemble: int | None = None
 
     def __post_init__(self) -> None:
         if not (0 < self.budget_s <= MAX_BUDGET_S):
@@ -44,6 +49,10 @@ class TuneOptions:
             raise ConfigError(f"Tuning needs at least one fold. Received: {self.folds}")
         if self.max_concurrent is not None and self.max_concurrent < 1:
             raise ConfigError(f"Trials at once must be at least 1. Received: {self.max_concurrent}")
+        try:  # the setting's own range
+            RunConfig().with_settings(ensemble=self.final_ensemble)
+        except ConfigError as exc:
+            raise ConfigError(f"Networks of the final model: {exc}") from None
 
     def to_dict(self) -> dict:
         return {
@@ -53,6 +62,7 @@ class TuneOptions:
             "folds": self.folds,
             "space": self.space.to_dict(),
             "max_concurrent": self.max_concurrent,
+            "final_ensemble": self.final_ensemble,
         }
 
     @classmethod
@@ -71,6 +81,7 @@ class TuneOptions:
                 int(data.get("folds", DEFAULT_FOLDS)),
                 Space.from_dict(data["space"]) if data.get("space") else DEFAULT_SPACE,
                 None if data.get("max_concurrent") is None else int(data["max_concurrent"]),
+                None if data.get("final_ensemble") is None else int(data["final_ensemble"]),
             )
         except (TypeError, ValueError) as exc:
             if isinstance(exc, ConfigError):

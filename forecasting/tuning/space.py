@@ -2,8 +2,10 @@
 
 A space is plain JSON (`Space.to_dict`), so a job's spec, a page's editor and the CLI share it;
 `ray_space` turns it into Ray Tune's sampling functions (in the worker only). The window is
-searched in seasonal cycles (1, 2 or 3 cycles of the season; `CYCLE_STEPS` steps per "cycle"
-for a series without a season).
+searched in seasonal cycles (half, one or two cycles of the season; `CYCLE_STEPS` steps per
+"cycle" for a series without a season); with covariates, the subset of them the network reads
+(`inputs`). The ensemble size is not searched: every trial trains one network per fold
+(`objective`), and the final model's ensemble is a setting of the tuning (`options`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forecasting.config import CELLS, SCALINGS, RunConfig
+from forecasting.covariates import Roles
 from forecasting.errors import ConfigError
+from forecasting.pipeline import auto_window
+from forecasting.tuning.inputs import COVARIATES, inputs_of, subset_label, subsets
 
 KINDS = ("choice", "int", "float", "log")  # log: a float sampled on a log scale
 CYCLE_STEPS = 8  # window steps per "cycle" of a series without a season
+# Settings a trial does not choose: one network per fold (`objective.TRIAL_NETWORKS`).
+NOT_SEARCHED = {
+    "ensemble": "every trial trains one network per fold; set the final model's ensemble "
+    "(--final-ensemble, or 'Networks in the final model') instead",
+}
 
 
 @dataclass(frozen=True)
@@ -22,7 +32,8 @@ class Dimension:
     """One searched setting.
 
     Attributes:
-        name: A `RunConfig` setting, or "cycles" (the window in seasonal cycles).
+        name: A `RunConfig` setting, "cycles" (the window in seasonal cycles) or
+            "covariates" (the subset of covariates read, `inputs`).
         kind: "choice" (one of `values`), "int", "float" or "log" (between `low` and `high`).
         values: The choices of a "choice" dimension.
         low: Lower bound of a range.
@@ -83,8 +94,14 @@ class Space:
     dimensions: tuple[Dimension, ...]
 
     def __post_init__(self) -> None:
-        known = {"cycles"} | {f.name for f in _setting_names()}
+        known = {"cycles", COVARIATES} | {f.name for f in _setting_names()}
+        known -= set(NOT_SEARCHED)
         for dimension in self.dimensions:
+            if dimension.name in NOT_SEARCHED:
+                raise ConfigError(
+                    f"Search space: `{dimension.name}` is not searched: "
+                    f"{NOT_SEARCHED[dimension.name]}."
+                )
             if dimension.name not in known:
                 raise ConfigError(
                     f"Search space: `{dimension.name}` is not a setting. Use one of "
@@ -141,32 +158,52 @@ def _setting_names():
     return setting_fields(RunConfig)
 
 
+# Small enough that a trial stays cheap (a window of at most two cycles, at most the
+# default's 32 units); wider bounds can be typed on the page or given in a job's space.
 DEFAULT_SPACE = Space(
     (
         Dimension("cell", "choice", CELLS),
-        Dimension("cycles", "choice", (1, 2, 3)),
-        Dimension("units", "choice", (8, 16, 32, 64)),
+        Dimension("cycles", "choice", (0.5, 1, 2)),
+        Dimension("units", "choice", (8, 16, 32)),
         Dimension("layers", "choice", (1, 2)),
         Dimension("dropout", "float", low=0.0, high=0.3),
         Dimension("learning_rate", "log", low=1e-3, high=1e-2),
         Dimension("scaling", "choice", SCALINGS),
-        Dimension("ensemble", "choice", (1, 3, 5)),
     )
 )
 
 
-def default_point(config: RunConfig, space: Space, period: int) -> dict:
-    """The values of `config` on the space's dimensions (the default configuration's point);
-    an automatic window counts as two cycles."""
+def with_covariates(space: Space, roles: Roles | None) -> Space:
+    """The space with the covariate subsets as a dimension when the data has covariates
+    (unchanged when it has none, or already searches them)."""
+    choices = subsets(roles)
+    if not choices or COVARIATES in space.names:
+        return space
+    return Space((*space.dimensions, Dimension(COVARIATES, "choice", choices)))
+
+
+def default_point(config: RunConfig, space: Space, period: int, roles: Roles | None = None) -> dict:
+    """The values of `config` on the space's dimensions (the default configuration's point):
+    an automatic window in cycles as training resolves it (`pipeline.auto_window`), every
+    covariate of `roles`."""
     flat = {**config.model.to_dict(), **config.train.to_dict()}
     point = {}
     for name in space.names:
         if name == "cycles":
-            window = config.model.window
-            point[name] = 2 if not window else max(1, round(window / _cycle(period)))
+            window = config.model.window or auto_window(period)
+            point[name] = _cycles(window / _cycle(period))
+        elif name == COVARIATES:
+            point[name] = subset_label(inputs_of(roles))
         else:
             point[name] = flat[name]
     return point
+
+
+def _cycles(value: float):
+    """Cycles as the space writes them (a whole number as an int), precise enough that
+    `window_of` gives the window back."""
+    value = round(value, 3)
+    return int(value) if value == int(value) else value
 
 
 def _cycle(period: int) -> int:
@@ -179,12 +216,13 @@ def window_of(cycles: float, period: int) -> int:
 
 
 def apply_point(config: RunConfig, point: dict, period: int) -> RunConfig:
-    """`config` with the point's settings (cycles become the window).
+    """`config` with the point's settings (cycles become the window; the covariates are the
+    roles' business, `inputs.subset_roles`).
 
     Raises:
         ConfigError: A value out of a setting's range (the trial fails with that message).
     """
-    settings = {k: _plain(v) for k, v in point.items() if k != "cycles"}
+    settings = {k: _plain(v) for k, v in point.items() if k not in ("cycles", COVARIATES)}
     if "cycles" in point:
         settings["window"] = window_of(point["cycles"], period)
     return config.with_settings(**settings)

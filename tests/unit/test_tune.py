@@ -1,22 +1,32 @@
-"""Budgeted tuning: the search space as data, an objective that never reads past the training
-part, a real local Ray search (a crashing trial is reported, not fatal; a cancel keeps the best
-finished trial), and the `forecasting tune` command."""
+"""Budgeted tuning: the search space as data, cheap trials (one network per fold, capped
+epochs), an objective that never reads past the training part, baselines scored before the
+first trial, covariate subsets, a real local Ray search (a crashing trial is reported, not
+fatal; a cancel keeps the best finished trial; a seed repeats a search), and the `forecasting
+tune` command."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from forecasting.cli import main
 from forecasting.config import RunConfig, run_file_text
+from forecasting.covariates import Roles
 from forecasting.errors import ConfigError
 from forecasting.series import TimeSeries
 from forecasting.tuning import DEFAULT_SPACE, Dimension, Space, make_objective
-from forecasting.tuning.objective import score_folds
+from forecasting.tuning.inputs import subset_roles
+from forecasting.tuning.objective import baseline_scores, score_folds
 from forecasting.tuning.options import TuneOptions
-from forecasting.tuning.space import apply_point, default_point, space_from_texts
+from forecasting.tuning.space import (
+    apply_point,
+    default_point,
+    space_from_texts,
+    with_covariates,
+)
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::UserWarning"),
@@ -50,8 +60,13 @@ def test_space_is_data_and_round_trips() -> None:
         space_from_texts({**texts, "learning_rate": "fast"})
     with pytest.raises(ConfigError, match="not a setting"):
         Space((Dimension("speed", "choice", (1,)),))
+    with pytest.raises(ConfigError, match="final model"):  # not searched: a final setting
+        Space((Dimension("ensemble", "choice", (1, 5)),))
     with pytest.raises(ConfigError, match="budget"):
         TuneOptions(budget_s=0)
+    with pytest.raises(ConfigError, match="final model"):
+        TuneOptions(final_ensemble=0)
+    assert TuneOptions.from_dict(TuneOptions(final_ensemble=3).to_dict()).final_ensemble == 3
 
 
 def test_default_point_and_window_in_cycles(tiny_config) -> None:
@@ -64,6 +79,23 @@ def test_default_point_and_window_in_cycles(tiny_config) -> None:
     assert (config.model.window, config.model.cell) == (24, "lstm")
     with pytest.raises(ConfigError, match="units"):
         apply_point(tiny_config, {"units": 0}, 12)
+    # an automatic window is the one training resolves: two cycles, half of a long season
+    assert default_point(RunConfig(), DEFAULT_SPACE, 12)["cycles"] == 2
+    assert default_point(RunConfig(), DEFAULT_SPACE, 52)["cycles"] == 0.5
+    assert apply_point(RunConfig(), {"cycles": 0.5}, 52).model.window == 26
+
+
+def test_a_trial_trains_one_network_per_fold_with_capped_epochs(monthly_series) -> None:
+    """Trials are cheap and the default is scored the same way; the run's own ensemble and
+    epochs are the final model's."""
+    config = RunConfig().with_settings(patience=0)
+    objective = make_objective(monthly_series, config, folds=2)
+    trial = objective.trial_config(config)
+    assert (trial.model.ensemble, trial.train.epochs) == (1, 50)
+    assert trial.train.patience == 10  # early stopping on even when the run turned it off
+    assert objective.trial_config(config.with_settings(epochs=20)).train.epochs == 20
+    assert "one network per fold for at most 50 epochs" in objective.text()
+    assert objective.to_dict()["networks"] == 1
 
 
 def test_a_short_series_gets_fewer_folds(make_values) -> None:
@@ -85,7 +117,10 @@ def test_objective_never_reads_past_the_training_part(monthly_series, tiny_confi
     dirty = score_folds(poisoned, tiny_config, objective, on_fold=poisoned_folds.append)
     assert np.isfinite(clean) and clean == dirty
     assert [f.mase for f in clean_folds] == [f.mase for f in poisoned_folds]
-    assert len(clean_folds) == 2 and "seasonal_naive" in clean_folds[0].baselines
+    assert len(clean_folds) == 2 and clean_folds[0].epochs > 0
+    baselines = baseline_scores(monthly_series, tiny_config, objective)
+    assert baselines == baseline_scores(poisoned, tiny_config, objective)
+    assert {"seasonal_naive", "ets", "theta"} <= set(baselines)
 
 
 def test_local_search_reports_a_crashing_trial_and_goes_on(monthly_series, tiny_config) -> None:
@@ -123,9 +158,10 @@ def test_local_search_reports_a_crashing_trial_and_goes_on(monthly_series, tiny_
 def test_cancel_keeps_the_best_finished_trial(shared_ray, monthly_series, tiny_config) -> None:
     from forecasting.tune_job import tune_and_train
 
-    finished = []
+    finished, events = [], []
 
     def on_trials(rows) -> None:
+        events.append("trials")
         finished[:] = [r for r in rows if r.state == "finished"]
 
     search, best, run = tune_and_train(
@@ -136,12 +172,113 @@ def test_cancel_keeps_the_best_finished_trial(shared_ray, monthly_series, tiny_c
         ),
         on_trials=on_trials,
         should_stop=lambda: bool(finished),  # cancel once one trial finished
+        on_baseline=events.append,
     )
+    # the best baseline's line is known before the first trial
+    assert events[0] == search.best_baseline and events[1:] and set(events[1:]) == {"trials"}
     assert search.cancelled and run is None  # not retrained after a cancel
     assert search.best is not None and search.best.state == "finished"
     assert search.best.number == min(t.number for t in search.trials if t.state == "finished")
     assert best.model.units == search.best.params["units"]
     assert any(t.state != "finished" for t in search.trials) or len(search.trials) == 1
+
+
+def test_a_seed_repeats_the_search(shared_ray, monthly_series, tiny_config) -> None:
+    """On a local runtime, one trial at a time and a trial cap (the budget never decides):
+    the same seed gives the same trials in the same order, the same scores and the same
+    best."""
+    from forecasting.tuning.search import run_search
+
+    objective = make_objective(monthly_series, tiny_config, folds=2)
+    space = Space(
+        (
+            Dimension("units", "choice", (2, 4, 6)),
+            Dimension("dropout", "float", (), 0.0, 0.2),
+            Dimension("learning_rate", "log", (), 1e-3, 1e-2),
+        )
+    )
+
+    def search():
+        result = run_search(
+            monthly_series,
+            tiny_config,
+            objective,
+            space,
+            budget_s=600,
+            trials=4,
+            seed=7,
+            max_concurrent=1,
+        )
+        trials = [(t.number, t.params, t.state, t.folds, t.score) for t in result.trials]
+        return trials, (result.best.number, result.best.params, result.best.score)
+
+    first, again = search(), search()
+    assert [t[0] for t in first[0]] == [0, 1, 2, 3]
+    assert len({str(t[1]) for t in first[0]}) == 4  # four different points
+    assert first == again
+
+
+def test_covariate_subsets_are_searched_and_honoured(shared_ray, monthly_series, tiny_config):
+    """With covariates the space holds their subsets; a trial reads only its subset (its
+    score is the one of that subset scored directly) and so does the final model."""
+    from forecasting.tune_job import tune_and_train
+    from forecasting.tuning.search import run_search
+
+    rng = np.random.default_rng(3)
+    extra = pd.DataFrame(
+        {"x": rng.normal(size=len(monthly_series)), "promo": rng.integers(0, 2, 150) * 1.0},
+        index=monthly_series.index,
+    )
+    series = TimeSeries(monthly_series.values, monthly_series.index, "MS", "value", (), extra)
+    roles = Roles(past=("x", "promo"))
+    space = with_covariates(DEFAULT_SPACE, roles)
+    assert space.dimensions[-1].values == ("x + promo", "x", "promo", "none")
+    assert with_covariates(DEFAULT_SPACE, Roles()) == DEFAULT_SPACE
+    assert subset_roles("promo", roles) == Roles(past=("promo",))
+    assert not subset_roles("none", roles).any
+    with pytest.raises(ConfigError, match="'rain'"):
+        subset_roles("x + rain", roles)
+
+    only = Space((Dimension("covariates", "choice", ("none",)),))
+    objective = make_objective(series, tiny_config, folds=2, roles=roles)
+    result = run_search(
+        series,
+        tiny_config,
+        objective,
+        only,
+        budget_s=600,
+        trials=2,
+        max_concurrent=1,
+        roles=roles,
+        points=[{"covariates": "none"}],
+    )
+    default, alone = result.trials
+    assert default.params == {"covariates": "x + promo"} and alone.params == {"covariates": "none"}
+    assert default.state == "finished" and alone.folds >= 1  # ASHA may stop it after a fold
+
+    def direct(subset) -> float:  # the subset scored here, over the folds the trial ran
+        folds = []
+        score_folds(series, tiny_config, objective, roles=subset, on_fold=folds.append)
+        return float(np.mean([f.mase for f in folds[: alone.folds]]))
+
+    assert alone.score == pytest.approx(direct(None))
+    assert default.score == pytest.approx(score_folds(series, tiny_config, objective, roles=roles))
+
+    search, best, run = tune_and_train(
+        series,
+        tiny_config,
+        TuneOptions(budget_s=600, trials=2, folds=2, space=only, max_concurrent=1),
+        roles=roles,
+    )
+    chosen = subset_roles(search.best.params["covariates"], roles)
+    assert run.plan.roles == chosen
+    with pytest.raises(ConfigError, match="'rain'"):  # refused before Ray starts
+        tune_and_train(
+            series,
+            tiny_config,
+            TuneOptions(space=Space((Dimension("covariates", "choice", ("rain",)),))),
+            roles=roles,
+        )
 
 
 def test_cli_refuses_bad_input_with_exit_2(tmp_path, capsys) -> None:
@@ -214,6 +351,7 @@ def test_leaderboard_table_and_figures() -> None:
         leaderboard_table,
         no_win_sentence,
         parallel_figure,
+        search_summary,
     )
 
     def row(number, score, state, at, cell="gru"):
@@ -244,3 +382,20 @@ def test_leaderboard_table_and_figures() -> None:
     assert [a.label for a in axes] == ["Cell", "Units", "Score (MASE)"]
     assert "No trial beats" in no_win_sentence(0.7, ("ets", 0.6))
     assert no_win_sentence(0.5, ("ets", 0.6)) is None
+    assert "yet" in no_win_sentence(None, ("ets", 0.6))
+    assert "No trial finished" in no_win_sentence(None, ("ets", 0.6), ended=True)
+    # the baseline's line is drawn before any trial ends
+    empty = best_so_far_figure([], ("ets", 0.6), 60)
+    assert [s.y0 for s in empty.layout.shapes] == [0.6]
+    summary = search_summary(
+        {
+            "trials": trials,
+            "seconds": 61,
+            "engine": {"nodes": 1, "cpus": 2},
+            "best": {"number": 2, "score": 0.7, "params": {}},
+            "default": {"score": 0.9},
+            "best_baseline": {"name": "ets", "score": 0.6},
+        }
+    )
+    assert "5 trials, 3 finished" in summary and "0.700 (trial 2) against 0.900" in summary
+    assert "ETS (Holt-Winters) 0.600" in summary and "No trial beats" in summary
