@@ -11,7 +11,9 @@ sizes, the SHA-256 of every model file and the layer classes inside each model b
 reads it with `safe_mode=True`) live in `forecasting.bundle_archive`, those of the covariates
 and the input shapes in `forecasting.bundle_covariates`. A bundle that fails a check is
 refused with a `BundleError` naming the check, and nothing inside it runs. A bundle made by
-an update (`forecasting.update`) also records its lineage (`forecasting.lineage`).
+an update (`forecasting.update`) also records its lineage (`forecasting.lineage`). A bundle
+whose forecast is the network's mean with Theta (and ETS) (`forecasting.combination`) records
+the methods and the last values of the series they are fitted on.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from forecasting.bundle_covariates import (
     input_shapes,
     read_covariates,
 )
+from forecasting.combination import HISTORY_POINTS as COMBINATION_POINTS
+from forecasting.combination import check_history, combine_future, members, minimum_history
 from forecasting.config import RunConfig
 from forecasting.covariates import Roles
 from forecasting.errors import BundleError, ConfigError, DataError, ForecastingError
@@ -118,6 +122,11 @@ class BundleManifest(JsonRecord):
             when the network reads no covariates.
         lineage: The chain of updates that made this bundle (`Lineage.to_dict`); None for a
             bundle written by a training (and by versions before lineage existed).
+        combination: When the forecast is the network's mean with simple methods:
+            `{"members": ["theta"], "history": [...]}`, the methods (as `config.combine`
+            says) and the last values of the series they are fitted on (at most
+            `combination.HISTORY_POINTS`); None for the network alone (and in bundles
+            written before combinations existed).
     """
 
     format: str
@@ -139,6 +148,7 @@ class BundleManifest(JsonRecord):
     covariates: dict | None = None
     last_covariates: dict | None = None
     lineage: dict | None = None
+    combination: dict | None = None
 
     def forecaster_state(self) -> dict:
         """The state `RNNForecaster.from_state` reads, from the stored configuration."""
@@ -174,6 +184,9 @@ class Bundle:
         last_covariates: The last `window` rows of the past and future covariates, on the
             timestamps of `last_values`; None when the network reads no covariates.
         lineage: The updates that made this bundle from a trained one (None: trained).
+        combination_history: The last values of the series (at most
+            `combination.HISTORY_POINTS`) that Theta and ETS are fitted on when the forecast
+            is the network's mean with them (`config.combine`); None for the network alone.
     """
 
     forecaster: RNNForecaster
@@ -190,6 +203,7 @@ class Bundle:
     roles: Roles = field(default_factory=Roles)
     last_covariates: pd.DataFrame | None = None
     lineage: Lineage | None = None
+    combination_history: np.ndarray | None = None
 
     @classmethod
     def from_run(cls, run: TrainedRun, data_options: dict | None = None) -> Bundle:
@@ -221,7 +235,22 @@ class Bundle:
             data_options,
             roles=run.plan.roles,
             last_covariates=last_covariates,
+            combination_history=(
+                np.asarray(series.values[-COMBINATION_POINTS:])
+                if members(run.config.combine)
+                else None
+            ),
         )
+
+    @property
+    def combination(self) -> tuple[str, ...]:
+        """The simple methods averaged with the network (empty: the network alone)."""
+        return members(self.config.combine)
+
+    @property
+    def min_history(self) -> int:
+        """The fewest values of new data a forecast reads (`combination.minimum_history`)."""
+        return minimum_history(self.config.combine, self.config.model.window, self.period)
 
     @property
     def encoder(self) -> CovariateEncoder | None:
@@ -237,15 +266,18 @@ class Bundle:
         A bundle whose network reads covariates reads their last window from `series.extra`,
         or (without a series) from the values it stores; calendar features come from the
         timestamps. With future covariates, their values over the horizon come from `future`
-        (a future file's table, indexed by timestamp).
+        (a future file's table, indexed by timestamp). A combination's simple methods are
+        fitted on the stored history, or on the values of `series`.
 
         Raises:
-            DataError: When `series` has another frequency, is shorter than the window or
+            DataError: When `series` has another frequency, is shorter than the window (or
+                than a combination's methods need, `min_history`) or
                 lacks a covariate column the network reads (named, with the columns it has);
                 a covariate missing a value in the window read; future covariates without
                 `future`, or a `future` that lacks a column or timestamps of the horizon.
         """
         window = self.config.model.window
+        history = self.combination_history
         if series is None:
             values, last = self.last_values, self.series["last"]
             end_position = self.last_position
@@ -265,6 +297,8 @@ class Bundle:
                     f"The new data has {len(series)} points; the model needs at "
                     f"least its window of {window}. Upload a longer stretch."
                 )
+            check_history(self.config.combine, len(series), window, self.period)
+            history = series.values
             if self.encoder is not None:
                 series = _tail(series, window)  # only the last window is read
             values, last, freq = series.values, series.last, series.freq
@@ -272,6 +306,10 @@ class Bundle:
         covariates = None if self.encoder is None else self._covariates(series, future)
         start = end_position - (len(values) - 1)
         forecast = self.forecaster.forecast(np.asarray(values), start, covariates)
+        if self.combination:
+            forecast = combine_future(
+                self.config.combine, forecast, history, self.config.horizon, self.period
+            )
         index = future_index(parse_last(last, freq), len(forecast), freq)
         return forecast_frame(index, forecast, self.intervals, self.config.level)
 
@@ -299,23 +337,29 @@ class Bundle:
         return self.intervals.widths[self.config.level]
 
     def history_frame(
-        self, series: TimeSeries | None = None, points: int = HISTORY_POINTS
+        self, series: TimeSeries | None = None, points: int | None = HISTORY_POINTS
     ) -> pd.DataFrame:
         """The history a chart draws before `forecast(series)`: columns date, actual.
 
-        The last `points` values of `series`, or (without a series) the stored last window
-        with its timestamps rebuilt from the last timestamp and the frequency.
+        The last `points` values of `series`, or (without a series) the stored values with
+        their timestamps rebuilt from the last timestamp and the frequency: the last window,
+        or a combination's longer history (its last `points`, at least the window; None:
+        all of it).
         """
         if series is not None:
             return recent_frame(series, points)
+        stored = self.last_values
+        if self.combination_history is not None:
+            keep = len(self.combination_history) if points is None else points
+            stored = self.combination_history[-max(keep, len(self.last_values)) :]
         last, freq = parse_last(self.series["last"], self.series["freq"]), self.series["freq"]
-        n = len(self.last_values)
+        n = len(stored)
         index = (
             pd.date_range(end=last, periods=n, freq=freq)
             if freq
             else pd.RangeIndex(last - n + 1, last + 1)
         )
-        return pd.DataFrame({"date": index, "actual": np.asarray(self.last_values, float)})
+        return pd.DataFrame({"date": index, "actual": np.asarray(stored, float)})
 
     # ----------------------------------------------------------------- writing
     def to_bytes(self) -> bytes:
@@ -348,10 +392,19 @@ class Bundle:
                 }
             ),
             lineage=None if self.lineage is None else self.lineage.to_dict(),
+            combination=(
+                {
+                    "members": list(self.combination),
+                    "history": [float(v) for v in self.combination_history],
+                }
+                if self.combination
+                else None
+            ),
         )
         data = manifest.to_dict()
-        if data["lineage"] is None:
-            del data["lineage"]  # a trained bundle reads as before in earlier versions
+        for optional in ("lineage", "combination"):
+            if data[optional] is None:
+                del data[optional]  # such a bundle reads as before in earlier versions
         return zip_bytes(data, files)
 
     def save(self, path: str | Path) -> Path:
@@ -424,7 +477,7 @@ def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
             f"Schema check failed: a version 1 bundle holds no covariates, yet {MANIFEST} "
             f"has {', '.join(k for k in _COVARIATE_KEYS if k in manifest)}."
         )
-    for key in (*_COVARIATE_KEYS, "lineage"):
+    for key in (*_COVARIATE_KEYS, "lineage", "combination"):
         if not isinstance(manifest.get(key), (dict, type(None))):
             raise BundleError(f"Schema check failed: {MANIFEST}[{key!r}] has the wrong type.")
     check_schema(manifest, _SCHEMA, MANIFEST)
@@ -496,6 +549,7 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
         raise BundleError(
             "Schema check failed: calendar features are recorded for a series without dates."
         )
+    history = _combination_history(manifest.combination, config, last_values)
     return Bundle(
         forecaster,
         config,
@@ -511,7 +565,47 @@ def _build(manifest: BundleManifest, files: list[bytes]) -> Bundle:
         roles,
         last_covariates,
         read_lineage(manifest.lineage),
+        history,
     )
+
+
+def _combination_history(
+    stored: dict | None, config: RunConfig, last_values: np.ndarray
+) -> np.ndarray | None:
+    """The history a combination's methods are fitted on, checked against the configuration:
+    the methods that `config.combine` names, finite values that end with the last window."""
+    wanted = members(config.combine)
+    if stored is None and not wanted:
+        return None
+    if stored is None or sorted(stored) != ["history", "members"]:
+        raise BundleError(
+            f"Schema check failed: the configuration combines the network with "
+            f"{', '.join(wanted) or 'nothing'}, but {MANIFEST}['combination'] "
+            f"{'is missing' if stored is None else 'is malformed'}."
+        )
+    if stored["members"] != list(wanted):
+        raise BundleError(
+            f"Schema check failed: {MANIFEST}['combination'] names {stored['members']!r} but "
+            f"the configuration combines the network with {list(wanted)!r}."
+        )
+    history = stored["history"]
+    try:
+        values = np.asarray(history, dtype=float)
+    except (TypeError, ValueError):
+        values = np.empty(0)
+    window = len(last_values)
+    if (
+        not isinstance(history, list)
+        or values.ndim != 1
+        or not window <= values.size <= max(COMBINATION_POINTS, window)
+        or not np.all(np.isfinite(values))
+        or not np.array_equal(values[-window:], last_values)
+    ):
+        raise BundleError(
+            "Schema check failed: the combination's history is malformed (it must hold the "
+            "finite values that end with the stored last window)."
+        )
+    return values
 
 
 __all__ = ["Bundle", "BundleError", "BundleManifest", "ForecastingError", "load_bundle"]

@@ -33,10 +33,11 @@ from forecasting.cli_options import (
 from forecasting.cli_options import (
     positive_int as _positive_int,
 )
+from forecasting.combination import members
 from forecasting.config import RunConfig, read_run_file, run_file_text
 from forecasting.errors import ConfigError, DataError, ForecastingError
 from forecasting.settings import setting_fields
-from forecasting.verdict import verdict
+from forecasting.verdict import model_label, verdict
 
 EXIT_BAD_INPUT = 2
 
@@ -66,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--metrics-json",
         metavar="FILE",
-        help="write timings and test metrics (with covariates: the network without them "
+        help='write timings, test metrics and the forecast\'s combination ("combination": '
+        '["theta"] for the network\'s mean with Theta; with covariates: the network without them '
         "and each covariate's importance; with many series: the M4 aggregate, per-series "
         "metrics and the fallback's series)",
     )
@@ -234,19 +236,22 @@ def cmd_train(args) -> int:
     metrics = run.metrics_dict()
     judged = verdict({name: scores["mase"] for name, scores in metrics["test"].items()})
     best = f"best baseline {judged.best_label} {_fmt(judged.best_mase)}, " if judged.best else ""
+    model = model_label(run.config)
     print(
-        f"saved {args.bundle}: test MASE {_fmt(metrics['test']['model']['mase'])} "
+        f"saved {args.bundle}: {model}, test MASE {_fmt(metrics['test']['model']['mase'])} "
         f"({best}seasonal naive {_fmt(metrics['test']['seasonal_naive']['mase'])}), "
         f"{metrics['epochs_run']} epochs, {metrics['seconds_per_epoch']:.3f} s/epoch",
         file=sys.stderr,
     )
-    print(f"winner: {_winner_line(judged)}", file=sys.stderr)
+    print(f"winner: {_winner_line(judged, model)}", file=sys.stderr)
     covariates = _covariate_figures(run)
     if covariates:
         print(f"covariates: {_covariate_line(run, covariates)}", file=sys.stderr)
     if args.metrics_json:
         document = {
             **metrics,
+            "model_label": model,
+            "combination": list(members(run.config.combine)),
             **judged.to_dict(),
             **covariates,
             "config": json.loads(run_file_text(run.config, data_options)),
@@ -281,15 +286,17 @@ def _covariate_line(run, figures: dict) -> str:
     return text
 
 
-def _winner_line(judged) -> str:
-    """Who had the lowest test MASE, in one line."""
+def _winner_line(judged, model: str = "") -> str:
+    """Who had the lowest test MASE, in one line (`model`: the model's label, "GRU + Theta")."""
+    named = f"{model}; " if model else ""
     if not judged.winner:
         return "undecided (MASE is undefined on this series; compare MAE in --metrics-json)"
     if judged.winner == "model":
-        return f"the network (MASE below every baseline's; best: {judged.best_label})"
+        return f"the network ({named}MASE below every baseline's; best: {judged.best_label})"
     return (
         f"{judged.best_label} (MASE {_fmt(judged.best_mase)} against the network's "
-        f"{_fmt(judged.model)}): consider its forecast instead of the network's"
+        f"{_fmt(judged.model)}{f', {model}' if model else ''}): consider its forecast instead "
+        "of the network's"
     )
 
 

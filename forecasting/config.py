@@ -23,6 +23,9 @@ SCALINGS = ("auto", "window", "standard", "minmax")
 # What "auto" compares on the validation part (pipeline.train keeps the better one).
 AUTO_SCALINGS = ("window", "standard")
 LOSSES = ("mse", "mae", "huber")
+# The network alone ("none"), or its mean with Theta / ETS and Theta (forecasting.combination);
+# "auto" keeps the one with the lowest error on the validation part.
+COMBINES = ("auto", "none", "theta", "ets_theta")
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)  # the dashboard's choices
 BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512)  # the dashboard's choices
 
@@ -344,6 +347,29 @@ class RunConfig(Settings):
             help="Nominal coverage of the prediction band: 0.9 means 90% of future values should "
             "fall inside it. Forecast files use this level; the charts also show 80% and 95% "
             "bands.",
+        ),
+    )
+    combine: str = field(
+        default="auto",
+        metadata=setting(
+            choices=COMBINES,
+            section="advanced",
+            label="Combine with Theta and ETS",
+            widget=Widget(
+                "select",
+                labels={
+                    "auto": "Automatic (the best on validation)",
+                    "none": "Network alone",
+                    "theta": "Mean of the network and Theta",
+                    "ets_theta": "Mean of the network, ETS and Theta",
+                },
+            ),
+            summary="forecast: auto (the best on validation), none (network alone), theta or "
+            "ets_theta (means)",
+            help="The forecast delivered: the network alone, or its mean with the Theta method "
+            "(and ETS). Combinations often beat each method alone (the M4 competition's "
+            "lesson). 'Automatic' scores the three on the validation part and keeps the one "
+            "with the lowest error; a network that reads covariates stays alone.",
         ),
     )
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -44,7 +44,8 @@ class PanelPlan:
     """Every automatic choice for a panel, and why.
 
     Attributes:
-        config: The configuration with window, horizon and scaling resolved.
+        config: The configuration with window, horizon and scaling resolved; the forecast is
+            the global network's alone (`combine` "none").
         period: Seasonal period shared by the series.
         splits: Each trained series' split (label -> Split).
         fallback: Labels of the series too short for the window (fallback method).
@@ -113,8 +114,13 @@ def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
             fallback.append(label)
         else:
             splits[label] = split
+    if config.combine not in ("auto", "none"):
+        notes.append(
+            "Forecast: the global network alone. A mean with Theta and ETS is chosen for one "
+            "series at a time (each series' validation part here holds a single forecast)."
+        )
     model = config.model.replace(window=window, scaling=scaling, strategy="direct")
-    resolved = config.replace(horizon=horizon, model=model)
+    resolved = config.replace(horizon=horizon, model=model, combine="none")
     if not splits:
         notes.append(all_short_note(len(fallback), window, horizon))
         return PanelPlan(resolved, period, {}, tuple(fallback), 0, 0, tuple(notes))

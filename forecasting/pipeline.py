@@ -13,6 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecasting.combination import (
+    CombinationChoice,
+    choose,
+    combine_future,
+    known_forecasts,
+    mean_forecast,
+    member_forecasts,
+    members,
+)
 from forecasting.config import AUTO, RunConfig
 from forecasting.covariates import Roles, check_roles, future_values
 from forecasting.errors import ConfigError, DataError
@@ -66,6 +75,8 @@ class Plan:
         scaling: The scaling used and why (known fully once trained).
         estimate: The longest the training may take.
         roles: The covariates the network reads, and how.
+        combination: The forecast delivered (the network alone or its mean with Theta and
+            ETS) and why; None until training chose it.
     """
 
     config: RunConfig
@@ -75,6 +86,7 @@ class Plan:
     scaling: ScalingChoice | None = None
     estimate: TrainingEstimate | None = None
     roles: Roles = Roles()
+    combination: CombinationChoice | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -85,12 +97,22 @@ class Plan:
     @property
     def reasons(self) -> tuple[str, ...]:
         """Every automatic choice in plain sentences (what the plan shows)."""
-        return self.notes + (self.scaling.sentences() if self.scaling else ())
+        return (
+            self.notes
+            + (self.scaling.sentences() if self.scaling else ())
+            + (self.combination.sentences() if self.combination else ())
+        )
 
     def with_scaling(self, choice: ScalingChoice) -> Plan:
         """The plan once training chose the scaling: `choice.chosen` in the config."""
         model = self.config.model.replace(scaling=choice.chosen)
         return dataclasses.replace(self, config=self.config.replace(model=model), scaling=choice)
+
+    def with_combination(self, choice: CombinationChoice) -> Plan:
+        """The plan once training chose the forecast: `choice.chosen` in the config."""
+        return dataclasses.replace(
+            self, config=self.config.replace(combine=choice.chosen), combination=choice
+        )
 
 
 def seasonal_period(series: TimeSeries, upto: int | None = None) -> tuple[int, str]:
@@ -112,7 +134,7 @@ def plan_run(series: TimeSeries, config: RunConfig, roles: Roles | None = None) 
     Raises:
         DataError: When the series is too short, naming the minimum and the slider to move;
             a covariate that is unknown or leaks the target.
-        ConfigError: Covariates with the recursive strategy.
+        ConfigError: Covariates with the recursive strategy, or with a combination named.
     """
     roles = roles or Roles()
     if roles.any and config.model.strategy != "direct":
@@ -120,6 +142,12 @@ def plan_run(series: TimeSeries, config: RunConfig, roles: Roles | None = None) 
             "Covariates need the direct strategy: the recursive one feeds its own forecast "
             "back and would need the covariates' values at steps it has not seen. Choose "
             "Direct (--strategy direct), or train without covariates."
+        )
+    if roles.any and members(config.combine):
+        raise ConfigError(
+            "Covariates and a combination do not go together: Theta and ETS read the target "
+            "alone, and a mean with them would dilute what the covariates add. Choose "
+            "--combine auto or none, or train without covariates."
         )
     period, season_text = seasonal_period(series, int(len(series) * (1 - config.test_size)))
     reasons = [f"Seasonal period: {season_text}."]
@@ -198,12 +226,16 @@ class TrainedRun:
     Attributes:
         plan: The resolved configuration, period and split.
         series: The series trained on.
-        forecaster: The fitted forecaster.
+        forecaster: The fitted network(s). The forecast delivered ("model" below) is the
+            network's, or its mean with Theta and ETS: `plan.combination` says which.
         evaluation: Model and baselines on the test part.
-        intervals: Prediction intervals per level, calibrated on the validation part.
+        intervals: Prediction intervals per level, calibrated on the validation part (on the
+            delivered forecast's residuals there).
         test_coverage: Level -> share of test values inside the interval (honest check).
         forecast: Future forecast: columns date, forecast, lower, upper.
-        one_step: Test part: columns date, actual, predicted (one step ahead).
+        one_step: Test part: columns date, actual, predicted (one step ahead) at every test
+            point; for a combination only at the test origins (at most 40: Theta and ETS
+            are fitted again at each origin).
         test_forecast: Full-horizon forecast from the first test origin: date, actual,
             forecast, lower, upper.
         timings: seconds_per_epoch, epochs_run, train_seconds, total_seconds.
@@ -318,8 +350,9 @@ def train(
     on_plan: Callable[[Plan], None] | None = None,
     baselines=None,
 ) -> TrainedRun:
-    """Train, evaluate on the test part beside the baselines, calibrate intervals on the
-    validation part and forecast beyond the data.
+    """Train, choose the forecast delivered (the network, or its mean with Theta and ETS:
+    `forecasting.combination`), evaluate it on the test part beside the baselines, calibrate
+    intervals on the validation part and forecast beyond the data.
 
     With covariates (`roles`), a twin network without them is trained on the same split and
     scored on the same test origins, and each covariate's permutation importance is measured.
@@ -361,34 +394,49 @@ def train(
         should_stop=should_stop,
     )
     forecaster, plan = selection.forecaster, plan.with_scaling(selection.choice)
-    cfg, split, horizon = plan.config, plan.split, plan.config.horizon
+    split, horizon = plan.split, plan.config.horizon
     features = forecaster.features(covariates)
 
-    def predict(origins) -> np.ndarray:
+    def network(origins) -> np.ndarray:
         return forecaster.predict(values, origins, features=features)
 
-    val_origins = split.origins("val", horizon)
-    val_actual = values[val_origins[:, None] + np.arange(horizon)]
+    choice, checked = choose(
+        plan.config.combine, values, split, horizon, plan.period, network, plan.roles.any
+    )
+    plan = plan.with_combination(choice)
+    cfg, combine = plan.config, choice.chosen
+    combined = bool(members(combine))
+    if combined:  # the chosen mean's residuals on the forecasts it was chosen on
+        val_actual, val_predicted = checked.actual, checked.forecasts[combine]
+    else:
+        val_origins = split.origins("val", horizon)
+        val_actual = values[val_origins[:, None] + np.arange(horizon)]
+        val_predicted = network(val_origins)
     intervals = Intervals.calibrate(
         val_actual,
-        predict(val_origins),
+        val_predicted,
         (*INTERVAL_LEVELS, cfg.level),
         relative=bool(np.all(values[: split.fit_end] > 0)),
         non_negative=non_negative(values),
     )
 
     test_origins = evaluation_origins(split.origins("test", horizon))
+    # the simple methods' forecasts from the test origins, made once: the mean's and the
+    # evaluation's (the same numbers the evaluation would compute)
+    names = members(combine)
+    found = member_forecasts(values, test_origins, horizon, plan.period, names)
+    network_test = network(test_origins)
+    network_future = network([len(values)])[0] if forecast_beyond else None
+    # The guard checks the network's own forecasts (the part that can fail silently); one it
+    # replaces is delivered as its replacement, the others averaged as chosen.
     guarded = guard_forecasts(
-        values,
-        split,
-        horizon,
-        plan.period,
-        test_origins,
-        predict(test_origins),
-        predict([len(values)])[0] if forecast_beyond else None,
-        baselines,
+        values, split, horizon, plan.period, test_origins, network_test, network_future, baselines
     )
-    raw_test, raw_future = guarded.test, guarded.future
+    kept = np.all(guarded.test == network_test, axis=1, keepdims=True)
+    raw_test = np.where(kept, mean_forecast(guarded.test, found, names), guarded.test)
+    raw_future = guarded.future
+    if forecast_beyond and np.array_equal(raw_future, network_future):
+        raw_future = combine_future(combine, raw_future, values, horizon, plan.period)
     if guarded.note:
         plan = dataclasses.replace(plan, notes=(*plan.notes, guarded.note))
     evaluation = evaluate(
@@ -398,7 +446,7 @@ def train(
         horizon,
         plan.period,
         split.fit_end,
-        baselines,
+        known_forecasts(found, test_origins, baselines),
     )
     model_test = evaluation.forecasts["model"]
     test_coverage = {
@@ -409,12 +457,16 @@ def train(
     # origins whose horizon the known-ahead features reach (all of them unless a backtest
     # fold's run has no values beyond its data)
     reach = len(features.known) - horizon + 1 if forecaster.n_known else len(series)
-    one_step_origins = np.arange(split.fit_end, min(len(series), reach))
+    if combined:  # the first step from each test origin (Theta and ETS refit per origin)
+        one_step_origins, one_step_predicted = test_origins, model_test[:, 0]
+    else:
+        one_step_origins = np.arange(split.fit_end, min(len(series), reach))
+        one_step_predicted = intervals.clip(network(one_step_origins)[:, 0])
     one_step = pd.DataFrame(
         {
             "date": series.index[one_step_origins],
             "actual": values[one_step_origins],
-            "predicted": intervals.clip(predict(one_step_origins)[:, 0]),
+            "predicted": one_step_predicted,
         }
     )
     first = split.fit_end

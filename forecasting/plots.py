@@ -286,6 +286,9 @@ def test_figure(
         shown = pd.concat([before, recent[recent[date] >= first]])
     else:
         shown = recent
+    from forecasting.verdict import model_label
+
+    model = model_label(result.config, "Network")  # "Network + Theta" for a combination
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -304,7 +307,7 @@ def test_figure(
             x=test_x,
             y=test["forecast"],
             mode="lines+markers",
-            name=f"Network, {horizon} steps ahead",
+            name=f"{model}, {horizon} steps ahead",
             line=dict(color=MODEL, width=2),
             marker=dict(size=5),
         )
@@ -314,7 +317,7 @@ def test_figure(
             x=one_step[one_step.columns[0]],
             y=one_step["predicted"],
             mode="lines",
-            name="Network, one step ahead",
+            name=f"{model}, one step ahead",
             line=dict(color=ONE_STEP, width=1.4, dash="dash"),
         )
     )
@@ -506,7 +509,7 @@ def metrics_table(result: RunResult) -> pd.DataFrame:
     rows = []
     for method in ["model", *[m for m in test if m != "model"]]:
         values = test.get(method, Scores())
-        row = {"Method": method_name(method)}
+        row = {"Method": _model_name(result, method)}
         for key, label in METRIC_NAMES.items():
             value = getattr(values, key)
             row[label] = "n/a" if value is None else f"{value:,.3f}"
@@ -572,6 +575,13 @@ def ranking_table(runs: Mapping[str, RunResult]) -> pd.DataFrame | None:
     table = pd.DataFrame(rows).sort_values("Test MASE", na_position="last")
     table.insert(0, "Rank", range(1, len(table) + 1))
     return table
+
+
+def _model_name(result: RunResult, method: str) -> str:
+    """A method's display name, the model's label (`verdict.model_label`) for "model"."""
+    from forecasting.verdict import model_label
+
+    return model_label(result.config, "Network") if method == "model" else method_name(method)
 
 
 def _scores(values: Scores) -> dict[str, float]:

@@ -87,10 +87,9 @@ def skill_sentence(result: RunResult) -> tuple[str, bool]:
         1.25 against the network's 1.50 (seasonal naive 2.72). ...", False); `beats` is True
         when the network beats every baseline.
     """
-    from forecasting.config import CELL_NAMES
-    from forecasting.verdict import MODEL, verdict
+    from forecasting.verdict import MODEL, model_label, verdict
 
-    cell = CELL_NAMES.get(result.config.model.cell, "network")
+    cell = model_label(result.config)
     judged = verdict({name: scores.mase for name, scores in result.metrics.test.items()})
     naive = result.metrics.baseline("seasonal_naive").mase
     also = (

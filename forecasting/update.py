@@ -12,11 +12,15 @@ makes three candidates from the data before it (`forecasting.update_fit`):
   with the saved seed: the same data gives the same networks);
 - **retrained**: new networks trained from scratch with the saved configuration.
 
-Each is scored on the held-out part beside the baselines from the same origins (MASE, sMAPE,
-seconds); the lowest MASE is kept unless the user picks another; the kept model's bands are
-recalibrated on its residuals there; the parent's own forecasts of the new data give the
-drift check (`forecasting.drift`). The result is a new `Bundle` whose lineage names its parent's
-SHA-256. Nothing in the held-out part reaches a network's training.
+A bundle whose forecast is the network's mean with Theta (and ETS) keeps that combination:
+each candidate's forecast is its networks' mean with the same methods, fitted on the values
+before each origin. (The held-out part, one to three horizons, already picks the candidate
+and calibrates the bands; choosing the combination there too would fit it to a few
+forecasts.) Each is scored on the held-out part beside the baselines from the same origins
+(MASE, sMAPE, seconds); the lowest MASE is kept unless the user picks another; the kept
+model's bands are recalibrated on its residuals there; the parent's own forecasts of the new
+data give the drift check (`forecasting.drift`). The result is a new `Bundle` whose lineage
+names its parent's SHA-256. Nothing in the held-out part reaches a network's training.
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ import pandas as pd
 
 from forecasting.bundle import Bundle, load_bundle, parse_last
 from forecasting.bundle_archive import sha256_hex
+from forecasting.combination import (
+    HISTORY_POINTS,
+    combine_at,
+    describe,
+    known_forecasts,
+    mean_forecast,
+    member_forecasts,
+)
 from forecasting.drift import Drift, check_drift
 from forecasting.errors import BundleError, ConfigError, DataError, ForecastingError
 from forecasting.evaluation import (
@@ -260,6 +272,8 @@ def update(
         CovariateData.of(series, bundle.roles, None) if bundle.encoder is not None else None
     )
     clip = bundle.intervals.clip
+    names = bundle.combination  # the parent's: every candidate is combined the same way
+    found = member_forecasts(values, origins, horizon, period, names)
 
     def scored(candidate: _Candidate, make: Callable[[], RNNForecaster | None]) -> _Candidate:
         started = time.perf_counter()
@@ -271,9 +285,8 @@ def update(
         _stop_if_asked(should_stop)
         if made is not None:
             candidate.forecaster = made
-        candidate.forecasts = clip(
-            candidate.forecaster.predict(values, origins, candidate.start, covariates)
-        )
+        network = candidate.forecaster.predict(values, origins, candidate.start, covariates)
+        candidate.forecasts = clip(mean_forecast(network, found, names))
         candidate.seconds = time.perf_counter() - started
         return candidate
 
@@ -302,7 +315,15 @@ def update(
     ]
     _stop_if_asked(should_stop)
     made = [c for c in candidates if c.forecasts is not None]
-    evaluation = evaluate(made[0].forecasts, values, origins, horizon, period, end, baselines)
+    evaluation = evaluate(
+        made[0].forecasts,
+        values,
+        origins,
+        horizon,
+        period,
+        end,
+        known_forecasts(found, origins, baselines),
+    )
     scale = mase_scale(values[:end], period)
     for candidate in made:
         candidate.metrics = metrics(evaluation.actual, candidate.forecasts, scale)
@@ -349,7 +370,7 @@ def update(
         n - end,
         len(origins),
         int(new_points),
-        list(joined.notes),
+        [*joined.notes, *_combination_note(bundle, len(origins))],
         _held_out(series, end, horizon, made),
     )
     bundles = {}
@@ -420,12 +441,24 @@ def _score(name: str, found: dict, seconds: float | None = None, note: str = "")
     return Score(name, found.get("mase"), found.get("smape"), found.get("mae"), seconds, note)
 
 
+def _combination_note(bundle: Bundle, origins: int) -> tuple[str, ...]:
+    """Why the candidates keep the parent's combination (nothing for the network alone)."""
+    if not bundle.combination:
+        return ()
+    return (
+        f"Each candidate's forecast is {describe(bundle.config.combine, 'networks')}, as "
+        f"the parent's: the held-out part ({origins} forecast(s)) picks the candidate and "
+        "calibrates its bands, too few to choose the combination again.",
+    )
+
+
 def _drift(bundle, values, new_start, offset, covariates) -> Drift:
     """The parent's forecasts of every new point it can reach, against what it promised."""
     horizon = bundle.config.horizon
     origins = evaluation_origins(np.arange(new_start, len(values) - horizon + 1))
+    network = bundle.forecaster.predict(values, origins, offset, covariates)
     forecasts = bundle.intervals.clip(
-        bundle.forecaster.predict(values, origins, offset, covariates)
+        combine_at(bundle.config.combine, network, values, origins, horizon, bundle.period)
     )
     actual = values[origins[:, None] + np.arange(horizon)]
     return check_drift(
@@ -504,6 +537,9 @@ def _new_bundle(bundle, chosen, series, intervals, test, report, lineage) -> Bun
         roles=bundle.roles,
         last_covariates=last_covariates,
         lineage=lineage,
+        combination_history=(
+            np.asarray(series.values[-HISTORY_POINTS:]) if bundle.combination else None
+        ),
     )
 
 

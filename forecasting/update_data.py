@@ -5,7 +5,8 @@ same target column, the covariates the network reads, timestamps on the model's 
 that agree with the stored last window (and its covariates) wherever the two overlap (else the
 first conflicting timestamp is named), and a gap between them refused or filled with the Data
 page's fill methods (`forecasting.loading.repair`). Only the last window of the model's data is
-stored in a bundle, so only that overlap can be checked.
+stored in a bundle (a combination's bundle: the longer history its simple methods read), so
+only that overlap can be checked, and the stitched series starts there at the earliest.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def continue_series(bundle: Bundle, new: TimeSeries, fill: str = "linear") -> Co
             f"({role_words(bundle.roles)}). It has: {', '.join(has) or 'no other column'}. "
             "Upload data with the same columns as the model's."
         )
-    stored = bundle.history_frame()
+    stored = bundle.history_frame(points=None)
     stored_index = pd.Index(stored["date"])
     last = parse_last(bundle.series["last"], freq)
     if new.last <= last:

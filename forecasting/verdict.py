@@ -2,7 +2,9 @@
 
 One rule for the dashboard and the CLI: the network is compared with the best baseline that
 forecast the same test origins, not only with seasonal naive. A baseline that wins has its own
-future forecast (`baseline_future`), with a band calibrated on its test-part errors.
+future forecast (`baseline_future`), with a band calibrated on its test-part errors. "The
+network" is the forecast a run delivers, named by `model_label`: the network alone ("GRU") or
+its mean with Theta and ETS ("GRU + Theta", `forecasting.combination`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,19 @@ from forecasting.baselines import BASELINE_NAMES
 if TYPE_CHECKING:
     import pandas as pd
 
+    from forecasting.config import RunConfig
     from forecasting.pipeline import TrainedRun
 
 MODEL = "model"
+
+
+def model_label(config: RunConfig, network: str | None = None) -> str:
+    """The model's name wherever it is shown: "GRU", "GRU + Theta", "LSTM + ETS + Theta"
+    (`network` names the network instead of its cell: "Network + Theta" in tables)."""
+    from forecasting.combination import label
+    from forecasting.config import CELL_NAMES
+
+    return label(config.combine, network or CELL_NAMES.get(config.model.cell, "network"))
 
 
 @dataclass(frozen=True)
@@ -104,14 +116,21 @@ def baseline_future(run: TrainedRun, name: str) -> pd.DataFrame | None:
     )
 
 
-def offer_sentence(name: str, mase: float | None, model_mase: float | None) -> str:
-    """Why a baseline's forecast is offered beside the network's, in one plain sentence."""
+def offer_sentence(
+    name: str, mase: float | None, model_mase: float | None, combine: str = "none"
+) -> str:
+    """Why a baseline's forecast is offered beside the model's, in one plain sentence
+    (`combine`: the run's combination, named when the network is not alone)."""
+    from forecasting.combination import describe, members
+
     label = BASELINE_NAMES.get(name, name)
-    figures = (
-        ""
-        if mase is None or model_mase is None
-        else f" (MASE {mase:.2f} against the network's {model_mase:.2f})"
-    )
+    figures = ""
+    if mase is not None and model_mase is not None:
+        figures = (
+            f" (MASE {mase:.2f} against {model_mase:.2f} for {describe(combine)})"
+            if members(combine)
+            else f" (MASE {mase:.2f} against the network's {model_mase:.2f})"
+        )
     return (
         f"On this series {label} had the lower error on the test part{figures}: its "
         f"forecast is offered below."

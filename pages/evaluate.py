@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from forecasting.config import CELL_NAMES
 from forecasting.covariate_plots import (
     comparison_table,
     covariate_lead_figure,
@@ -22,7 +21,7 @@ from forecasting.plots import (
 from forecasting.progress import backtest_progress
 from forecasting.results import Scores
 from forecasting.ui_text import HELP, md, skill_sentence
-from forecasting.verdict import verdict
+from forecasting.verdict import model_label, verdict
 from pages._common import PAGES, backtest_result_of, ensure_frame, manager, pick_run
 from pages._panel_view import evaluate_view, pick_panel_run, show_panel_results
 
@@ -50,7 +49,7 @@ if picked is None:
     st.stop()
 job_id, result = picked
 metrics = result.metrics
-cell = CELL_NAMES.get(result.config.model.cell, "network")
+cell = model_label(result.config)  # "GRU", or "GRU + Theta" for a combination
 
 text, beats = skill_sentence(result)
 (st.success if beats else st.warning)(

@@ -281,7 +281,7 @@ if picked is not None:
     winner = result.winner_forecast
     if winner is not None:
         st.info(
-            offer_sentence(winner.name, winner.mase, winner.model_mase),
+            offer_sentence(winner.name, winner.mase, winner.model_mase, result.config.combine),
             icon=":material/emoji_events:",
         )
         download_button(

@@ -42,6 +42,7 @@ from forecasting.serving.schemas import (
     ModelList,
     TrainedSpan,
 )
+from forecasting.verdict import model_label
 
 log = logging.getLogger("forecasting.serving")
 API_KEY_HEADER = "X-API-Key"
@@ -128,6 +129,9 @@ def describe(name: str, bundle: Bundle) -> ModelInfo:
         frequency_words=describe_frequency(series["freq"]),
         horizon=config.horizon,
         window=config.model.window,
+        min_history=bundle.min_history,
+        model=model_label(config),
+        combination=list(bundle.combination),
         level=config.level,
         levels=sorted(bundle.intervals.widths),
         columns=columns,

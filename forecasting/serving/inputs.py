@@ -14,6 +14,7 @@ import re
 import pandas as pd
 
 from forecasting.bundle import Bundle
+from forecasting.combination import SHORT_NAMES
 from forecasting.errors import DataError
 from forecasting.frequency import describe_frequency, infer_frequency
 from forecasting.records import stamp_texts
@@ -37,7 +38,8 @@ def history_series(bundle: Bundle, rows: list[HistoryRow]) -> TimeSeries:
     """The history as a series of the model's frequency, with the covariates it reads.
 
     Raises:
-        FieldError: Fewer rows than the window, dates that do not parse, are out of order
+        FieldError: Fewer rows than the window (or than a combination's simple methods
+            need, `Bundle.min_history`), dates that do not parse, are out of order
             or off the model's frequency (a gap is named), a covariate missing or of the
             wrong kind in the rows the model reads.
     """
@@ -47,6 +49,13 @@ def history_series(bundle: Bundle, rows: list[HistoryRow]) -> TimeSeries:
             "history",
             f"{len(rows)} rows, but the model needs at least its window of {window} rows. "
             "Send a longer history.",
+        )
+    if len(rows) < bundle.min_history:  # a combination's simple methods read the history
+        raise FieldError(
+            "history",
+            f"{len(rows)} rows, but this model averages its network with "
+            f"{' and '.join(SHORT_NAMES[m] for m in bundle.combination)}, fitted on the "
+            f"history: it needs at least {bundle.min_history} rows. Send a longer history.",
         )
     index = _dates([row.date for row in rows], freq, "history")
     _check_regular(index, freq)

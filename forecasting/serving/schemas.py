@@ -75,7 +75,7 @@ class ForecastRequest(BaseModel):
         min_length=1,
         max_length=MAX_ROWS,
         description="the series, oldest first, one row per timestamp of the model's "
-        "frequency without gaps; at least the model's window of rows",
+        "frequency without gaps; at least the model's `min_history` rows",
     )
     horizon: int | None = Field(
         default=None, ge=1, description="steps to forecast (default and most: the model's)"
@@ -125,7 +125,17 @@ class ModelInfo(BaseModel):
     frequency: str | None = Field(description="pandas alias; null for integer steps")
     frequency_words: str
     horizon: int
-    window: int = Field(description="the fewest history rows a forecast needs")
+    window: int = Field(description="the network's input window (steps)")
+    min_history: int = Field(
+        description="the fewest history rows a forecast needs: the window, or more when "
+        "the forecast is the network's mean with Theta (and ETS), which are fitted on the "
+        "history"
+    )
+    model: str = Field(description='what forecasts: "GRU", "GRU + Theta", "GRU + ETS + Theta"')
+    combination: list[str] = Field(
+        default_factory=list,
+        description="the simple methods averaged with the network (empty: the network alone)",
+    )
     level: float
     levels: list[float]
     columns: list[Column]

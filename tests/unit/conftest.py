@@ -13,8 +13,17 @@ from forecasting.baselines import QUICK_BASELINES
 from forecasting.config import RunConfig
 from forecasting.series import TimeSeries
 
-# The settings of every quick training in the unit tests.
-TINY = {"units": 4, "epochs": 3, "batch_size": 32, "window": 12, "patience": 0, "ensemble": 1}
+# The settings of every quick training in the unit tests. The network alone (no mean with
+# Theta and ETS, which refit per origin): tests/unit/test_combination.py covers combinations.
+TINY = {
+    "units": 4,
+    "epochs": 3,
+    "batch_size": 32,
+    "window": 12,
+    "patience": 0,
+    "ensemble": 1,
+    "combine": "none",
+}
 
 
 def seasonal_values(

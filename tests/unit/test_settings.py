@@ -191,8 +191,9 @@ def test_settings_of_a_part_are_its_own_fields():
         "horizon",
         "test_size",
         "level",
+        "combine",
     ]
     assert all(issubclass(cls, Settings) for cls in (RunConfig, ModelConfig, TrainConfig))
     owners = {item.name: item.owner for item in SETTINGS}
     assert owners["cell"] is ModelConfig and owners["epochs"] is TrainConfig
-    assert owners["level"] is RunConfig
+    assert owners["level"] is RunConfig and owners["combine"] is RunConfig
