@@ -349,6 +349,7 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     baselines=None,
+    compare_without_covariates: bool = True,
 ) -> TrainedRun:
     """Train, choose the forecast delivered (the network, or its mean with Theta and ETS:
     `forecasting.combination`), evaluate it on the test part beside the baselines, calibrate
@@ -368,6 +369,8 @@ def train(
         should_stop: Polled after every batch; True cancels and keeps the best weights.
         on_plan: Receives the plan before training starts (to show its `warnings`).
         baselines: Name -> baseline method for the evaluation; all baselines when None.
+        compare_without_covariates: False skips the twin network and the importances (a
+            tuning trial's fold: only the model's score is read).
 
     Raises:
         DataError: The series is too short for the settings.
@@ -485,7 +488,7 @@ def train(
 
     histories = list(selection.histories)
     without, importance = None, {}
-    if covariates is not None:
+    if covariates is not None and compare_without_covariates:
         twin = fit_forecaster(
             plan.config.model.replace(scaling=(config or RunConfig()).model.scaling),
             cfg.train,

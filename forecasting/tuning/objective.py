@@ -75,13 +75,18 @@ class Objective:
             f"inside the training part (the first {self.train_end} of {self.n} points; the "
             "validation and test parts are never seen while searching); each trial, the "
             f"default configuration too, trains {_networks(TRIAL_NETWORKS)} per fold for at "
-            f"most {self.epochs} epochs with early stopping"
+            f"most {self.epochs} epochs with early stopping, and is scored alone (the final "
+            "model chooses its mean with Theta and ETS on the validation part, as any training "
+            "does)"
         )
 
     def trial_config(self, config: RunConfig) -> RunConfig:
         """What a trial trains for `config`: one network, at most `epochs` epochs, early
-        stopping on (the run's patience, or the default one when the run turned it off)."""
+        stopping on (the run's patience, or the default one when the run turned it off), the
+        network alone (the final retrain chooses its combination with Theta and ETS as any
+        training does)."""
         return config.with_settings(
+            combine="none",
             ensemble=TRIAL_NETWORKS,
             epochs=min(config.train.epochs, self.epochs),
             patience=config.train.patience or TrainConfig().patience,
@@ -222,6 +227,7 @@ def score_folds(
             on_epoch=count,
             should_stop=should_stop,
             baselines=QUICK_BASELINES,  # the others are scored once (`baseline_scores`)
+            compare_without_covariates=False,  # only the model's score is read
         )
         mase = run.evaluation.metrics["model"]["mase"]
         scores.append(np.nan if mase is None else float(mase))
