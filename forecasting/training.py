@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import random
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -272,22 +273,26 @@ def fit_network(
         history.stopped_by = "cancel"
         return history
     started = time.perf_counter()
-    model.fit(
-        _float32(x),
-        y.astype("float32"),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        steps_per_epoch=steps_per_epoch,
-        shuffle=True,
-        verbose=0,
-        callbacks=[monitor],
-        validation_batch_size=None
-        if validation is None
-        else max(config.batch_size, min(len(validation[1]), VALIDATION_BATCH)),
-        validation_data=None
-        if validation is None
-        else tuple(_float32(part) for part in validation),
-    )
+    with warnings.catch_warnings():
+        # with `steps_per_epoch`, the epoch that reaches the end of a shuffled pass is cut
+        # short and the next starts a new pass: intended, not worth Keras' warning
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        model.fit(
+            _float32(x),
+            y.astype("float32"),
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            steps_per_epoch=steps_per_epoch,
+            shuffle=True,
+            verbose=0,
+            callbacks=[monitor],
+            validation_batch_size=None
+            if validation is None
+            else max(config.batch_size, min(len(validation[1]), VALIDATION_BATCH)),
+            validation_data=None
+            if validation is None
+            else tuple(_float32(part) for part in validation),
+        )
     history.train_seconds = time.perf_counter() - started
     if monitor.nan and monitor.best_weights is None:
         raise TrainingError(

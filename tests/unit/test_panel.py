@@ -96,6 +96,35 @@ def test_no_window_crosses_a_series_boundary() -> None:
     assert forecaster.windows_ == len(expected)
 
 
+def test_a_large_training_set_is_spread_over_epochs_without_keras_warnings(
+    monkeypatch, recwarn
+) -> None:
+    """More windows than the cap: each epoch takes the next batches of one shuffled pass, the
+    plan says so, and the epoch that reaches the end of a pass ends quietly."""
+    import forecasting.global_forecaster as global_forecaster
+
+    monkeypatch.setattr(global_forecaster, "MAX_WINDOWS_PER_EPOCH", 48)
+    seen = {}
+    real = global_forecaster.fit_ensemble
+
+    def spy(*args, **kwargs):
+        seen["steps"] = kwargs["steps_per_epoch"]
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(global_forecaster, "fit_ensemble", spy)
+    panel = make_panel()
+    plan = plan_panel(panel, config())
+    assert "48 of them per epoch" in " ".join(plan.notes)
+    cfg = plan.config.train.replace(epochs=6, batch_size=8, patience=0)
+    forecaster = GlobalForecaster(plan.config.model, cfg, HORIZON, plan.period)
+    labels = list(plan.splits)
+    forecaster.fit([panel[k].values for k in labels], [plan.splits[k] for k in labels])
+    assert seen["steps"] == 6  # 48 windows in batches of 8
+    assert -(-forecaster.windows_ // 8) % 6  # batches of a pass: an epoch ends one part-way
+    assert len(forecaster.history_.loss) == 6
+    assert not [w for w in recwarn if "ran out of data" in str(w.message)]
+
+
 def test_each_series_is_scaled_by_its_own_training_part() -> None:
     panel = make_panel()
     forecaster, values, splits = _fitted(panel)
