@@ -12,9 +12,9 @@ noise, levels from 10 to 10,000) written as one long CSV: load it, train the glo
 forecast 48 steps for every series with the baselines scored on each series' test part: wall
 time per stage and peak memory (target: under 10 minutes and 4 GB on 2 cores).
 
-**Baselines**: the per-series statistical work of both paths on the same series: statsmodels
-(`forecasting.baselines`, the single-series path) against statsforecast
-(`forecasting.panel_baselines`, the many-series path): wall time per method, the largest
+**Baselines**: the per-series statistical work on the same series: statsmodels
+(`forecasting.baselines`, what both paths use) against statsforecast (installed by hand: it
+needs pandas below 3, so the project does not use it): wall time per method, the largest
 difference of the naive family's forecasts (0: identical), and each path's sMAPE, MASE and OWA
 (against Naive2) on the held-out part, on 1,000 generated hourly series (the last 48 points
 held out) and on the M4 weekly and hourly dev files (their test rows).
@@ -27,8 +27,9 @@ held out) and on the M4 weekly and hourly dev files (their test rows).
 
 **Peer**: neuralforecast's `LSTM` and `GRU` at their defaults (`benchmarks.peer`, run by the
 peer's own interpreter: `--peer-python` or $FORECASTING_PEER_PYTHON; skipped with a note when
-there is none) on the M4 weekly and hourly dev panels and the M1 and Tourism monthly and
-quarterly panels, scored by the same M4 rules on the same test rows beside the global network
+there is none) on the M4 weekly and hourly dev panels, the M1 and Tourism monthly and
+quarterly panels and the scale panel (1,000 x 1,000 generated hourly points, the next 48
+held out), scored by the same M4 rules on the same test rows beside the global network
 at the project's default settings and the baselines: accuracy, wall time, peak memory.
 """
 
@@ -158,6 +159,47 @@ def score_panel(panel, test: dict, horizon: int, m: int, args, peers: dict | Non
     }
 
 
+def generated_csv(path: Path, series: int, points: int, seed: int = 0) -> None:
+    """Hourly series with daily and weekly cycles, trend and noise, as one long CSV."""
+    generated_frame(series, points, seed).to_csv(path, index=False)
+
+
+def generated_frame(series: int, points: int, seed: int = 0) -> pd.DataFrame:
+    """Hourly series with daily and weekly cycles, trend and noise, in long format."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(points)
+    dates = pd.date_range("2023-01-01", periods=points, freq="h").strftime("%Y-%m-%d %H:%M")
+    parts = []
+    for k in range(series):
+        level = 10 ** rng.uniform(1, 4)
+        daily = np.sin(2 * np.pi * (steps + rng.integers(24)) / 24)
+        weekly = np.sin(2 * np.pi * steps / 168)
+        values = level * (
+            1 + 0.3 * daily + 0.1 * weekly + 0.0002 * steps + rng.normal(0, 0.05, points)
+        )
+        parts.append(
+            pd.DataFrame({"series_id": f"H{k:04d}", "date": dates, "value": values.round(3)})
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+SCALE_HORIZON = 48
+
+
+def generated_data(shape: str) -> tuple:
+    """The scale panel ("SERIESxPOINTS") with 48 more points per series held out as its test:
+    (panel of the first POINTS, label -> the next 48, horizon, seasonal period)."""
+    from forecasting.panel import Panel
+
+    series, points = (int(part) for part in shape.split("x"))
+    frame = generated_frame(series, points + SCALE_HORIZON)
+    position = frame.groupby("series_id").cumcount()
+    train_rows, test_rows = frame[position < points], frame[position >= points]
+    panel = Panel.from_long(train_rows, ["series_id"], "date", "value", "h")
+    test = {sid: rows["value"].to_numpy(float) for sid, rows in test_rows.groupby("series_id")}
+    return panel, test, SCALE_HORIZON, 24
+
+
 # --part peer: panel name -> (its loader, the loader's key)
 PEER_PANELS = {
     "m4-weekly": (m4_data, "weekly"),
@@ -166,6 +208,7 @@ PEER_PANELS = {
     "m1-quarterly": (competition_data, "M1 quarterly"),
     "tourism-monthly": (competition_data, "Tourism monthly"),
     "tourism-quarterly": (competition_data, "Tourism quarterly"),
+    "scale-1000x1000": (generated_data, "1000x1000"),
 }
 
 
@@ -251,25 +294,6 @@ def _peer_lines(result: dict) -> list[str]:
     return lines
 
 
-def generated_csv(path: Path, series: int, points: int, seed: int = 0) -> None:
-    """Hourly series with daily and weekly cycles, trend and noise, as one long CSV."""
-    rng = np.random.default_rng(seed)
-    steps = np.arange(points)
-    dates = pd.date_range("2023-01-01", periods=points, freq="h").strftime("%Y-%m-%d %H:%M")
-    parts = []
-    for k in range(series):
-        level = 10 ** rng.uniform(1, 4)
-        daily = np.sin(2 * np.pi * (steps + rng.integers(24)) / 24)
-        weekly = np.sin(2 * np.pi * steps / 168)
-        values = level * (
-            1 + 0.3 * daily + 0.1 * weekly + 0.0002 * steps + rng.normal(0, 0.05, points)
-        )
-        parts.append(
-            pd.DataFrame({"series_id": f"H{k:04d}", "date": dates, "value": values.round(3)})
-        )
-    pd.concat(parts).to_csv(path, index=False)
-
-
 def scale(args) -> dict:
     from forecasting.panel_pipeline import train_panel
 
@@ -289,7 +313,7 @@ def scale(args) -> dict:
         panel = Panel.from_long(pd.read_csv(path), ["series_id"], "date", "value", "h")
     times["load"] = time.perf_counter() - started
     started = time.perf_counter()
-    run = train_panel(panel, _config(48, args))
+    run = train_panel(panel, _config(SCALE_HORIZON, args))
     times["train, score and forecast"] = time.perf_counter() - started
     return {
         "series": len(panel),
