@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import jobs, runner
+from forecasting import job_submissions, jobs, runner
 from forecasting.config import RunConfig
 from forecasting.covariates import Roles
 from forecasting.errors import ConfigError
@@ -195,7 +195,7 @@ def test_job_spec_carries_roles_and_the_future_table_but_the_header_does_not():
         "cov",
         series={"values": [1.0]},
         config={"horizon": 3},
-        roles=jobs._roles_dict(roles),
+        roles=job_submissions._roles_dict(roles),
         future=frame_to_dict(future_table()),
     )
     back = JobSpec.from_json(spec.to_json())
@@ -361,7 +361,7 @@ def test_a_cancel_the_worker_ignores_ends_the_job_within_seconds(manager):
 # A worker running the real `run_job` (with its signal handlers) on a job that sleeps.
 SLEEPER = """
 import sys, time
-from forecasting import jobs, runner
+from forecasting import job_submissions, jobs, runner
 
 runner._WORKERS[jobs.FORECAST] = lambda *args: time.sleep(60)
 runner.run_job(sys.argv[1], on_signals=True)
