@@ -5,7 +5,6 @@ aggregate by the M4 rules on stderr and per-series metrics in `--metrics-json`."
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from forecasting.cli import _fmt, _on_epoch, _roles, _settings, pd_options
 from forecasting.config import run_file_text
 from forecasting.errors import ConfigError, DataError
 from forecasting.export import FORECAST_COLUMNS, long_forecast_csv
+from forecasting.records import json_number
 from forecasting.verdict import verdict
 
 MAX_REPAIR_NOTES = 5
@@ -176,7 +176,7 @@ def metrics_document(run, judged, data_options: dict) -> dict:
     series, the winner by OWA, timings, notes and the run configuration."""
     per_series: dict = {}
     for row in run.scores.to_dict(orient="records"):
-        figures = {k: _number(v) for k, v in row.items() if k not in ("label", "method")}
+        figures = {k: json_number(v) for k, v in row.items() if k not in ("label", "method")}
         per_series.setdefault(str(row["label"]), {})[str(row["method"])] = figures
     best = {"name": judged.best, "owa": judged.best_mase} if judged.best else None
     return {
@@ -185,26 +185,18 @@ def metrics_document(run, judged, data_options: dict) -> dict:
         "horizon": run.plan.config.horizon,
         "window": run.plan.config.model.window,
         "aggregate": {
-            method: {k: _number(v) for k, v in figures.items()}
+            method: {k: json_number(v) for k, v in figures.items()}
             for method, figures in run.aggregate.items()
         },
         "per_series": per_series,
         "fallback": list(run.plan.fallback),
         "best_baseline": best,
         "winner": judged.winner or None,
-        "coverage": {str(level): _number(share) for level, share in run.coverage.items()},
-        **{k: _number(v) for k, v in run.timings.items()},
+        "coverage": {str(level): json_number(share) for level, share in run.coverage.items()},
+        **{k: json_number(v) for k, v in run.timings.items()},
         "notes": list(run.plan.notes),
         "config": json.loads(run_file_text(run.plan.config, data_options)),
     }
-
-
-def _number(value) -> float | None:
-    """JSON-safe number: NaN and infinities as None."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def cmd_forecast(args) -> int:

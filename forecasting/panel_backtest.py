@@ -8,7 +8,6 @@ series' points after its origin. The last fold tests each series' last horizon.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from forecasting.config import RunConfig
 from forecasting.errors import ConfigError, DataError, TrainingError
 from forecasting.panel import Panel
 from forecasting.panel_pipeline import plan_panel, train_panel
+from forecasting.records import json_number
 from forecasting.training import EpochEvent
 
 FIGURES = ("smape", "mase", "owa")
@@ -71,13 +71,9 @@ class PanelBacktest:
 def _figures(table: pd.DataFrame) -> dict:
     """method -> {"smape", "mase", "owa"}, NaN as None."""
     return {
-        str(method): {name: _number(row[name]) for name in FIGURES}
+        str(method): {name: json_number(row[name]) for name in FIGURES}
         for method, row in table.iterrows()
     }
-
-
-def _number(value) -> float | None:
-    return None if value is None or not math.isfinite(float(value)) else float(value)
 
 
 def cut_panel(panel: Panel, held_back: int, keep: int) -> tuple[Panel | None, tuple[str, ...]]:

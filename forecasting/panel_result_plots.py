@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from forecasting.export import FORECAST_COLUMNS
 from forecasting.panel import ID_SEPARATOR
 from forecasting.plots import ACTUAL, MODEL, _band, _layout, _x_title, method_name
+from forecasting.tables import display_number
 
 NETWORK = "model"
 NAIVE2 = "naive2"
@@ -27,10 +28,6 @@ SKILL_AXIS = "Skill against the best baseline (1 − network MASE ÷ best baseli
 
 
 # ---------------------------------------------------------------------- the aggregate
-def _number(value) -> float:
-    return float("nan") if value is None else float(value)
-
-
 def aggregate_table(aggregate: Mapping[str, Mapping[str, float | None]]) -> pd.DataFrame:
     """The M4 aggregate, one row per method: the network first, then the baselines from the
     lowest OWA. Numbers stay numeric (NaN where undefined) so the table sorts.
@@ -39,14 +36,14 @@ def aggregate_table(aggregate: Mapping[str, Mapping[str, float | None]]) -> pd.D
     """
     others = sorted(
         (m for m in aggregate if m != NETWORK),
-        key=lambda m: (aggregate[m].get("owa") is None, _number(aggregate[m].get("owa"))),
+        key=lambda m: (aggregate[m].get("owa") is None, display_number(aggregate[m].get("owa"))),
     )
     rows = [
         {
             "Method": method_name(method),
-            "Mean sMAPE %": _number(aggregate[method].get("smape")),
-            "Mean MASE": _number(aggregate[method].get("mase")),
-            "OWA": _number(aggregate[method].get("owa")),
+            "Mean sMAPE %": display_number(aggregate[method].get("smape")),
+            "Mean MASE": display_number(aggregate[method].get("mase")),
+            "OWA": display_number(aggregate[method].get("owa")),
         }
         for method in ([NETWORK] if NETWORK in aggregate else []) + others
     ]
@@ -345,11 +342,11 @@ def panel_runs_table(runs: Mapping) -> pd.DataFrame:
                 "Layers": model.layers,
                 "Horizon": result.config.horizon,
                 "Epochs run": int(result.timings.get("epochs_run", len(result.history.loss))),
-                "Network OWA": _number(network.get("owa")),
-                "Network mean MASE": _number(network.get("mase")),
+                "Network OWA": display_number(network.get("owa")),
+                "Network mean MASE": display_number(network.get("mase")),
                 "Best baseline": method_name(best) if best else "n/a",
-                "Best baseline OWA": _number(rivals.get(best)),
-                "Training seconds": _number(result.timings.get("train_seconds")),
+                "Best baseline OWA": display_number(rivals.get(best)),
+                "Training seconds": display_number(result.timings.get("train_seconds")),
             }
         )
     return pd.DataFrame(rows)

@@ -126,6 +126,14 @@ class JsonRecord:
         return dataclasses.replace(self, **changes)
 
 
+def json_number(value) -> float | None:
+    """A finite float, or None (None, NaN and infinities are not JSON numbers)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
 def format_timestamps(index: pd.Index) -> list:
     """Timestamps as ISO text, integer steps as ints: the one text form of a time axis.
 

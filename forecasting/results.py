@@ -17,7 +17,13 @@ import pandas as pd
 
 from forecasting.config import CELL_NAMES, RunConfig
 from forecasting.covariates import Roles
-from forecasting.records import FrameRecord, JsonRecord, format_timestamps, parse_timestamps
+from forecasting.records import (
+    FrameRecord,
+    JsonRecord,
+    format_timestamps,
+    json_number,
+    parse_timestamps,
+)
 from forecasting.series import TimeSeries
 
 if TYPE_CHECKING:
@@ -478,12 +484,12 @@ class PanelResult(JsonRecord):
             labels=list(run.plan.splits),
             fallback=list(run.plan.fallback),
             aggregate={
-                str(method): {key: _number(value) for key, value in row.items()}
+                str(method): {key: json_number(value) for key, value in row.items()}
                 for method, row in run.aggregate.items()
             },
             scores=[
                 {
-                    key: _number(value) if key not in ("label", "method") else str(value)
+                    key: json_number(value) if key not in ("label", "method") else str(value)
                     for key, value in row.items()
                 }
                 for row in run.scores.to_dict("records")
@@ -518,14 +524,6 @@ class PanelResult(JsonRecord):
         return _frame(self.test_forecast, ["label", "date", "actual", "forecast", "lower", "upper"])
 
 
-def _number(value) -> float | None:
-    """A finite float, or None (NaN and infinities are not JSON)."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def _columns(frame: pd.DataFrame) -> dict[str, list]:
     """A table as JSON columns: "date" by `format_timestamps`, numbers as floats (None where
     not finite), anything else as text."""
@@ -534,7 +532,7 @@ def _columns(frame: pd.DataFrame) -> dict[str, list]:
         if name == "date":
             out[str(name)] = format_timestamps(pd.Index(column))
         elif pd.api.types.is_numeric_dtype(column.dtype):
-            out[str(name)] = [_number(v) for v in column.tolist()]
+            out[str(name)] = [json_number(v) for v in column.tolist()]
         else:
             out[str(name)] = [str(v) for v in column.tolist()]
     return out

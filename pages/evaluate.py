@@ -10,16 +10,10 @@ from forecasting.covariate_plots import (
     covariate_verdict,
     importance_figure,
 )
-from forecasting.plots import (
-    backtest_table,
-    by_lead_figure,
-    method_name,
-    metrics_table,
-    residuals_figure,
-    test_figure,
-)
+from forecasting.plots import by_lead_figure, method_name, residuals_figure, test_figure
 from forecasting.progress import backtest_progress
 from forecasting.results import Scores
+from forecasting.tables import backtest_table, metrics_table
 from forecasting.ui_text import HELP, md, skill_sentence
 from forecasting.verdict import model_label, verdict
 from pages._common import PAGES, backtest_result_of, ensure_frame, manager, pick_run

@@ -6,14 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from forecasting.panel_result_plots import panel_run_name, panel_runs_table
-from forecasting.plots import (
-    forecasts_overlay,
-    loss_figure,
-    loss_overlay,
-    ranking_table,
-    runs_table,
-)
+from forecasting.plots import forecasts_overlay, loss_figure, loss_overlay
 from forecasting.registry import TUNE
+from forecasting.tables import ranking_table, runs_table
 from forecasting.tune_plots import best_so_far_figure, leaderboard_table, search_summary
 from forecasting.ui_text import HELP, md
 from pages._common import (

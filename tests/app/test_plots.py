@@ -1,4 +1,5 @@
-"""forecasting.plots: figures from a run result, display thinning, display tables."""
+"""forecasting.plots and forecasting.tables: figures from a run result, display thinning, display
+tables."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from forecasting import jobs, plots
+from forecasting import jobs, plots, tables
 from forecasting.results import RunResult, Scores
 
 
@@ -47,9 +48,9 @@ def test_figures_from_a_result(trained_job) -> None:
 
 def test_display_tables(trained_job) -> None:
     result = result_of(trained_job)
-    table = plots.metrics_table(result)
+    table = tables.metrics_table(result)
     assert table["Method"].iloc[0] == "Network" and len(table) == len(result.metrics.test)
-    runs = plots.runs_table({"one": result})
+    runs = tables.runs_table({"one": result})
     assert runs.loc[0, "Cell"] == "GRU" and runs.loc[0, "Window"] == 24
     assert runs["Test MASE"].dtype.kind == "f"
 
@@ -68,7 +69,7 @@ def test_ranking_puts_runs_beside_the_baselines(trained_job) -> None:
             test={**result.metrics.test, "model": Scores(mase=99.0, smape=99.0, mae=99.0)},
         ),
     )
-    table = plots.ranking_table({"good": result, "bad": worse})
+    table = tables.ranking_table({"good": result, "bad": worse})
     assert list(table["Rank"]) == list(range(1, len(table) + 1))
     # best MASE first; an undefined MASE (a failed baseline) ranks after every known one
     mase = table["Test MASE"]
@@ -81,13 +82,13 @@ def test_ranking_puts_runs_beside_the_baselines(trained_job) -> None:
     undefined = replace(
         result, metrics=replace(result.metrics, test={**result.metrics.test, "naive": Scores()})
     )  # naive's MASE undefined
-    table = plots.ranking_table({"good": undefined, "bad": worse})
+    table = tables.ranking_table({"good": undefined, "bad": worse})
     known = table["Test MASE"].notna()
     assert list(known) == sorted(known, reverse=True) and not known.iloc[-1]
     assert "Naive" in set(table.loc[~known, "Method"])
     assert table.loc[known, "Test MASE"].is_monotonic_increasing
     other_split = replace(result, horizon=result.horizon + 1)
-    assert plots.ranking_table({"a": result, "b": other_split}) is None
+    assert tables.ranking_table({"a": result, "b": other_split}) is None
 
 
 def test_user_names_are_plain_text_in_figures(trained_job) -> None:

@@ -13,9 +13,9 @@ from forecasting.cli import main
 from forecasting.covariates import Roles
 from forecasting.errors import ConfigError, DataError, SeriesTooShortError
 from forecasting.pipeline import train
-from forecasting.plots import backtest_table
 from forecasting.results import BacktestResult, BacktestSummary
 from forecasting.series import TimeSeries
+from forecasting.tables import backtest_table
 
 
 def test_fold_origins_step_back_one_horizon_each() -> None:

@@ -202,7 +202,7 @@ def test_the_run_delivers_the_mean_everywhere(combined_run, monthly_series):
 
 
 def test_the_model_is_named_with_its_combination(combined_run):
-    from forecasting import plots
+    from forecasting import plots, tables
     from forecasting.results import run_result
     from forecasting.ui_text import skill_sentence
 
@@ -211,7 +211,7 @@ def test_the_model_is_named_with_its_combination(combined_run):
     assert {"Network + ETS + Theta, one step ahead", "Network + ETS + Theta, 6 steps ahead"} <= (
         names
     )
-    assert plots.metrics_table(result)["Method"].iloc[0] == "Network + ETS + Theta"
+    assert tables.metrics_table(result)["Method"].iloc[0] == "Network + ETS + Theta"
     assert "GRU + ETS + Theta" in skill_sentence(result)[0]
     assert any(r.startswith("Forecast: the mean of") for r in result.reasons)
 
