@@ -18,8 +18,6 @@ the methods and the last values of the series they are fitted on.
 
 from __future__ import annotations
 
-import json
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +27,11 @@ import pandas as pd
 
 from forecasting.bundle_archive import (
     MANIFEST,
-    check_members,
     check_schema,
     library_versions,
     load_networks,
     open_archive,
+    read_manifest,
     read_models,
     save_networks,
     zip_bytes,
@@ -54,7 +52,7 @@ from forecasting.errors import BundleError, ConfigError, DataError, ForecastingE
 from forecasting.evaluation import Intervals
 from forecasting.features import CovariateData, CovariateEncoder
 from forecasting.forecaster import RNNForecaster
-from forecasting.keras_file import MAX_MANIFEST_BYTES, read_member
+from forecasting.keras_file import MAX_MANIFEST_BYTES
 from forecasting.lineage import Lineage, read_lineage
 from forecasting.pipeline import TrainedRun, forecast_frame
 from forecasting.records import JsonRecord, format_timestamp
@@ -65,7 +63,6 @@ FORMAT = "forecasting-bundle"
 FORMAT_VERSION = 2  # 2: covariates (roles, their encoding, the last window of their values)
 READ_VERSIONS = (1, 2)  # version 1 bundles (no covariates) still load
 _COVARIATE_KEYS = ("roles", "covariates", "last_covariates")  # new in version 2
-_MODEL_NAME = re.compile(r"^model_([1-9]|10)\.keras$")
 _SCHEMA = {
     "format": str,
     "format_version": int,
@@ -446,18 +443,7 @@ def load_bundle(source: bytes | str | Path) -> Bundle:
 
 
 def _read_manifest(archive: zipfile.ZipFile) -> BundleManifest:
-    names = {info.filename for info in archive.infolist()}
-    if MANIFEST not in names:
-        raise BundleError(
-            f"Member check failed: the bundle has no {MANIFEST}. Is this a bundle made by this app?"
-        )
-    check_members(archive, {MANIFEST} | {n for n in names if _MODEL_NAME.match(n)})
-    try:
-        manifest = json.loads(read_member(archive, MANIFEST, MAX_MANIFEST_BYTES))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BundleError(f"Schema check failed: {MANIFEST} is not valid JSON.") from None
-    if not isinstance(manifest, dict):
-        raise BundleError(f"Schema check failed: {MANIFEST} must hold an object.")
+    manifest = read_manifest(archive, MAX_MANIFEST_BYTES)
     if manifest.get("kind") == "panel":
         raise BundleError(
             "This is a many-series model bundle. Load the many-series file on the Data page "

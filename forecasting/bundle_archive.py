@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import platform
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -30,6 +31,7 @@ from forecasting.native import install as install_native_kernels
 
 MANIFEST = "bundle.json"
 MAX_BUNDLE_BYTES = 100 * 1024 * 1024
+MODEL_NAME = re.compile(r"^model_([1-9]|10)\.keras$")  # the networks' members
 
 
 def sha256_hex(data: bytes) -> str:
@@ -99,6 +101,24 @@ def check_members(archive: zipfile.ZipFile, allowed: set[str]) -> None:
                 f"{info.file_size / 1e6:.0f} MB, over the "
                 f"{MAX_MEMBER_BYTES // 2**20} MB limit."
             )
+
+
+def read_manifest(archive: zipfile.ZipFile, limit: int) -> dict:
+    """The archive's `MANIFEST` as a JSON object, once its members passed `check_members`
+    (the manifest and networks only) and it is at most `limit` bytes."""
+    names = {info.filename for info in archive.infolist()}
+    if MANIFEST not in names:
+        raise BundleError(
+            f"Member check failed: the bundle has no {MANIFEST}. Is this a bundle made by this app?"
+        )
+    check_members(archive, {MANIFEST} | {n for n in names if MODEL_NAME.match(n)})
+    try:
+        manifest = json.loads(read_member(archive, MANIFEST, limit))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BundleError(f"Schema check failed: {MANIFEST} is not valid JSON.") from None
+    if not isinstance(manifest, dict):
+        raise BundleError(f"Schema check failed: {MANIFEST} must hold an object.")
+    return manifest
 
 
 def check_schema(data: dict, schema: dict, where: str) -> None:

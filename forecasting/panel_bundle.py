@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +30,11 @@ import pandas as pd
 from forecasting.bundle import PREPROCESSOR_SCHEMA, input_shapes, parse_last
 from forecasting.bundle_archive import (
     MANIFEST,
-    check_members,
     check_schema,
     library_versions,
     load_networks,
     open_archive,
+    read_manifest,
     read_models,
     save_networks,
     zip_bytes,
@@ -52,7 +51,6 @@ FORMAT = "forecasting-panel-bundle"
 FORMAT_VERSION = 1
 KIND = "panel"
 MAX_PANEL_MANIFEST_BYTES = MAX_MEMBER_BYTES  # per-series state: about 30,000 series
-_MODEL_NAME = re.compile(r"^model_([1-9]|10)\.keras$")
 _SCHEMA = {
     **dict.fromkeys(("format", "kind", "created"), str),
     **dict.fromkeys(("format_version", "period"), int),
@@ -423,18 +421,7 @@ def load_panel_bundle(source: bytes | str | Path) -> PanelBundle:
 
 
 def _read_manifest(archive: zipfile.ZipFile) -> dict:
-    names = set(archive.namelist())
-    if MANIFEST not in names:
-        raise BundleError(
-            f"Member check failed: the bundle has no {MANIFEST}. Is this a bundle made by this app?"
-        )
-    check_members(archive, {MANIFEST} | {n for n in names if _MODEL_NAME.match(n)})
-    try:
-        manifest = json.loads(read_member(archive, MANIFEST, MAX_PANEL_MANIFEST_BYTES))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BundleError(f"Schema check failed: {MANIFEST} is not valid JSON.") from None
-    if not isinstance(manifest, dict):
-        raise BundleError(f"Schema check failed: {MANIFEST} must hold an object.")
+    manifest = read_manifest(archive, MAX_PANEL_MANIFEST_BYTES)
     if manifest.get("format") != FORMAT or manifest.get("kind") != KIND:
         raise BundleError(
             "Schema check failed: this is not a many-series bundle (a bundle of one series "
