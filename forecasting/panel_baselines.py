@@ -14,12 +14,12 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from forecasting.baselines import ALL_BASELINES, BASELINE_NAMES, Baseline
-from forecasting.evaluation import CLIP_NOTE, Intervals, evaluation_origins, non_negative
+from forecasting.baselines import ALL_BASELINES, Baseline
+from forecasting.evaluation import Intervals
+from forecasting.fallback import fallback_note, fallback_values
 from forecasting.fanout import map_batches
 
 BATCH_SIZE = 64  # series per batch (per Ray task on a cluster)
-FALLBACK_ORIGINS = 20  # rolling forecasts that size a fallback series' band
 
 
 PANEL_BASELINES: dict[str, Baseline] = {
@@ -51,34 +51,10 @@ def baseline_forecasts(
     return map_batches(work, histories, batch_size)
 
 
-def _fallback_one(
-    values: np.ndarray, horizon: int, level: float, period: int, method: str
-) -> tuple[np.ndarray, Intervals, bool]:
-    """The method's forecast of one series, its band sized by the method's own rolling
-    forecasts inside the data (rough, from the step changes, when they are too few); the
-    same rule as `forecasting.pipeline.fallback_forecast`."""
-    fn = PANEL_BASELINES[method]
-    first = max(3, len(values) // 2)
-    origins = evaluation_origins(np.arange(first, len(values) - horizon + 1), FALLBACK_ORIGINS)
-    intervals, rough = Intervals.from_changes(values, horizon, [level]), True
-    if origins.size:
-        actual = values[origins[:, None] + np.arange(horizon)]
-        predicted = np.array([fn(values[:o], horizon, period) for o in origins])
-        if np.all(np.isfinite(predicted)):
-            intervals = Intervals.calibrate(
-                actual, predicted, [level], relative=True, non_negative=non_negative(values)
-            )
-            rough = False
-    forecast = np.asarray(fn(values, horizon, period), dtype=float)
-    if not np.all(np.isfinite(forecast)):
-        forecast = ALL_BASELINES["naive"](values, horizon, period)
-    return forecast, intervals, rough
-
-
 def _fallback_batch(
     histories: list[np.ndarray], horizon: int, level: float, period: int, method: str
 ) -> list[tuple[np.ndarray, Intervals, bool]]:
-    return [_fallback_one(h, horizon, level, period, method) for h in histories]
+    return [fallback_values(h, horizon, level, period, method) for h in histories]
 
 
 def fallback_forecasts(
@@ -106,16 +82,6 @@ def fallback_forecasts(
     done = map_batches(work, [np.asarray(s.values, dtype=float) for s in series], batch_size)
     out = []
     for one, (forecast, intervals, rough) in zip(series, done, strict=True):
-        note = (
-            f"The series ({len(one)} points) is too short for a network; this is the "
-            f"{BASELINE_NAMES[method]} method's forecast instead."
-        )
-        if rough:
-            note += (
-                " Its band is rough: too few points to test forecasts on, so it is sized "
-                "from the step-to-step changes."
-            )
-        if intervals.clips(forecast, level):
-            note += " " + CLIP_NOTE
+        note = fallback_note(len(one), method, rough, intervals.clips(forecast, level))
         out.append((forecast_frame(one.future_index(horizon), forecast, intervals, level), note))
     return out

@@ -35,6 +35,7 @@ from forecasting.evaluation import (
     evaluation_origins,
     non_negative,
 )
+from forecasting.fallback import fallback_note, fallback_values
 from forecasting.features import CovariateData
 from forecasting.forecaster import RNNForecaster
 from forecasting.frequency import default_horizon, describe_season
@@ -295,36 +296,10 @@ def fallback_forecast(
     Returns:
         The forecast frame (date, forecast, lower, upper) and a sentence saying what was done.
     """
-    from forecasting.baselines import ALL_BASELINES, BASELINE_NAMES
-
     period, _ = seasonal_period(series)
     horizon = horizon or default_horizon(period)
-    values, method_fn = series.values, ALL_BASELINES[method]
-    first = max(3, len(values) // 2)
-    origins = evaluation_origins(np.arange(first, len(values) - horizon + 1), 20)
-    intervals, rough = Intervals.from_changes(values, horizon, [level]), True
-    if origins.size:
-        actual = values[origins[:, None] + np.arange(horizon)]
-        predicted = np.array([method_fn(values[:o], horizon, period) for o in origins])
-        if np.all(np.isfinite(predicted)):
-            intervals = Intervals.calibrate(
-                actual, predicted, [level], relative=True, non_negative=non_negative(values)
-            )
-            rough = False
-    forecast = method_fn(values, horizon, period)
-    if not np.all(np.isfinite(forecast)):
-        forecast = ALL_BASELINES["naive"](values, horizon, period)
-    note = (
-        f"The series ({len(series)} points) is too short for a network; this is the "
-        f"{BASELINE_NAMES[method]} method's forecast instead."
-    )
-    if rough:
-        note += (
-            " Its band is rough: too few points to test forecasts on, so it is sized from "
-            "the step-to-step changes."
-        )
-    if intervals.clips(forecast, level):
-        note += " " + CLIP_NOTE
+    forecast, intervals, rough = fallback_values(series.values, horizon, level, period, method)
+    note = fallback_note(len(series), method, rough, intervals.clips(forecast, level))
     return forecast_frame(series.future_index(horizon), forecast, intervals, level), note
 
 
