@@ -40,16 +40,7 @@ class JobSubmissions:
         reading the covariates of `roles` (None: none) with the future covariates' values
         `future` (a future file's table, indexed by timestamp; None when none)."""
         return self.submit(
-            JobSpec(
-                TRAIN,
-                label,
-                series=series_to_dict(series),
-                config=config.to_dict(),
-                data_options=data_options,
-                owner=owner,
-                roles=_roles_dict(roles),
-                future=None if future is None else frame_to_dict(future),
-            )
+            _series_spec(TRAIN, label, series, config, data_options, owner, roles, future)
         )
 
     def submit_backtest(
@@ -137,19 +128,8 @@ class JobSubmissions:
         """Queue a budgeted search from `config` (a RunConfig) with `options` (`TuneOptions`
         fields: budget, trials, seed, folds, space), then the best retrained; its leaderboard
         is `tune_board`, its result `tune_result`, its bundle `bundle_bytes`."""
-        return self.submit(
-            JobSpec(
-                TUNE,
-                label,
-                series=series_to_dict(series),
-                config=config.to_dict(),
-                data_options=data_options,
-                owner=owner,
-                roles=_roles_dict(roles),
-                future=None if future is None else frame_to_dict(future),
-                options=options,
-            )
-        )
+        spec = _series_spec(TUNE, label, series, config, data_options, owner, roles, future)
+        return self.submit(spec.replace(options=options))
 
     def submit_update(
         self,
@@ -167,6 +147,29 @@ class JobSubmissions:
             JobSpec(UPDATE, label, series=series_to_dict(series), owner=owner, options=options),
             upload=bundle,
         )
+
+
+def _series_spec(
+    kind: str,
+    label: str,
+    series: TimeSeries,
+    config,
+    data_options: dict | None,
+    owner: str,
+    roles: Roles | None,
+    future: pd.DataFrame | None,
+) -> JobSpec:
+    """The spec of a job on one series with covariates (a training or a tuning)."""
+    return JobSpec(
+        kind,
+        label,
+        series=series_to_dict(series),
+        config=config.to_dict(),
+        data_options=data_options,
+        owner=owner,
+        roles=_roles_dict(roles),
+        future=None if future is None else frame_to_dict(future),
+    )
 
 
 def _roles_dict(roles: Roles | dict | None) -> dict | None:
