@@ -22,6 +22,7 @@ held out) and on the M4 weekly and hourly dev files (their test rows).
     python -m benchmarks.panel --part m4 --epochs 20          # the M4 table
     python -m benchmarks.panel --part competition --epochs 3  # M1 and Tourism panels
     python -m benchmarks.panel --part scale --epochs 3        # the scale figures
+    python -m benchmarks.panel --part scale --series 200 --window 168  # a week's window
     python -m benchmarks.panel --part baselines               # statsmodels vs statsforecast
     python -m benchmarks.panel --part peer --peer-python /work/peer-venv/bin/python
 
@@ -59,7 +60,7 @@ def _config(horizon: int, args):
 
     return RunConfig(
         horizon=horizon,
-        model=ModelConfig(ensemble=args.ensemble),
+        model=ModelConfig(ensemble=args.ensemble, window=getattr(args, "window", 0)),
         train=TrainConfig(epochs=args.epochs),
     )
 
@@ -566,6 +567,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", default="weekly,hourly")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--ensemble", type=int, default=1)
+    parser.add_argument(
+        "--window", type=int, default=0, help="the network's window (0: automatic; not --part peer)"
+    )
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--points", type=int, default=1000)
     parser.add_argument("--workdir", default="/tmp/forecasting-bench")
