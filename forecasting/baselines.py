@@ -15,6 +15,12 @@ from forecasting.seasonality import seasonal_indices, seasonality_test
 
 Baseline = Callable[[np.ndarray, int, int], np.ndarray]
 _FIT_ERRORS = (ValueError, KeyError, np.linalg.LinAlgError, ZeroDivisionError, IndexError)
+# ETS searches a grid of starting parameters (statsmodels' `use_brute`) only for histories up
+# to this long. On longer ones the grid was most of the fit and its start no better (40 of the
+# generated hourly series: 0.25 -> 0.10 s each, MASE 0.631 either way; M4 hourly dev 100: 0.29
+# -> 0.12 s, MASE 1.376 -> 1.151; M4 weekly: 2.011 -> 1.988); on the short M1 and Tourism
+# series it finds better starts (M1 monthly MASE 1.107 with it, 1.148 without).
+ETS_GRID_MAX_POINTS = 500
 
 
 def naive(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
@@ -101,8 +107,15 @@ def ets(history: np.ndarray, horizon: int, period: int = 1) -> np.ndarray:
     history = np.asarray(history, dtype=float)
     seasonal = _ets_seasonal(history, period)
     return _statsmodels(
-        lambda y: _holt_winters(y, seasonal, period).fit().forecast(horizon), history, horizon
+        lambda y: _fit_ets(_holt_winters(y, seasonal, period), len(y)).forecast(horizon),
+        history,
+        horizon,
     )
+
+
+def _fit_ets(model, points: int):
+    """Fit a Holt-Winters model, searching the starting grid for short histories only."""
+    return model.fit(use_brute=points <= ETS_GRID_MAX_POINTS)
 
 
 def ets_from_origins(
@@ -118,7 +131,7 @@ def ets_from_origins(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            fitted = _holt_winters(first, seasonal, period).fit()
+            fitted = _fit_ets(_holt_winters(first, seasonal, period), len(first))
             params = fitted.params
             known = {
                 "initial_level": params["initial_level"],

@@ -46,6 +46,9 @@ _SEASON_NAMES = {
     24: "day of hours",
     60: "hour of minutes",
 }
+# Steps in the longer cycle around the frequency's own season: hourly data repeat each day
+# and again each week (energy, traffic, retail).
+_WEEK_BY_FREQ = {"h": 168, "H": 168}
 # Default forecast horizon per seasonal period (one cycle, as in the M4 competition).
 _HORIZON_BY_SEASON = {12: 12, 4: 8, 52: 13, 7: 14, 5: 10, 24: 24, 60: 60, 1: 10}
 
@@ -100,6 +103,14 @@ def season_length(freq: str | None) -> int:
     if family is None or any(ch.isdigit() for ch in freq.split("-")[0]):
         return 1
     return _SEASON_BY_FREQ.get(family, 1)
+
+
+def week_steps(freq: str | None) -> int | None:
+    """Steps in a week when the frequency's own season is a day (hourly: 168), else None."""
+    family = freq_family(freq)
+    if family is None or any(ch.isdigit() for ch in freq.split("-")[0]):
+        return None
+    return _WEEK_BY_FREQ.get(family)
 
 
 def describe_season(period: int) -> str:

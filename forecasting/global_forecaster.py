@@ -104,7 +104,7 @@ class GlobalForecaster:
     def _windows(self, prep: Preprocessor, level: np.ndarray):
         x, y = sliding_windows(level, self.window, self.horizon)
         zx, zy, _ = prep.scale_windows(x, y)
-        return zx, zy
+        return zx.astype(np.float32), zy.astype(np.float32)  # what the network computes in
 
     @property
     def history_(self) -> History:

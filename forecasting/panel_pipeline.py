@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.baselines import BASELINE_NAMES
-from forecasting.config import AUTO, RunConfig
+from forecasting.config import AUTO, PANEL_LOSS, RunConfig
 from forecasting.evaluation import (
     INTERVAL_LEVELS,
     METRICS,
@@ -27,7 +27,7 @@ from forecasting.evaluation import (
     mase_scale,
     metrics,
 )
-from forecasting.frequency import default_horizon, describe_season
+from forecasting.frequency import default_horizon, describe_season, week_steps
 from forecasting.panel import Panel
 from forecasting.panel_baselines import baseline_forecasts
 from forecasting.pipeline import auto_window
@@ -84,6 +84,23 @@ def panel_split(n: int, window: int, horizon: int) -> Split | None:
     return Split(n=n, train_end=train_end, fit_end=n - horizon)
 
 
+def panel_window(panel: Panel, period: int, horizon: int) -> tuple[int, str]:
+    """The automatic window of a panel and why: a week for hourly series long enough to give
+    a week of training windows (the weekly cycle beside the daily one), else two seasonal
+    cycles (`auto_window`), halved until the median series fits."""
+    median = int(np.median(panel.lengths))
+    week = week_steps(panel.freq)
+    if week and median >= 2 * week + 3 * horizon:
+        return week, (
+            f"Window {week} steps: a week, so the network sees the weekly cycle beside the "
+            f"daily one (the median series has {median} points)."
+        )
+    window = auto_window(period)
+    while window > 4 and panel_split(median, window, horizon) is None:
+        window //= 2
+    return window, f"Window {window} steps (for the median series of {median} points)."
+
+
 def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
     """Resolve the horizon, window and scaling for all series; name the too-short ones (all
     of them when no series is long enough: `splits` is then empty and no network trains)."""
@@ -95,11 +112,8 @@ def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
     horizon = config.horizon or default_horizon(period)
     window = config.model.window
     if window == AUTO:
-        window = auto_window(period)
-        median = int(np.median(panel.lengths))
-        while window > 4 and panel_split(median, window, horizon) is None:
-            window //= 2
-        notes.append(f"Window {window} steps (for the median series of {median} points).")
+        window, why = panel_window(panel, period, horizon)
+        notes.append(why)
     scaling = config.model.scaling
     if scaling == "auto":
         scaling = "window"
@@ -119,8 +133,12 @@ def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
             "Forecast: the global network alone. A mean with Theta and ETS is chosen for one "
             "series at a time (each series' validation part here holds a single forecast)."
         )
+    train = config.train
+    if train.loss == "auto":
+        train = train.replace(loss=PANEL_LOSS)
+        notes.append("Loss: the mean absolute error (the scale of sMAPE and MASE).")
     model = config.model.replace(window=window, scaling=scaling, strategy="direct")
-    resolved = config.replace(horizon=horizon, model=model, combine="none")
+    resolved = config.replace(horizon=horizon, model=model, train=train, combine="none")
     if not splits:
         notes.append(all_short_note(len(fallback), window, horizon))
         return PanelPlan(resolved, period, {}, tuple(fallback), 0, 0, tuple(notes))

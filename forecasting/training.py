@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from forecasting.config import TrainConfig
+from forecasting.config import SERIES_LOSS, TrainConfig
 from forecasting.errors import NotFittedError, TrainingError
 from forecasting.records import JsonRecord
 
@@ -263,7 +263,7 @@ def fit_network(
     )
     model.compile(
         optimizer=optimizer,
-        loss=config.loss,
+        loss=SERIES_LOSS if config.loss == "auto" else config.loss,
         jit_compile=keras.backend.backend() == "jax",
         steps_per_execution=STEPS_PER_EXECUTION,
     )
@@ -355,4 +355,6 @@ def fit_ensemble(
 
 def _float32(x):
     """An input array, or a list of them, as float32 (what the network computes in)."""
-    return [part.astype("float32") for part in x] if isinstance(x, list) else x.astype("float32")
+    if isinstance(x, list):
+        return [part.astype("float32", copy=False) for part in x]
+    return x.astype("float32", copy=False)

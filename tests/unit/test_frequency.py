@@ -12,6 +12,7 @@ from forecasting.frequency import (
     freq_family,
     infer_frequency,
     season_length,
+    week_steps,
 )
 
 
@@ -64,3 +65,8 @@ def test_describe_season() -> None:
     assert describe_season(12) == "year of months"
     assert describe_season(9) == "cycle of 9 steps"
     assert describe_season(1) == "no season"
+
+
+def test_only_hourly_data_have_a_week_beside_their_season() -> None:
+    assert week_steps("h") == week_steps("H") == 168
+    assert week_steps("2h") is week_steps("D") is week_steps("MS") is week_steps(None) is None

@@ -197,3 +197,33 @@ def test_when_every_series_is_too_short_all_get_the_named_fallback_and_no_networ
     for label in panel.labels:
         rows = run.forecast[run.forecast["store"] == label]
         assert list(rows["date"]) == list(panel[label].future_index(HORIZON))
+
+
+def _hourly_panel(points: int) -> Panel:
+    values = 100 + np.sin(np.arange(points) * 2 * np.pi / 24)
+    series = TimeSeries.from_values(values, "h", start="2024-01-01", name="load")
+    return Panel((series, series), (("A",), ("B",)), ("meter",))
+
+
+@pytest.mark.parametrize(
+    ("points", "window", "words"),
+    [(1000, 168, "a week"), (400, 48, "median series of 400")],
+)
+def test_the_automatic_window_of_long_hourly_series_is_a_week(points, window, words) -> None:
+    plan = plan_panel(_hourly_panel(points), RunConfig(horizon=48))
+    assert plan.config.model.window == window
+    assert any(words in note for note in plan.notes)
+
+
+def test_the_automatic_window_of_daily_series_stays_two_cycles() -> None:
+    plan = plan_panel(make_panel(lengths=(400, 400)), RunConfig(horizon=HORIZON))
+    assert plan.config.model.window == 14
+
+
+def test_a_global_network_trains_on_the_absolute_error_unless_told_otherwise() -> None:
+    panel = make_panel()
+    plan = plan_panel(panel, RunConfig(horizon=HORIZON))
+    assert plan.config.train.loss == "mae"
+    assert any("mean absolute error" in note for note in plan.notes)
+    chosen = RunConfig(horizon=HORIZON, train=TrainConfig(loss="huber"))
+    assert plan_panel(panel, chosen).config.train.loss == "huber"

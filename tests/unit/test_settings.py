@@ -170,7 +170,12 @@ def test_widget_values_are_converted_to_the_field_type():
             1001,
             "`horizon` must be between 1 and 1000 (or 0 for automatic). Received: horizon=1001",
         ),
-        (TrainConfig, "loss", "l1", "`loss` must be one of mse, mae, huber. Received: loss='l1'"),
+        (
+            TrainConfig,
+            "loss",
+            "l1",
+            "`loss` must be one of auto, mse, mae, huber. Received: loss='l1'",
+        ),
     ],
 )
 def test_messages_come_from_the_declaration(cls, name, value, message):
