@@ -1,8 +1,12 @@
-"""Shared pieces of the benchmarks: the classic tutorial data set and epoch timing."""
+"""Shared pieces of the benchmarks (and of the tests that start servers): the classic
+tutorial data set, epoch timing, a free port and waiting for a started server."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +23,40 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+
+class ServerNotReady(RuntimeError):
+    """A started server exited, or did not answer in time."""
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now, for a server started next."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_answering(
+    url: str, process: subprocess.Popen, timeout: float, poll: float = 0.25
+) -> None:
+    """Poll `url` until it answers 200 (the short wait is between polls).
+
+    Raises:
+        ServerNotReady: When `process` exits first, or after `timeout` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerNotReady(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(poll)
+    raise ServerNotReady(f"{url} did not answer within {timeout:g} s")
+
 
 RECIPE_WINDOW = 50
 RECIPE_SEED = 0

@@ -38,20 +38,24 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import CHROMIUM, CHROMIUM_ARGS
+from benchmarks.common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ServerNotReady,
+    free_port,
+    wait_until_answering,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -165,12 +169,6 @@ class Report:
 
 
 # ---------------------------------------------------------------------- server
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Server:
     """`streamlit run app.py` on a free port with its own job registry."""
 
@@ -218,18 +216,10 @@ class Server:
         log.close()
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited early; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=0.5) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.01)
-        raise TimeoutError("the server did not answer in time")
+        try:
+            wait_until_answering(f"{self.url}/_stcore/health", self.process, timeout, 0.01)
+        except ServerNotReady as error:
+            raise RuntimeError(f"streamlit: {error}; see {self.log_path}") from None
 
     @property
     def pid(self) -> int:

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.common import ServerNotReady, free_port, wait_until_answering
 
 SAMPLE = "Monthly sales (seasonal)"
 START_TIMEOUT = 300
@@ -84,14 +85,8 @@ def _env() -> dict:
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _run(bundle: Path, body: bytes, clients: int, seconds: float, folder: Path) -> dict:
-    port, name = _free_port(), bundle.stem
+    port, name = free_port(), bundle.stem
     log = open(folder / "server.log", "w+", encoding="utf-8")  # noqa: SIM115
     server = subprocess.Popen(
         [sys.executable, "-m", "forecasting", "serve", str(bundle), "--port", str(port)],
@@ -139,19 +134,11 @@ def _run(bundle: Path, body: bytes, clients: int, seconds: float, folder: Path) 
 
 
 def _wait(server: subprocess.Popen, port: int, log) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            log.seek(0)
-            raise SystemExit(f"the server exited: {log.read()[-2000:]}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"no answer from /healthz within {START_TIMEOUT} s")
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}/healthz", server, START_TIMEOUT, 0.5)
+    except ServerNotReady as error:
+        log.seek(0)
+        raise SystemExit(f"{error}: {log.read()[-2000:]}") from None
 
 
 def _post(connection: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int, bytes]:

@@ -13,25 +13,22 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 from e2e_helpers import ARTIFACTS, PAGE_MS, ROOT
 
-from benchmarks.common import CHROMIUM, CHROMIUM_ARGS
+from benchmarks.common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ServerNotReady,
+    free_port,
+    wait_until_answering,
+)
 
 VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_S = 120
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -62,7 +59,7 @@ def chromium() -> str:
 @pytest.fixture(scope="session")
 def app_url(chromium, tmp_path_factory) -> str:
     """A real `streamlit run app.py` on a free port with a private job registry."""
-    port = _free_port()
+    port = free_port()
     jobs_dir = tmp_path_factory.mktemp("e2e-jobs")
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "streamlit-server.log", "wb")  # noqa: SIM115 - closed below
@@ -100,19 +97,10 @@ def app_url(chromium, tmp_path_factory) -> str:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not answer /_stcore/health in {SERVER_START_S} s")
-                # poll the health endpoint; the short wait is between polls, not a fixed sleep
-                time.sleep(0.25)
+        try:
+            wait_until_answering(f"{url}/_stcore/health", process, SERVER_START_S)
+        except ServerNotReady as error:
+            pytest.fail(f"streamlit: {error}; see {log.name}")
         yield url
     finally:
         _stop(process)

@@ -4,13 +4,14 @@ viewer's browser fetch its URL, and a Markdown link must not become a link."""
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
 
 import numpy as np
 import pytest
 from e2e_helpers import MAIN, go_to, no_traceback, open_app, sidebar, upload, wait_idle
 from playwright.sync_api import expect
+
+from benchmarks.common import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -34,9 +35,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def listener():
     """A local HTTP server on a free port; yields `(port, hits)`."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     _Recorder.hits = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Recorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -9,7 +9,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.common import free_port
 from forecasting.errors import ConfigError
 from forecasting.fanout import ADDRESS_VARIABLE, batches, map_batches
 from forecasting.panel_baselines import baseline_forecasts
@@ -38,12 +38,6 @@ def where(items: list) -> list:
     task = context.get_task_id() if context is not None else None
     gcs = context.gcs_address if context is not None else None
     return [(item, os.getpid(), task, gcs) for item in items]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_head(port: int, process: subprocess.Popen, log: Path) -> None:
@@ -72,7 +66,7 @@ def ray_cluster():
     even on failure, by ending the process group it was started in (`ray stop` would stop
     every Ray cluster of this machine, another test's too)."""
     temp = Path(tempfile.mkdtemp(prefix="rayfan-", dir="/tmp"))  # short: socket paths
-    port, log = _free_port(), temp / "start.log"
+    port, log = free_port(), temp / "start.log"
     auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     saved = {name: os.environ.get(name) for name in auth}
     os.environ.update(auth)

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.common import ServerNotReady, free_port, wait_until_answering
 from forecasting.bundle import Bundle
 from forecasting.cli import main
 from forecasting.records import format_timestamps
@@ -29,12 +29,6 @@ from forecasting.records import format_timestamps
 KEY_VARIABLE = "FORECASTING_TEST_API_KEY"
 KEY = "process-test-key"
 START_TIMEOUT = 240  # importing the backend and loading the bundle, on a busy CI machine
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -82,18 +76,11 @@ def server(files):
 
 
 def _wait_until_healthy(process, url: str, log) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"the server exited with {process.returncode}: {log.read()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"the server did not answer /healthz within {START_TIMEOUT} s")
+    try:
+        wait_until_answering(f"{url}/healthz", process, START_TIMEOUT, poll=0.5)
+    except ServerNotReady as error:
+        log.seek(0)
+        pytest.fail(f"{error}: {log.read()[-2000:]}")
 
 
 def test_served_forecast_equals_the_cli_forecast(server, files):
