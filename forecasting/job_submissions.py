@@ -3,6 +3,8 @@ page's objects and hands it to the manager's `submit` (`forecasting.jobs.JobMana
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from forecasting.covariates import Roles
@@ -21,10 +23,10 @@ from forecasting.series import TimeSeries
 
 
 class JobSubmissions:
-    """Mixin of `JobManager`: one `submit_*` per job kind."""
+    """Mixin of `JobManager`: one `submit_*` per job kind, each through the manager's
+    `submit(spec, upload=None) -> job id`."""
 
-    def submit(self, spec: JobSpec, upload: bytes | None = None) -> str:
-        raise NotImplementedError
+    submit: Callable[..., str]
 
     def submit_training(
         self,
