@@ -67,7 +67,7 @@ def add_command(commands) -> None:
         metavar="N",
         type=_positive_int,
         help="networks of the final model (default: the configuration's ensemble, "
-        f"{RunConfig().model.ensemble} unless --config says otherwise); every trial trains "
+        f"{RunConfig().model.members} unless --config says otherwise); every trial trains "
         "one network per fold",
     )
     group.add_argument(
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         base = document["test"]["best_baseline"]
         versus = f" (best baseline {base['name']} {base['mase']:.3f})" if base else ""
         print(
-            f"final: the best settings with {best.model.ensemble} network(s), retrained on "
+            f"final: the best settings with {best.model.members} network(s), retrained on "
             f"training + validation: test MASE {model:.3f}{versus}",
             file=sys.stderr,
         )

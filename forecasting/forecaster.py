@@ -116,7 +116,7 @@ class RNNForecaster:
                 features=1 + self.n_past + self.n_known,
                 known_ahead=self.n_known,
             ),
-            self.model.ensemble,
+            self.model.members,
             x,
             y,
             validation,

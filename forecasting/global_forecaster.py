@@ -90,7 +90,7 @@ class GlobalForecaster:
             steps = math.ceil(MAX_WINDOWS_PER_EPOCH / self.train.batch_size)
         self.models_, self.histories_ = fit_ensemble(
             lambda member: build_model(self.model, self.window, self.horizon),
-            self.model.ensemble,
+            self.model.members,
             x[..., None],
             y,
             None if validation is None else (validation[0][..., None], validation[1]),

@@ -213,7 +213,7 @@ def plan_run(series: TimeSeries, config: RunConfig, roles: Roles | None = None) 
         windows=split.train_end - window - target_len + 1,
         window=window,
         epochs=config.train.epochs,
-        networks=(model.ensemble + max(len(scaling.candidates) - 1, 0)) * (1 + roles.any),
+        networks=(model.members + max(len(scaling.candidates) - 1, 0)) * (1 + roles.any),
         units=model.units,
         layers=model.layers,
     )

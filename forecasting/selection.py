@@ -244,7 +244,7 @@ def _compare(
 ) -> Selection:
     """One network per candidate (the ensemble's first seed); the rest of the ensemble is
     trained with the scaling whose network forecast the validation part better."""
-    members = len(choice.candidates) + model.ensemble - 1
+    members = len(choice.candidates) + model.members - 1
     origins = split.origins("val", horizon)
     actual = np.asarray(values, dtype=float)[origins[:, None] + np.arange(horizon)]
     fitted: dict[str, RNNForecaster] = {}
@@ -287,8 +287,8 @@ def _compare(
             break
     chosen = min(errors, key=errors.get)
     best = fitted[chosen]
-    if model.ensemble > 1 and histories[-1].stopped_by != "cancel":
-        rest = fit(chosen, model.ensemble - 1, train.seed + 1, len(choice.candidates))
+    if model.members > 1 and histories[-1].stopped_by != "cancel":
+        rest = fit(chosen, model.members - 1, train.seed + 1, len(choice.candidates))
         if rest is not None:
             best.join(rest)
     forecaster = RNNForecaster(model.replace(scaling=chosen), train, horizon, period)

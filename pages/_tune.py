@@ -108,7 +108,7 @@ def tune_section(series, config: RunConfig, roles, future, data_options, label: 
     final = c4.number_input(
         "Networks in the final model",
         *_ensemble_range(),
-        ModelConfig().ensemble,
+        ModelConfig().members,
         key="tune_final_ensemble",
         help="The final ensemble: the best settings are retrained with this many networks "
         "(median forecast). Trials train one network per fold, whatever this is.",
@@ -239,7 +239,7 @@ def finished_view(result: dict) -> None:
     if test:
         model = test["metrics"]["model"]["mase"]
         base = test.get("best_baseline")
-        networks = RunConfig.from_dict(result["best_config"]).model.ensemble
+        networks = RunConfig.from_dict(result["best_config"]).model.members
         text = (
             f"The best settings, retrained with {networks} network(s), score MASE "
             f"{model:.3f} on the test part"

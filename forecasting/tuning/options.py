@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from forecasting.config import RunConfig
 from forecasting.errors import ConfigError
+from forecasting.settings import AUTO
 from forecasting.tuning.objective import DEFAULT_FOLDS
 from forecasting.tuning.space import DEFAULT_SPACE, Space
 
@@ -49,7 +50,9 @@ class TuneOptions:
             raise ConfigError(f"Tuning needs at least one fold. Received: {self.folds}")
         if self.max_concurrent is not None and self.max_concurrent < 1:
             raise ConfigError(f"Trials at once must be at least 1. Received: {self.max_concurrent}")
-        try:  # the setting's own range
+        try:  # the setting's own range (0, automatic, is the None above)
+            if self.final_ensemble == AUTO:
+                raise ConfigError(f"must be at least 1. Received: {self.final_ensemble}")
             RunConfig().with_settings(ensemble=self.final_ensemble)
         except ConfigError as exc:
             raise ConfigError(f"Networks of the final model: {exc}") from None

@@ -179,6 +179,7 @@ def test_a_tiny_global_training_finishes_with_its_m4_summary() -> None:
     at.switch_page("pages/train.py").run()
     at.slider(key="p_units").set_value(TINY["units"]).run()
     at.slider(key="p_epochs").set_value(TINY["epochs"]).run()
+    at.toggle(key="p_auto_ensemble").set_value(False).run()
     at.slider(key="p_ensemble").set_value(TINY["ensemble"]).run()
     at.button(key="train_button").click().run()
     assert not at.exception, at.exception

@@ -6,7 +6,7 @@ from app_helpers import TINY, open_page, texts
 
 from forecasting import jobs
 from forecasting.config import RunConfig
-from forecasting.settings import setting_fields, widget_defaults, widget_key
+from forecasting.settings import auto_key, setting_fields, widget_defaults, widget_key
 
 WIDGET_KINDS = (
     "slider",
@@ -51,10 +51,9 @@ def test_every_setting_has_its_declared_widget(jobs_dir) -> None:
         widget = drawn[widget_key(item.name)]
         assert (widget.label, widget.help) == (item.setting.label, item.setting.help)
     (advanced,) = [e for e in at.expander if e.label == "Advanced"]
-    assert set(widgets(advanced)) == {
-        widget_key(item.name)
-        for item in setting_fields(RunConfig)
-        if item.setting.section == "advanced"
+    advanced_items = [i for i in setting_fields(RunConfig) if i.setting.section == "advanced"]
+    assert set(widgets(advanced)) == {widget_key(i.name) for i in advanced_items} | {
+        auto_key(i.name) for i in advanced_items if i.setting.auto
     }
     assert {"p_scaling", "p_deseasonalize", "p_log", "p_ensemble"} <= set(widgets(advanced))
 
@@ -97,6 +96,7 @@ def test_a_tiny_training_completes_and_shows_the_summary(jobs_dir) -> None:
     at = open_page("train")
     at.slider(key="p_units").set_value(TINY["units"]).run()
     at.slider(key="p_epochs").set_value(TINY["epochs"]).run()
+    at.toggle(key="p_auto_ensemble").set_value(False).run()
     at.slider(key="p_ensemble").set_value(TINY["ensemble"]).run()
     at.button(key="train_button").click().run()
     assert not at.exception, at.exception
@@ -188,6 +188,7 @@ def test_compare_trains_all_three_cells_with_the_same_settings(jobs_dir) -> None
     at = open_page("train")
     at.slider(key="p_units").set_value(TINY["units"]).run()
     at.slider(key="p_epochs").set_value(TINY["epochs"]).run()
+    at.toggle(key="p_auto_ensemble").set_value(False).run()
     at.slider(key="p_ensemble").set_value(TINY["ensemble"]).run()
     at.button(key="compare_button").click().run()
     assert not at.exception

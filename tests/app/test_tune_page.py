@@ -37,7 +37,15 @@ def tuned(jobs_dir):
         patch.setenv("FORECASTING_RUNNER", "inline")
         patch.setenv("FORECASTING_JOBS_DIR", str(jobs_dir))
         patch.setattr(jobs, "_MANAGER", None)
-        at = open_page("train", tune_open=True, p_epochs=2, p_units=4, p_ensemble=1, p_patience=0)
+        at = open_page(
+            "train",
+            tune_open=True,
+            p_epochs=2,
+            p_units=4,
+            p_ensemble=1,
+            p_auto_ensemble=False,
+            p_patience=0,
+        )
         at.number_input(key="tune_trials").set_value(2)
         at.number_input(key="tune_final_ensemble").set_value(1)
         at.slider(key="tune_budget").set_value(5)

@@ -76,6 +76,7 @@ def test_upload_many_series_train_and_download_the_long_forecast(page, app_url, 
     set_slider(page, "Units per layer", "Home", expected="1")
     set_slider(page, "Epochs (at most)", "Home", "ArrowRight", expected="2")
     page.get_by_test_id("stExpander").filter(has_text="Advanced").get_by_text("Advanced").click()
+    page.get_by_text("Automatic ensemble").click()
     set_slider(page, "Networks in the ensemble", "Home", expected="1")
     click_train(page)
     wait_finished(page)

@@ -307,7 +307,7 @@ def test_the_plan_of_a_huge_series_warns_before_training(capsys):
     values = 100 + 10 * np.sin(2 * np.pi * np.arange(n) / 24)
     series = TimeSeries.from_values(values, freq="h")
     plan = pipeline.plan_run(series, RunConfig())
-    assert plan.estimate.networks == RunConfig().model.ensemble + 1  # + a scaling candidate
+    assert plan.estimate.networks == RunConfig().model.members + 1  # + a scaling candidate
     assert plan.estimate.long and len(plan.warnings) == 1
     assert "resample" in plan.warnings[0]
     cli._on_plan(plan)  # the CLI prints it before training

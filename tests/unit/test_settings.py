@@ -99,7 +99,7 @@ def test_cli_flags_are_named_after_the_fields():
 def test_train_page_widgets_and_help_cover_exactly_the_settings():
     widgets = widget_defaults(RunConfig())
     autos = [item.name for item in SETTINGS if item.setting.auto]
-    assert autos == ["horizon", "window"]
+    assert autos == ["horizon", "window", "ensemble"]
     assert set(widgets) == {widget_key(n) for n in NAMES} | {auto_key(n) for n in autos}
     for item in SETTINGS:
         spec = item.setting
