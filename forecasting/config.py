@@ -29,7 +29,7 @@ LOSSES = ("auto", "mse", "mae", "huber")
 # M1 and Tourism monthly and M4 weekly within 0.02 either way: `benchmarks/panel.py`).
 SERIES_LOSS = "mse"
 # Networks of an automatic ensemble (3 and 5 measured on M4 and Tourism: README "How it
-# forecasts"); a very large panel trains one (`panel_pipeline.ONE_NETWORK_WINDOWS`).
+# forecasts"); a panel with long epochs trains one (`panel_pipeline.ONE_NETWORK_STEPS`).
 SERIES_ENSEMBLE = 5
 PANEL_LOSS = "mae"
 # The network alone ("none"), or its mean with Theta / ETS and Theta (forecasting.combination);
@@ -187,8 +187,8 @@ class ModelConfig(Settings):
             widget=Widget("slider", range=(1, 5)),
             auto=Auto(
                 "Automatic ensemble",
-                f"{SERIES_ENSEMBLE} networks; one for a panel of many series so large that "
-                "a network sees each training window about once.",
+                f"{SERIES_ENSEMBLE} networks; one for a panel of many series whose epochs "
+                "are long (many windows of many steps), where each network takes minutes.",
                 shown=SERIES_ENSEMBLE,
             ),
             summary=f"networks to train (median; default {SERIES_ENSEMBLE})",

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.baselines import BASELINE_NAMES
-from forecasting.config import AUTO, PANEL_LOSS, SERIES_ENSEMBLE, RunConfig
+from forecasting.config import AUTO, PANEL_LOSS, SERIES_ENSEMBLE, ModelConfig, RunConfig
 from forecasting.evaluation import (
     INTERVAL_LEVELS,
     METRICS,
@@ -63,12 +63,12 @@ class PanelPlan:
     notes: tuple[str, ...] = ()
 
 
-# A panel with more training windows than this trains one network when the ensemble is
-# automatic: each network would see a window about once (epochs of `MAX_WINDOWS_PER_EPOCH`,
-# early stopping after about 50), so members differ little and each costs a full training.
-# 1,000 generated hourly series (689,000 windows, window 168): one network OWA 0.438 in 412 s,
-# two 0.429 in 803 s (`benchmarks/panel.py`).
-ONE_NETWORK_WINDOWS = 400_000
+# An automatic ensemble of a global network is one network when an epoch reads more window
+# steps than this (training windows in an epoch x window length): each network then takes
+# minutes (about 4.5 s an epoch of 8,192 windows of 168 steps on 2 cores, some 50 epochs) and
+# five would multiply them. 1,000 generated hourly series (window 168): one network OWA 0.438
+# in 412 s, two 0.429 in 803 s (`benchmarks/panel.py`); M4 weekly (window 26) keeps five.
+ONE_NETWORK_STEPS = 1_000_000
 
 
 def panel_period(panel: Panel) -> tuple[int, str]:
@@ -109,6 +109,18 @@ def panel_window(panel: Panel, period: int, horizon: int) -> tuple[int, str]:
     return window, f"Window {window} steps (for the median series of {median} points)."
 
 
+def panel_ensemble(model: ModelConfig, per_epoch: int) -> tuple[ModelConfig, list[str]]:
+    """The automatic ensemble of a global network whose epochs read `per_epoch` windows, and
+    why when it is not the usual one (`ONE_NETWORK_STEPS`)."""
+    if per_epoch * model.window <= ONE_NETWORK_STEPS:
+        return model.replace(ensemble=SERIES_ENSEMBLE), []
+    return model.replace(ensemble=1), [
+        f"One network, not an ensemble of {SERIES_ENSEMBLE}: each epoch reads {per_epoch:,} "
+        f"windows of {model.window} steps, so one network takes minutes and "
+        f"{SERIES_ENSEMBLE} would take {SERIES_ENSEMBLE} times as long."
+    ]
+
+
 def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
     """Resolve the horizon, window and scaling for all series; name the too-short ones (all
     of them when no series is long enough: `splits` is then empty and no network trains)."""
@@ -147,19 +159,14 @@ def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
         notes.append("Loss: the mean absolute error (the scale of sMAPE and MASE).")
     model = config.model.replace(window=window, scaling=scaling, strategy="direct")
     windows = sum(s.train_end - window - horizon + 1 for s in splits.values())
+    per_epoch = min(windows, MAX_WINDOWS_PER_EPOCH)
     if model.ensemble == AUTO:
-        model = model.replace(ensemble=1 if windows > ONE_NETWORK_WINDOWS else SERIES_ENSEMBLE)
-        if windows > ONE_NETWORK_WINDOWS:
-            notes.append(
-                f"One network, not an ensemble of {SERIES_ENSEMBLE}: with {windows:,} training "
-                "windows a network rarely sees one twice, so more networks would add time more "
-                "than accuracy."
-            )
+        model, why = panel_ensemble(model, per_epoch)
+        notes.extend(why)
     resolved = config.replace(horizon=horizon, model=model, train=train, combine="none")
     if not splits:
         notes.append(all_short_note(len(fallback), window, horizon))
         return PanelPlan(resolved, period, {}, tuple(fallback), 0, 0, tuple(notes))
-    per_epoch = min(windows, MAX_WINDOWS_PER_EPOCH)
     notes.append(
         f"One global network on {len(splits)} series: {windows:,} training windows"
         + (

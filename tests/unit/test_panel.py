@@ -227,3 +227,17 @@ def test_a_global_network_trains_on_the_absolute_error_unless_told_otherwise() -
     assert any("mean absolute error" in note for note in plan.notes)
     chosen = RunConfig(horizon=HORIZON, train=TrainConfig(loss="huber"))
     assert plan_panel(panel, chosen).config.train.loss == "huber"
+
+
+def test_the_automatic_ensemble_is_one_network_when_epochs_are_long() -> None:
+    from forecasting.panel_pipeline import ONE_NETWORK_STEPS, panel_ensemble
+
+    light, notes = panel_ensemble(ModelConfig(window=26), 8192)
+    assert light.ensemble == 5 and notes == []
+    heavy, notes = panel_ensemble(ModelConfig(window=168), 8192)
+    assert heavy.ensemble == 1 and "8,192 windows of 168 steps" in notes[0]
+    assert 8192 * 26 <= ONE_NETWORK_STEPS < 8192 * 168
+    plan = plan_panel(make_panel(), RunConfig(horizon=HORIZON))  # small: the usual five
+    assert plan.config.model.ensemble == 5
+    chosen = RunConfig(horizon=HORIZON, model=ModelConfig(ensemble=3, window=168))
+    assert plan_panel(_hourly_panel(1000), chosen).config.model.ensemble == 3
