@@ -19,10 +19,10 @@ difference of the naive family's forecasts (0: identical), and each path's sMAPE
 (against Naive2) on the held-out part, on 1,000 generated hourly series (the last 48 points
 held out) and on the M4 weekly and hourly dev files (their test rows).
 
-    python -m benchmarks.panel --part m4 --epochs 20          # the M4 table
-    python -m benchmarks.panel --part competition --epochs 3  # M1 and Tourism panels
-    python -m benchmarks.panel --part scale --epochs 3        # the scale figures
-    python -m benchmarks.panel --part scale --series 200 --window 168  # a week's window
+    python -m benchmarks.panel --part m4                      # the M4 tables, default settings
+    python -m benchmarks.panel --part competition --epochs 3  # M1 and Tourism panels, light
+    python -m benchmarks.panel --part scale                   # the scale figures
+    python -m benchmarks.panel --part scale --series 200 --window 48  # another window
     python -m benchmarks.panel --part baselines               # statsmodels vs statsforecast
     python -m benchmarks.panel --part peer --peer-python /work/peer-venv/bin/python
 
@@ -296,6 +296,7 @@ def _peer_lines(result: dict) -> list[str]:
 
 
 def scale(args) -> dict:
+    from forecasting.loading import load_panel
     from forecasting.panel_pipeline import train_panel
 
     path = Path(args.workdir) / f"panel-{args.series}x{args.points}.csv"
@@ -304,14 +305,7 @@ def scale(args) -> dict:
         generated_csv(path, args.series, args.points)
     times = {}
     started = time.perf_counter()
-    try:
-        from forecasting.loading import load_panel
-
-        panel = load_panel(path.read_bytes(), filename=path.name, id_cols=("series_id",))
-    except ImportError:  # before the loader had many-series support
-        from forecasting.panel import Panel
-
-        panel = Panel.from_long(pd.read_csv(path), ["series_id"], "date", "value", "h")
+    panel = load_panel(path.read_bytes(), filename=path.name, id_cols=("series_id",))
     times["load"] = time.perf_counter() - started
     started = time.perf_counter()
     run = train_panel(panel, _config(SCALE_HORIZON, args))
@@ -558,6 +552,9 @@ def table(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from forecasting.config import TrainConfig
+    from forecasting.settings import AUTO
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--part",
@@ -565,8 +562,12 @@ def main(argv: list[str] | None = None) -> int:
         default="all",
     )
     parser.add_argument("--groups", default="weekly,hourly")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--ensemble", type=int, default=1)
+    parser.add_argument(
+        "--epochs", type=int, default=TrainConfig().epochs, help="most epochs (the default's)"
+    )
+    parser.add_argument(
+        "--ensemble", type=int, default=AUTO, help="networks (0: automatic, the default's)"
+    )
     parser.add_argument(
         "--window", type=int, default=0, help="the network's window (0: automatic; not --part peer)"
     )
