@@ -191,7 +191,8 @@ class ModelConfig(Settings):
                 "are long (many windows of many steps), where each network takes minutes.",
                 shown=SERIES_ENSEMBLE,
             ),
-            summary=f"networks to train (median; default {SERIES_ENSEMBLE})",
+            summary=f"networks to train (median; 0: automatic, {SERIES_ENSEMBLE} or 1 for a "
+            "large panel)",
             help="Train several networks with different seeds and take the median forecast: "
             "steadier, but slower.",
         ),
