@@ -57,6 +57,16 @@ def slider(page: Page, label: str):
     return page.get_by_test_id("stSlider").filter(has_text=label)
 
 
+def turn_off_automatic(page: Page, toggle: str, label: str) -> None:
+    """Click an "automatic" toggle off and wait until the slider `label` it disabled takes
+    keys again (the rerun the click caused is over)."""
+    page.get_by_text(toggle).click()
+    expect(slider(page, label).locator("[data-testid=stSliderThumbValue][disabled]")).to_have_count(
+        0
+    )
+    wait_idle(page)
+
+
 def set_slider(page: Page, label: str, *keys: str, expected: str, index: str | None = None) -> None:
     """Drive a slider with the keyboard (focus the thumb, press keys) and wait until the
     thumb shows `expected` and the rerun it caused is over. A select slider's input holds

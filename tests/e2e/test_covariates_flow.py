@@ -20,6 +20,7 @@ from e2e_helpers import (
     open_app,
     set_slider,
     shot,
+    turn_off_automatic,
     upload,
     wait_finished,
     wait_idle,
@@ -73,7 +74,7 @@ def test_roles_train_and_forecast_with_covariates(page, app_url, tmp_path):
     set_slider(page, "Units per layer", "Home", expected="1")
     set_slider(page, "Epochs (at most)", "Home", "ArrowRight", expected="2")
     page.get_by_test_id("stExpander").filter(has_text="Advanced").get_by_text("Advanced").click()
-    page.get_by_text("Automatic ensemble").click()
+    turn_off_automatic(page, "Automatic ensemble", "Networks in the ensemble")
     set_slider(page, "Networks in the ensemble", "Home", expected="1")
     click_train(page)
     wait_finished(page)

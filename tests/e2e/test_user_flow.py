@@ -19,6 +19,7 @@ from e2e_helpers import (
     open_app,
     set_slider,
     shot,
+    turn_off_automatic,
     wait_finished,
     wait_idle,
     wait_progress,
@@ -71,7 +72,7 @@ def test_upload_train_evaluate_forecast(page, app_url, tmp_path):
     set_slider(page, "Early-stopping patience (epochs)", "Home", expected="0")
     # one network instead of the default ensemble of 5: the flow stays a few minutes on 2 cores
     page.get_by_test_id("stExpander").filter(has_text="Advanced").get_by_text("Advanced").click()
-    page.get_by_text("Automatic ensemble").click()
+    turn_off_automatic(page, "Automatic ensemble", "Networks in the ensemble")
     set_slider(page, "Networks in the ensemble", "Home", expected="1")
     shot(page, "train-settings")
     click_train(page)
