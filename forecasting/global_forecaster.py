@@ -98,6 +98,7 @@ class GlobalForecaster:
             on_epoch=on_epoch,
             should_stop=should_stop,
             steps_per_epoch=steps,
+            decay=True,
         )
         return self
 

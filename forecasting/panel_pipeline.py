@@ -32,7 +32,7 @@ from forecasting.panel import Panel
 from forecasting.panel_baselines import baseline_forecasts
 from forecasting.pipeline import auto_window
 from forecasting.seasonality import detect_period
-from forecasting.training import EpochEvent, History
+from forecasting.training import LR_DECAY_FACTOR, LR_DECAYS, EpochEvent, History
 from forecasting.windows import Split
 
 FALLBACK = "theta"
@@ -63,12 +63,14 @@ class PanelPlan:
     notes: tuple[str, ...] = ()
 
 
-# An automatic ensemble of a global network is one network when an epoch reads more window
-# steps than this (training windows in an epoch x window length): each network then takes
-# minutes (about 4.5 s an epoch of 8,192 windows of 168 steps on 2 cores, some 50 epochs) and
-# five would multiply them. 1,000 generated hourly series (window 168): one network OWA 0.438
-# in 412 s, two 0.429 in 803 s (`benchmarks/panel.py`); M4 weekly (window 26) keeps five.
+# An automatic ensemble of a global network is one network, twice as wide, when an epoch reads
+# more window steps than this (training windows in an epoch x window length): each network then
+# takes minutes (about 4.5 s an epoch of 8,192 windows of 168 steps on 2 cores, some 50 epochs)
+# and five would multiply them. 1,000 generated hourly series (window 168, `benchmarks/panel.py`
+# probes): one network of 32 units OWA 0.430 in 142 s of training, of 64 units 0.416 in 177 s,
+# of 128 units 0.420 in 326 s; two of 32 units 0.429 in 803 s. M4 weekly (window 26) keeps five.
 ONE_NETWORK_STEPS = 1_000_000
+MAX_UNITS = ModelConfig.__dataclass_fields__["units"].metadata["setting"].range[1]
 
 
 def panel_period(panel: Panel) -> tuple[int, str]:
@@ -111,13 +113,15 @@ def panel_window(panel: Panel, period: int, horizon: int) -> tuple[int, str]:
 
 def panel_ensemble(model: ModelConfig, per_epoch: int) -> tuple[ModelConfig, list[str]]:
     """The automatic ensemble of a global network whose epochs read `per_epoch` windows, and
-    why when it is not the usual one (`ONE_NETWORK_STEPS`)."""
+    why when it is not the usual one: one network of twice the units (`ONE_NETWORK_STEPS`)."""
     if per_epoch * model.window <= ONE_NETWORK_STEPS:
         return model.replace(ensemble=SERIES_ENSEMBLE), []
-    return model.replace(ensemble=1), [
-        f"One network, not an ensemble of {SERIES_ENSEMBLE}: each epoch reads {per_epoch:,} "
-        f"windows of {model.window} steps, so one network takes minutes and "
-        f"{SERIES_ENSEMBLE} would take {SERIES_ENSEMBLE} times as long."
+    units = min(2 * model.units, MAX_UNITS)
+    return model.replace(ensemble=1, units=units), [
+        f"One network of {units} units (twice the {model.units} set; an ensemble of 1 keeps "
+        f"them), not an ensemble of {SERIES_ENSEMBLE}: each epoch reads {per_epoch:,} windows "
+        f"of {model.window} steps, so one network takes minutes and {SERIES_ENSEMBLE} would "
+        f"take {SERIES_ENSEMBLE} times as long."
     ]
 
 
@@ -175,7 +179,9 @@ def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
             else ", all of them every epoch."
         )
         + f" Each series: test = its last {horizon} points, validation = the {horizon} "
-        "before; early stopping on the pooled validation loss."
+        "before; early stopping on the pooled validation loss, the learning rate "
+        f"times {LR_DECAY_FACTOR:g} after half the patience without improvement "
+        f"(at most {LR_DECAYS} times)."
     )
     if fallback:
         shown = ", ".join(fallback[:5]) + (" ..." if len(fallback) > 5 else "")

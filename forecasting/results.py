@@ -196,6 +196,7 @@ class TrainingHistory(JsonRecord):
     epochs_run: int
     seconds_per_epoch: float
     steady_seconds_per_epoch: float
+    learning_rates: list[list[float]] = field(default_factory=list)  # older results lack it
 
 
 @dataclass(frozen=True)

@@ -337,10 +337,10 @@ def submit_global(panel: Panel, config: RunConfig, plan, cells: tuple[str, ...])
     job_ids = []
     for cell in cells:
         cell_config = config.replace(model=config.model.replace(cell=cell))
-        model = cell_config.model
+        model = plan.config.model  # resolved: the window and units the network will have
         label = (
-            f"{CELL_NAMES[model.cell]} {model.units}×{model.layers}, window "
-            f"{plan.config.model.window}, global on {len(panel):,} series"
+            f"{CELL_NAMES[cell]} {model.units}×{model.layers}, window "
+            f"{model.window}, global on {len(panel):,} series"
         )
         job_ids.append(
             manager().submit_panel(

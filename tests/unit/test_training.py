@@ -98,6 +98,44 @@ def test_early_stopping_stops_and_restores_the_best_weights():
     assert not _weights_equal(network.get_weights(), weights_at_epoch_end[-1])
 
 
+def test_the_learning_rate_decays_on_a_plateau_and_the_decayed_rate_is_used(monkeypatch):
+    """The first epoch is the best (see `_data`): with patience 6 the rate is lowered after
+    3 epochs without improvement (epoch 4) and early stopping ends epoch 7. A factor of 0
+    shows that the compiled train step uses the lowered rate: the weights stop moving."""
+    from forecasting import training
+
+    monkeypatch.setattr(training, "LR_DECAY_FACTOR", 0.0)
+    x, y, val = _data()
+    network = _network()
+    weights = []
+    config = TrainConfig(epochs=50, batch_size=BATCH, patience=6, learning_rate=0.02)
+    history = fit_network(
+        network,
+        x,
+        y,
+        val,
+        config,
+        on_epoch=lambda e: weights.append(network.get_weights()),
+        decay=True,
+    )
+    assert history.best_epoch == 1 and history.epochs_run == 7
+    assert history.learning_rates == [(4, 0.0)]
+    assert not _weights_equal(weights[2], weights[3])  # epoch 4 still learned
+    assert all(_weights_equal(weights[3], later) for later in weights[4:])
+    assert type(history).from_dict(history.to_dict()) == history
+
+
+def test_the_learning_rate_halves_only_when_asked_and_with_early_stopping():
+    x, y, val = _data()
+    config = TrainConfig(epochs=30, batch_size=BATCH, patience=4, learning_rate=0.02)
+    history = fit_network(_network(), x, y, val, config, decay=True)
+    assert history.best_epoch == 1 and history.epochs_run == 5  # 4 epochs without improvement
+    assert history.learning_rates == [(3, pytest.approx(0.01))]
+    assert fit_network(_network(), x, y, val, config).learning_rates == []  # not asked
+    no_stop = fit_network(_network(), x, y, val, config.replace(patience=0, epochs=6), decay=True)
+    assert no_stop.learning_rates == []  # no early stopping, no plateau schedule
+
+
 def test_patience_zero_runs_every_epoch():
     x, y, val = _data()
     history = fit_network(
