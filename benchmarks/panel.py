@@ -25,6 +25,7 @@ held out) and on the M4 weekly and hourly dev files (their test rows).
     python -m benchmarks.panel --part scale --series 200 --window 48  # another window
     python -m benchmarks.panel --part baselines               # statsmodels vs statsforecast
     python -m benchmarks.panel --part peer --peer-python /work/peer-venv/bin/python
+    python -m benchmarks.panel --part panels --panels scale-1000x1000  # ours, without the peer
 
 **Peer**: neuralforecast's `LSTM` and `GRU` at their defaults (`benchmarks.peer`, run by the
 peer's own interpreter: `--peer-python` or $FORECASTING_PEER_PYTHON; skipped with a note when
@@ -228,13 +229,22 @@ def peer(args) -> dict:
     interpreter) beside the global network at the project's default settings and the
     baselines, on each panel of `--panels`; skipped with a note when there is no peer."""
     from benchmarks import peer as nf
-    from forecasting.config import ModelConfig, TrainConfig
 
     python = nf.peer_python(args.peer_python)
     try:
         versions = nf.probe(python)
     except nf.PeerUnavailable as error:
         return {"skipped": nf.skip_note(str(error))}  # printed by `table`
+    return panels(args, python, versions)
+
+
+def panels(args, python: str | None = None, versions: dict | None = None) -> dict:
+    """The global network at the project's default settings and the baselines on each panel
+    of `--panels`, beside the peer when `python` is the peer's interpreter (`--part panels`:
+    the peer's panels without the peer)."""
+    from benchmarks import peer as nf
+    from forecasting.config import ModelConfig, TrainConfig
+
     defaults = argparse.Namespace(epochs=TrainConfig().epochs, ensemble=ModelConfig().ensemble)
     out = {"python": python, "versions": versions, "defaults": vars(defaults), "panels": {}}
     for name in args.panels.split(","):
@@ -242,7 +252,9 @@ def peer(args) -> dict:
         load = _uptime()
         print(f"{name}: {load}", flush=True)
         panel, test, horizon, m = loader(key)
-        forecasts, infos = nf.run_peer(python, panel, horizon, args.peer_max_steps)
+        forecasts, infos = (
+            nf.run_peer(python, panel, horizon, args.peer_max_steps) if python else ({}, {})
+        )
         group = score_panel(panel, test, horizon, m, defaults, forecasts)
         group.update(peer=infos, uptime=load, process_peak_memory_gb=_peak_gb())
         out["panels"][name] = group
@@ -558,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--part",
-        choices=["m4", "competition", "scale", "baselines", "peer", "all"],
+        choices=["m4", "competition", "scale", "baselines", "peer", "panels", "all"],
         default="all",
     )
     parser.add_argument("--groups", default="weekly,hourly")
@@ -582,7 +594,9 @@ def main(argv: list[str] | None = None) -> int:
         help="--part peer: the interpreter that has neuralforecast "
         "(default: $FORECASTING_PEER_PYTHON)",
     )
-    parser.add_argument("--panels", default=",".join(PEER_PANELS), help="--part peer: which panels")
+    parser.add_argument(
+        "--panels", default=",".join(PEER_PANELS), help="--part peer or panels: which panels"
+    )
     parser.add_argument(
         "--peer-max-steps",
         type=int,
@@ -604,6 +618,8 @@ def main(argv: list[str] | None = None) -> int:
         result["baselines"] = baselines(args)
     if args.part in ("peer", "all"):
         result["peer"] = peer(args)
+    if args.part == "panels":
+        result["peer"] = panels(args)
     print(table(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, default=float))

@@ -153,21 +153,43 @@ def conformal_widths(residuals: np.ndarray, level: float) -> np.ndarray:
     Returns:
         `horizon` half-widths: the finite-sample corrected quantile of absolute residuals at
         each lead; with fewer than 10 rows, errors are pooled over leads after scaling by the
-        square root of the lead, so every width rests on enough points.
+        square root of the lead, so every width rests on enough points. With too few scores
+        for the level (see `score_quantile`), a Student-t width.
     """
     residuals = np.abs(np.asarray(residuals, dtype=float))
     rows, horizon = residuals.shape
     if rows >= 10:
-        return np.sort(residuals, axis=0)[_conformal_rank(rows, level) - 1]
+        return score_quantile(np.sort(residuals, axis=0), level)
     roots = np.sqrt(np.arange(1, horizon + 1))
     pooled = (residuals / roots).ravel()
-    return float(np.sort(pooled)[_conformal_rank(pooled.size, level) - 1]) * roots
+    return float(score_quantile(np.sort(pooled), level)) * roots
+
+
+def score_quantile(ranked: np.ndarray, level: float) -> np.ndarray:
+    """The split-conformal quantile of absolute scores sorted along axis 0: the
+    ceil((n + 1) * level)-th smallest of `n`.
+
+    When that rank exceeds `n` (fewer than 19 scores for a 95% band: one validation
+    forecast of 8 quarters), the largest score would cover only about n / (n + 1) of new
+    values (89% of them with 8 scores), so the width is the larger of it and the Student-t
+    prediction half-width t(n, (1 + level) / 2) x the scores' root mean square (zero-mean
+    errors, normal to first order).
+    """
+    n = ranked.shape[0]
+    rank = _conformal_rank(n, level)
+    if rank <= n:
+        return ranked[rank - 1]
+    from scipy.stats import t  # only for short calibration sets
+
+    spread = np.sqrt(np.mean(np.square(ranked), axis=0))
+    return np.maximum(ranked[-1], t.ppf((1 + level) / 2, n) * spread)
 
 
 def _conformal_rank(n: int, level: float) -> int:
     """Rank (1-based) of the split-conformal quantile among `n` sorted scores:
-    ceil((n + 1) * level), at most n. (The tiny slack keeps 10 * 0.9 at 9, not 10.)"""
-    return min(n, math.ceil((n + 1) * level - 1e-9))
+    ceil((n + 1) * level); above n when there are too few scores. (The tiny slack keeps
+    10 * 0.9 at 9, not 10.)"""
+    return math.ceil((n + 1) * level - 1e-9)
 
 
 def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
@@ -229,7 +251,7 @@ class Intervals:
         ranked, roots = np.sort(np.abs(changes)), np.sqrt(np.arange(1, horizon + 1))
         return cls(
             {
-                float(level): ranked[_conformal_rank(ranked.size, level) - 1] * roots
+                float(level): score_quantile(ranked, level) * roots
                 for level in sorted(set(levels))
             },
             non_negative=non_negative(values),
