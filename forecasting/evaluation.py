@@ -250,10 +250,7 @@ class Intervals:
             changes = np.zeros(1)
         ranked, roots = np.sort(np.abs(changes)), np.sqrt(np.arange(1, horizon + 1))
         return cls(
-            {
-                float(level): score_quantile(ranked, level) * roots
-                for level in sorted(set(levels))
-            },
+            {float(level): score_quantile(ranked, level) * roots for level in sorted(set(levels))},
             non_negative=non_negative(values),
         )
 
