@@ -73,19 +73,19 @@ def off_scale(forecast: np.ndarray, history: np.ndarray, horizon: int, period: i
     return distance > FACTOR * tolerance(history, horizon, period)
 
 
-def best_validated(
+def ranked_by_validation(
     values: np.ndarray,
     split: Split,
     horizon: int,
     period: int,
     baselines: dict[str, Baseline] | None = None,
-) -> str:
-    """The baseline with the lowest mean absolute error on the validation part (naive when
-    none can be scored)."""
+) -> list[str]:
+    """The baselines by their mean absolute error on the validation part, lowest first
+    (naive alone when none can be scored)."""
     values = np.asarray(values, dtype=float)
     origins = evaluation_origins(split.origins("val", horizon))
     if origins.size == 0:
-        return "naive"
+        return ["naive"]
     actual = values[origins[:, None] + np.arange(horizon)]
     forecasts = baseline_forecasts(
         values[: split.fit_end],
@@ -99,7 +99,7 @@ def best_validated(
         for name, f in forecasts.items()
         if np.all(np.isfinite(f))
     }
-    return min(errors, key=errors.get) if errors else "naive"
+    return sorted(errors, key=errors.get) or ["naive"]
 
 
 @dataclass(frozen=True)
@@ -151,12 +151,20 @@ def guard_forecasts(
     future_off = future is not None and off_scale(future, values, horizon, period)
     if not rows and not future_off:
         return Guarded(test, future)
-    name = best_validated(values, split, horizon, period, baselines)
-    method = (ALL_BASELINES if baselines is None else baselines).get(name, naive)
+    ranking = ranked_by_validation(values, split, horizon, period, baselines)
+    methods = ALL_BASELINES if baselines is None else baselines
+    used: list[str] = []
 
     def replace(history: np.ndarray) -> np.ndarray:
-        forecast = np.asarray(method(history, horizon, period), dtype=float)
-        return forecast if np.all(np.isfinite(forecast)) else naive(history, horizon)
+        """The best-validated baseline's forecast that is itself on the scale (naive's, the
+        last value repeated, when none is)."""
+        for name in ranking:
+            forecast = np.asarray(methods.get(name, naive)(history, horizon, period), float)
+            if not off_scale(forecast, history, horizon, period):
+                used.append(name)
+                return forecast
+        used.append("naive")
+        return naive(history, horizon)
 
     for i in rows:
         test[i] = replace(values[: test_origins[i]])
@@ -169,11 +177,17 @@ def guard_forecasts(
         future = replace(values)
     if rows:
         parts.append(f"{len(rows)} of {len(test_origins)} forecasts on the test part")
-    label = BASELINE_NAMES.get(name, name)
+    labels = " and the ".join(BASELINE_NAMES.get(name, name) for name in dict.fromkeys(used))
+    skipped = used[0] != ranking[0] or len(set(used)) > 1
     note = (
         f"Guard: the network's {' and '.join(parts)} lay far outside the series' recent "
-        f"values, so the {label} method's forecast (the baseline with the lowest error on "
-        f"the validation part) replaced {'it' if len(parts) == 1 and future_off else 'them'}"
-        f"; the band is drawn around the replacement."
+        f"values, so the {labels} method's forecast ("
+        + (
+            "the best-validated baseline whose own forecast stayed on the scale"
+            if skipped
+            else "the baseline with the lowest error on the validation part"
+        )
+        + f") replaced {'it' if len(parts) == 1 and future_off else 'them'}"
+        "; the band is drawn around the replacement."
     )
     return Guarded(test, future, note)

@@ -82,6 +82,27 @@ def test_guard_replaces_with_the_best_validated_baseline_and_says_so():
     np.testing.assert_array_equal(guarded.test, test)  # healthy rows are kept as they were
 
 
+def test_a_replacement_off_the_scale_itself_is_passed_over_and_the_note_says_so():
+    """The replacement is checked by the same rule: a best-validated baseline whose own
+    forecast is off the scale (ETS on a steep climb did that: 17 times naive's error) gives
+    way to the next one (M4 weekly W211)."""
+    values = level_shift()
+    split = Split(n=360, train_end=230, fit_end=288)
+    origins = evaluation_origins(split.origins("test", 12))
+    test = np.array([ALL_BASELINES["naive"](values[:o], 12, 1) for o in origins])
+    future = np.full(12, 105.0)
+
+    def exploding(history, horizon, period=1):  # validates best, forecasts off the scale
+        return ALL_BASELINES["naive"](history, horizon, period) * (1 if len(history) < 300 else 50)
+
+    baselines = {"ets": exploding, "naive": ALL_BASELINES["naive"]}
+    guarded = guard_forecasts(values, split, 12, 1, origins, test, future, baselines)
+    assert abs(guarded.future.mean() / values[-1] - 1) < 0.2
+    assert "Naive method's forecast (the best-validated baseline whose own forecast" in (
+        guarded.note
+    )
+
+
 def test_guard_leaves_healthy_forecasts_alone():
     values = rising()
     split = Split(n=400, train_end=260, fit_end=320)
