@@ -178,7 +178,7 @@ def guard_forecasts(
     if rows:
         parts.append(f"{len(rows)} of {len(test_origins)} forecasts on the test part")
     labels = " and the ".join(BASELINE_NAMES.get(name, name) for name in dict.fromkeys(used))
-    skipped = used[0] != ranking[0] or len(set(used)) > 1
+    skipped = set(used) != {ranking[0]}
     note = (
         f"Guard: the network's {' and '.join(parts)} lay far outside the series' recent "
         f"values, so the {labels} method's forecast ("

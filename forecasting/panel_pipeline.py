@@ -32,7 +32,13 @@ from forecasting.panel import Panel
 from forecasting.panel_baselines import baseline_forecasts
 from forecasting.pipeline import auto_window
 from forecasting.seasonality import detect_period
-from forecasting.training import LR_DECAY_FACTOR, LR_DECAYS, EpochEvent, History
+from forecasting.training import (
+    LR_DECAY_FACTOR,
+    LR_DECAYS,
+    EpochEvent,
+    History,
+    plateau_decay,
+)
 from forecasting.windows import Split
 
 FALLBACK = "theta"
@@ -179,9 +185,13 @@ def plan_panel(panel: Panel, config: RunConfig) -> PanelPlan:
             else ", all of them every epoch."
         )
         + f" Each series: test = its last {horizon} points, validation = the {horizon} "
-        "before; early stopping on the pooled validation loss, the learning rate "
-        f"times {LR_DECAY_FACTOR:g} after half the patience without improvement "
-        f"(at most {LR_DECAYS} times)."
+        "before; early stopping on the pooled validation loss"
+        + (
+            f", the learning rate times {LR_DECAY_FACTOR:g} after half the patience without "
+            f"improvement (at most {LR_DECAYS} times)."
+            if plateau_decay(train)
+            else "."
+        )
     )
     if fallback:
         shown = ", ".join(fallback[:5]) + (" ..." if len(fallback) > 5 else "")

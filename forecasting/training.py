@@ -40,6 +40,12 @@ LR_DECAY_FACTOR = 0.5
 LR_DECAYS = 3
 
 
+def plateau_decay(config: TrainConfig) -> bool:
+    """Whether `decay=True` can lower the learning rate: early stopping with a patience of
+    at least 2 (half of it is the plateau)."""
+    return config.patience > 1
+
+
 @dataclass(frozen=True)
 class EpochEvent(JsonRecord):
     """One finished epoch, as a UI draws it (one line of a job's `events.jsonl`).
@@ -246,7 +252,7 @@ def _make_callback(
             """Time to lower the learning rate: half the patience without improvement."""
             return (
                 decay
-                and config.patience > 1
+                and plateau_decay(config)
                 and self.decays < LR_DECAYS
                 and self.decay_wait >= config.patience // 2
             )
