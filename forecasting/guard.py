@@ -8,8 +8,9 @@ The rule (`off_scale`): a forecast is off the scale when the mean of its distanc
 range of the recent values (the last `max(horizon, period)` values; 0 inside that range) is
 more than `FACTOR` times the tolerance. The tolerance is the largest of
 
-- the same distance for the simple references (naive, seasonal naive, drift), which need no
-  fitting;
+- the same distance for the simple references (naive, seasonal naive, drift, and drift over
+  the recent window alone: a series that turned from flat to climbing carries its new trend
+  on), which need no fitting;
 - the median change over `1 ... horizon` steps among the last `RECENT_CHANGES` x the recent
   window's values (what naive typically misses by; the median ignores a single jump);
 - the mean step-to-step change over the whole history (so a flat stretch of an intermittent
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasting.baselines import ALL_BASELINES, BASELINE_NAMES, Baseline, naive
+from forecasting.baselines import ALL_BASELINES, BASELINE_NAMES, Baseline, drift, naive
 from forecasting.evaluation import baseline_forecasts, evaluation_origins
 from forecasting.windows import Split
 
@@ -49,11 +50,9 @@ def tolerance(history: np.ndarray, horizon: int, period: int) -> float:
     span = max(horizon, period, 2)
     recent = history[-span:]
     low, high = float(recent.min()), float(recent.max())
-    references = [
-        _outside(ALL_BASELINES[name](history, horizon, period), low, high)
-        for name in REFERENCES
-        if name in ALL_BASELINES
-    ]
+    forecasts = [ALL_BASELINES[name](history, horizon, period) for name in REFERENCES]
+    forecasts.append(drift(history[-(span + 1) :], horizon))
+    references = [_outside(forecast, low, high) for forecast in forecasts]
     tail = history[-RECENT_CHANGES * span :]
     changes = [np.abs(tail[lag:] - tail[:-lag]) for lag in range(1, horizon + 1) if tail.size > lag]
     typical = float(np.median(np.concatenate(changes))) if changes else 0.0

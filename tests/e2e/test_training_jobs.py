@@ -40,6 +40,7 @@ def cancel(page) -> float:
     """Click Cancel; returns the seconds until the page showed the end of the training."""
     button(page, "cancel_button").click()
     start = time.monotonic()
+    page.mouse.move(700, 5)  # off the button before it turns disabled under the mouse
     wait_finished(page, timeout=CANCEL_WITHIN_MS)
     return time.monotonic() - start
 
