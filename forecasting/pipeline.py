@@ -28,12 +28,14 @@ from forecasting.errors import ConfigError, DataError
 from forecasting.evaluation import (
     CLIP_NOTE,
     INTERVAL_LEVELS,
+    THIN_CALIBRATION,
     Evaluation,
     Intervals,
     coverage,
     evaluate,
     evaluation_origins,
     non_negative,
+    reference_rows,
 )
 from forecasting.fallback import fallback_note, fallback_values
 from forecasting.features import CovariateData
@@ -231,7 +233,8 @@ class TrainedRun:
             network's, or its mean with Theta and ETS: `plan.combination` says which.
         evaluation: Model and baselines on the test part.
         intervals: Prediction intervals per level, calibrated on the validation part (on the
-            delivered forecast's residuals there).
+            delivered forecast's residuals there; with at most `THIN_CALIBRATION` forecasts
+            there, seasonal naive's residuals over the fit part join them).
         test_coverage: Level -> share of test values inside the interval (honest check).
         forecast: Future forecast: columns date, forecast, lower, upper.
         one_step: Test part: columns date, actual, predicted (one step ahead) at every test
@@ -390,6 +393,10 @@ def train(
         val_origins = split.origins("val", horizon)
         val_actual = values[val_origins[:, None] + np.arange(horizon)]
         val_predicted = network(val_origins)
+    if len(val_actual) <= THIN_CALIBRATION:
+        more_actual, more_predicted = reference_rows(values[: split.fit_end], horizon, plan.period)
+        val_actual = np.vstack([val_actual, more_actual])
+        val_predicted = np.vstack([val_predicted, more_predicted])
     intervals = Intervals.calibrate(
         val_actual,
         val_predicted,

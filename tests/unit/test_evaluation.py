@@ -20,6 +20,7 @@ from forecasting.evaluation import (
     evaluation_origins,
     mase_scale,
     metrics,
+    reference_rows,
 )
 from forecasting.seasonality import seasonal_indices
 
@@ -343,3 +344,17 @@ def test_rough_intervals_from_changes_of_a_short_series():
     assert np.all(lower < 4.0) and np.all(upper > 4.0)
     flat = Intervals.from_changes(np.array([7.0]), 2, [0.8, 0.95])
     assert all(np.array_equal(w, [0.0, 0.0]) for w in flat.widths.values())
+
+
+def test_reference_rows_are_seasonal_naive_forecasts_inside_the_history(make_values):
+    history = make_values(60)
+    actual, predicted = reference_rows(history, 6, 12)
+    origins = range(24, 60 - 6 + 1)  # two seasons in, each forecast inside the history
+    assert actual.shape == predicted.shape == (len(origins), 6)
+    for row, origin in enumerate(origins):  # plain loop: the value one season earlier
+        np.testing.assert_array_equal(actual[row], history[origin : origin + 6])
+        np.testing.assert_array_equal(predicted[row], history[origin - 12 : origin - 6])
+    long_actual, _ = reference_rows(make_values(400), 6, 12)
+    assert len(long_actual) == 40  # at most MAX_EVAL_ORIGINS, spread evenly
+    too_short, none = reference_rows(history[:25], 6, 12)
+    assert too_short.shape == none.shape == (0, 6)

@@ -12,7 +12,13 @@ from forecasting import pipeline
 from forecasting.baselines import QUICK_BASELINES
 from forecasting.config import RunConfig
 from forecasting.errors import DataError
-from forecasting.evaluation import METRICS, conformal_widths
+from forecasting.evaluation import (
+    METRICS,
+    THIN_CALIBRATION,
+    Intervals,
+    conformal_widths,
+    reference_rows,
+)
 from forecasting.selection import MIN_ORIGINS_TO_CHOOSE, ScalingChoice, plan_scaling
 from forecasting.series import TimeSeries, future_index
 from forecasting.windows import chronological_split, minimum_length
@@ -316,3 +322,35 @@ def test_the_plan_of_a_huge_series_warns_before_training(capsys):
 
 def test_the_plan_of_a_small_series_has_no_warning(monthly_series):
     assert pipeline.plan_run(monthly_series, RunConfig()).warnings == ()
+
+
+@pytest.mark.slow
+def test_a_thin_calibration_adds_seasonal_naive_rows_and_never_the_test_part(
+    tiny_config, make_values
+):
+    """Few validation forecasts: the band is calibrated on them and on seasonal naive's
+    errors over the fit part; a poisoned test part changes nothing."""
+    values = make_values(60)
+    config = tiny_config.replace(combine="none")
+    run = pipeline.train(
+        TimeSeries.from_values(values, freq="MS"), config, baselines=QUICK_BASELINES
+    )
+    split, horizon = run.plan.split, run.config.horizon
+    origins = split.origins("val", horizon)
+    assert 1 <= len(origins) <= THIN_CALIBRATION
+    more_actual, more_predicted = reference_rows(values[: split.fit_end], horizon, 12)
+    assert len(more_actual) > 10
+    expected = Intervals.calibrate(
+        np.vstack([values[origins[:, None] + np.arange(horizon)], more_actual]),
+        np.vstack([run.forecaster.predict(values, origins), more_predicted]),
+        run.intervals.widths,
+        relative=True,
+    )
+    poisoned = values.copy()
+    poisoned[split.fit_end :] *= 40.0
+    dirty = pipeline.train(
+        TimeSeries.from_values(poisoned, freq="MS"), config, baselines=QUICK_BASELINES
+    )
+    for level, widths in run.intervals.widths.items():
+        np.testing.assert_allclose(widths, expected.widths[level])
+        np.testing.assert_allclose(dirty.intervals.widths[level], widths)
