@@ -7,7 +7,10 @@ Each is scored by its mean absolute error over at most `CHOICE_ORIGINS` forecast
 the validation part (`evaluation_origins`); the lowest is kept, a tie keeps the simpler. (The
 MASE of one series divides every candidate's error by the same in-sample scale, so it would
 rank them alike.) Every forecast compared starts at a validation origin and reads only the
-values before it: nothing from the test part takes part in the choice. A network that reads
+values before it: nothing from the test part takes part in the choice. A validation part of
+`evaluation.FEW_VALIDATION_FORECASTS` forecasts or fewer is too small a sample to choose on:
+the mean of all three is delivered (40 M1 series, monthly and quarterly, OWA 0.854 chosen
+on one or two forecasts, 0.819 with the mean of all three). A network that reads
 covariates is not combined: Theta and ETS read the target alone, and a mean with them would
 dilute what the covariates add (a holiday's spike halved).
 
@@ -43,8 +46,11 @@ HISTORY_POINTS = 10_000  # the most recent values Theta and ETS read beyond the 
 MIN_POINTS = 10  # the fewest values Theta and ETS are fitted on (without a season)
 SHORT_NAMES = {"ets": "ETS", "theta": "Theta"}
 # Why a combination is used: named in the configuration, compared on the validation part,
-# or the network alone because it reads covariates.
+# the network alone because it reads covariates, or all three because the validation part
+# is too small to choose on.
 REQUESTED, COMPARED, COVARIATES = "requested", "compared", "covariates"
+TOO_FEW = "too_few_forecasts"
+SAFE = "ets_theta"  # delivered when there are too few validation forecasts to choose
 
 
 def members(combine: str) -> tuple[str, ...]:
@@ -174,7 +180,9 @@ class CombinationChoice(JsonRecord):
 
     Attributes:
         why: "requested" (named in the configuration), "compared" (automatic: the lowest
-            validation error) or "covariates" (automatic, but the network reads covariates).
+            validation error), "covariates" (automatic, but the network reads covariates)
+            or "too_few_forecasts" (automatic, but too few validation forecasts to choose on:
+            the mean of all three).
         chosen: The combination kept (a key of `COMBINATIONS`).
         errors: Candidate -> mean absolute error on the validation forecasts (the candidates
             compared, or the one requested).
@@ -204,6 +212,13 @@ class CombinationChoice(JsonRecord):
                 else f" (mean absolute error {error:.4g} on the validation part)"
             )
             return (f"Forecast: {chosen}, as requested{figure}.",)
+        if self.why == TOO_FEW:
+            return (
+                f"Forecast: {chosen}. The validation part holds {self.origins} "
+                f"forecast{'s' if self.origins != 1 else ''}, too few to choose between the "
+                "network alone and its means with Theta and ETS; the mean of all three is the "
+                "safer choice (the M4 competition's lesson).",
+            )
         if self.chosen not in self.errors:
             return (f"Forecast: {chosen}.",)
         against = ", ".join(
@@ -270,8 +285,12 @@ def choose(
     found = member_forecasts(seen, origins, horizon, period, names)
     forecasts = {c: mean_forecast(net, found, members(c)) for c in candidates}
     errors = {c: _mae(actual, f) for c, f in forecasts.items()}
-    chosen = min(candidates, key=lambda c: errors[c])  # ties keep the earlier, simpler one
-    why = COMPARED if combine == "auto" else REQUESTED
+    if combine != "auto":
+        chosen, why = combine, REQUESTED
+    elif len(origins) <= evaluation.FEW_VALIDATION_FORECASTS:
+        chosen, why = SAFE, TOO_FEW
+    else:  # ties keep the earlier, simpler one
+        chosen, why = min(candidates, key=lambda c: errors[c]), COMPARED
     return CombinationChoice(why, chosen, errors, len(origins)), Checked(origins, actual, forecasts)
 
 

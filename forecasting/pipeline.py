@@ -27,8 +27,8 @@ from forecasting.covariates import Roles, check_roles, future_values
 from forecasting.errors import ConfigError, DataError
 from forecasting.evaluation import (
     CLIP_NOTE,
+    FEW_VALIDATION_FORECASTS,
     INTERVAL_LEVELS,
-    THIN_CALIBRATION,
     Evaluation,
     Intervals,
     coverage,
@@ -233,7 +233,7 @@ class TrainedRun:
             network's, or its mean with Theta and ETS: `plan.combination` says which.
         evaluation: Model and baselines on the test part.
         intervals: Prediction intervals per level, calibrated on the validation part (on the
-            delivered forecast's residuals there; with at most `THIN_CALIBRATION` forecasts
+            delivered forecast's residuals there; with at most `FEW_VALIDATION_FORECASTS` forecasts
             there, seasonal naive's residuals over the fit part join them).
         test_coverage: Level -> share of test values inside the interval (honest check).
         forecast: Future forecast: columns date, forecast, lower, upper.
@@ -393,7 +393,7 @@ def train(
         val_origins = split.origins("val", horizon)
         val_actual = values[val_origins[:, None] + np.arange(horizon)]
         val_predicted = network(val_origins)
-    if len(val_actual) <= THIN_CALIBRATION:
+    if len(val_actual) <= FEW_VALIDATION_FORECASTS:
         more_actual, more_predicted = reference_rows(values[: split.fit_end], horizon, plan.period)
         val_actual = np.vstack([val_actual, more_actual])
         val_predicted = np.vstack([val_predicted, more_predicted])

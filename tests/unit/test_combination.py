@@ -98,6 +98,30 @@ def test_the_lowest_validation_error_is_kept_and_said(make_values):
     assert f"{choice.errors['none']:.4g} for the network alone" in sentence
 
 
+def test_too_few_validation_forecasts_deliver_the_mean_of_all_three(make_values):
+    """A validation part of 1 to 4 forecasts is too small to choose on (a network that wins
+    on one of them wins by chance): the mean of all three, and the sentence says why."""
+    values = make_values(150, noise=2.0)
+    network_alone = lambda origins: values[origins[:, None] + np.arange(HORIZON)]  # noqa: E731
+    for fit_end, forecasts in ((108, 1), (111, 4)):
+        split = Split(n=150, train_end=102, fit_end=fit_end)
+        assert len(split.origins("val", HORIZON)) == forecasts
+        choice, checked = choose("auto", values, split, HORIZON, 12, network_alone)
+        assert choice.errors["none"] == 0.0  # the network alone was perfect there, yet
+        assert (choice.why, choice.chosen, choice.origins) == (
+            "too_few_forecasts",
+            "ets_theta",
+            forecasts,
+        )
+        assert set(checked.forecasts) == set(COMBINATIONS)
+        (sentence,) = choice.sentences()
+        assert sentence.startswith("Forecast: the mean of the network, ETS and Theta.")
+        assert f"holds {forecasts} forecast" in sentence and "too few to choose" in sentence
+    five = Split(n=150, train_end=102, fit_end=112)
+    choice, _ = choose("auto", values, five, HORIZON, 12, network_alone)
+    assert (choice.why, choice.chosen) == ("compared", "none")
+
+
 def test_nothing_from_the_test_part_takes_part_in_the_choice(make_values):
     values = make_values(150, noise=2.0)
     poisoned = values.copy()

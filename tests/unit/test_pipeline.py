@@ -13,8 +13,8 @@ from forecasting.baselines import QUICK_BASELINES
 from forecasting.config import RunConfig
 from forecasting.errors import DataError
 from forecasting.evaluation import (
+    FEW_VALIDATION_FORECASTS,
     METRICS,
-    THIN_CALIBRATION,
     Intervals,
     conformal_widths,
     reference_rows,
@@ -337,7 +337,7 @@ def test_a_thin_calibration_adds_seasonal_naive_rows_and_never_the_test_part(
     )
     split, horizon = run.plan.split, run.config.horizon
     origins = split.origins("val", horizon)
-    assert 1 <= len(origins) <= THIN_CALIBRATION
+    assert 1 <= len(origins) <= FEW_VALIDATION_FORECASTS
     more_actual, more_predicted = reference_rows(values[: split.fit_end], horizon, 12)
     assert len(more_actual) > 10
     expected = Intervals.calibrate(
