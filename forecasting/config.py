@@ -392,7 +392,8 @@ class RunConfig(Settings):
             help="The forecast delivered: the network alone, or its mean with the Theta method "
             "(and ETS). Combinations often beat each method alone (the M4 competition's "
             "lesson). 'Automatic' scores the three on the validation part and keeps the one "
-            "with the lowest error; a network that reads covariates stays alone.",
+            "with the lowest error (with 4 validation forecasts or fewer, too few to choose "
+            "on, the mean of all three); a network that reads covariates stays alone.",
         ),
     )
     model: ModelConfig = field(default_factory=ModelConfig)
