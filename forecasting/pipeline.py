@@ -111,6 +111,10 @@ class Plan:
         model = self.config.model.replace(scaling=choice.chosen)
         return dataclasses.replace(self, config=self.config.replace(model=model), scaling=choice)
 
+    def with_note(self, note: str) -> Plan:
+        """The plan with one more sentence for the user."""
+        return dataclasses.replace(self, notes=(*self.notes, note))
+
     def with_combination(self, choice: CombinationChoice) -> Plan:
         """The plan once training chose the forecast: `choice.chosen` in the config."""
         return dataclasses.replace(
@@ -395,6 +399,13 @@ def train(
         val_predicted = network(val_origins)
     if len(val_actual) <= FEW_VALIDATION_FORECASTS:
         more_actual, more_predicted = reference_rows(values[: split.fit_end], horizon, plan.period)
+        if len(more_actual):
+            plan = plan.with_note(
+                f"Band: the validation part holds {len(val_actual)} forecast"
+                f"{'s' if len(val_actual) != 1 else ''}, too few errors to calibrate the band "
+                f"on; seasonal naive's errors from {len(more_actual)} forecasts over the data "
+                "before the test part join them."
+            )
         val_actual = np.vstack([val_actual, more_actual])
         val_predicted = np.vstack([val_predicted, more_predicted])
     intervals = Intervals.calibrate(
@@ -423,7 +434,7 @@ def train(
     if forecast_beyond and np.array_equal(raw_future, network_future):
         raw_future = combine_future(combine, raw_future, values, horizon, plan.period)
     if guarded.note:
-        plan = dataclasses.replace(plan, notes=(*plan.notes, guarded.note))
+        plan = plan.with_note(guarded.note)
     evaluation = evaluate(
         intervals.clip(raw_test),
         values,
@@ -466,7 +477,7 @@ def train(
     if intervals.clips(raw_test[0], cfg.level) or (
         forecast_beyond and intervals.clips(raw_future, cfg.level)
     ):
-        plan = dataclasses.replace(plan, notes=(*plan.notes, CLIP_NOTE))
+        plan = plan.with_note(CLIP_NOTE)
 
     histories = list(selection.histories)
     without, importance = None, {}

@@ -340,6 +340,8 @@ def test_a_thin_calibration_adds_seasonal_naive_rows_and_never_the_test_part(
     assert 1 <= len(origins) <= FEW_VALIDATION_FORECASTS
     more_actual, more_predicted = reference_rows(values[: split.fit_end], horizon, 12)
     assert len(more_actual) > 10
+    (note,) = [n for n in run.plan.notes if n.startswith("Band:")]
+    assert f"holds {len(origins)} forecast" in note and f"from {len(more_actual)} forecasts" in note
     expected = Intervals.calibrate(
         np.vstack([values[origins[:, None] + np.arange(horizon)], more_actual]),
         np.vstack([run.forecaster.predict(values, origins), more_predicted]),
