@@ -119,10 +119,10 @@ def _fit_ets(history: np.ndarray, seasonal: str | None, period: int):
     if history.size <= ETS_GRID_MAX_POINTS:
         return _holt_winters(history, seasonal, period).fit(use_brute=True)
     quick = _holt_winters(history, seasonal, period).fit(use_brute=False)
-    if np.isfinite(quick.sse) and quick.sse <= np.sum(np.diff(history) ** 2):
+    if quick.sse <= np.sum(np.diff(history) ** 2):  # False for a NaN or infinite error too
         return quick
     searched = _holt_winters(history, seasonal, period).fit(use_brute=True)
-    return searched if not quick.sse <= searched.sse else quick
+    return quick if quick.sse <= searched.sse else searched
 
 
 def ets_from_origins(
