@@ -41,6 +41,20 @@ def seasonal_values(
     return level + trend * t + amplitude * np.sin(2 * np.pi * t / period) + rng.normal(0, noise, n)
 
 
+def flat_then_climbing(flat: int = 700, climb: int = 100, seed: int = 0) -> np.ndarray:
+    """Weekly-like: about 200 wandering for `flat` points, then a steady climb of about 150 a
+    step (M4 W211's shape)."""
+    rng = np.random.default_rng(seed)
+    still = 200 + np.cumsum(rng.normal(0.3, 3, flat)).clip(-150)
+    return np.r_[still, still[-1] + np.cumsum(rng.normal(150, 20, climb))]
+
+
+@pytest.fixture(scope="session")
+def make_climb():
+    """Factory of a flat stretch then a steady climb: `make_climb(flat=700, climb=100)`."""
+    return flat_then_climbing
+
+
 @pytest.fixture(scope="session")
 def make_values():
     """Factory of seeded seasonal values: `make_values(n=150, period=12, seed=0, ...)`."""

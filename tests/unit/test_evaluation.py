@@ -136,13 +136,11 @@ def test_statistical_baselines_are_finite_and_seasonal(name, make_values):
     assert np.mean(np.abs(future - forecast)) < 0.5 * np.mean(np.abs(future - history[-1]))
 
 
-def test_ets_refits_from_the_grid_when_the_quick_fit_did_not_converge():
+def test_ets_refits_from_the_grid_when_the_quick_fit_did_not_converge(make_climb):
     """On a long history (no start grid) statsmodels' quick fit can stop far from the optimum:
     here it explains the series 4,000 times worse than naive and forecasts 3/4 of the level.
     Such a fit is refitted from the grid (M4 W211)."""
-    rng = np.random.default_rng(0)
-    flat = 200 + np.cumsum(rng.normal(0.3, 3, 600)).clip(-150)
-    values = np.r_[flat, flat[-1] + np.cumsum(rng.normal(150, 20, 334))]
+    values = make_climb(flat=600, climb=334)
     assert values.size > bl.ETS_GRID_MAX_POINTS
     seasonal = bl._ets_seasonal(values, 52)
     with warnings.catch_warnings():
