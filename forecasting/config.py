@@ -29,7 +29,7 @@ LOSSES = ("auto", "mse", "mae", "huber")
 # M1 and Tourism monthly and M4 weekly within 0.02 either way: `benchmarks/panel.py`).
 SERIES_LOSS = "mse"
 # Networks of an automatic ensemble (3 and 5 measured on M4 and Tourism: README "How it
-# forecasts"); a panel with long epochs trains one (`panel_pipeline.ONE_NETWORK_STEPS`).
+# forecasts"); a panel with long epochs trains two (`panel_pipeline.LONG_EPOCH_STEPS`).
 SERIES_ENSEMBLE = 5
 PANEL_LOSS = "mae"
 # The network alone ("none"), or its mean with Theta / ETS and Theta (forecasting.combination);

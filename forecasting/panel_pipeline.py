@@ -69,13 +69,16 @@ class PanelPlan:
     notes: tuple[str, ...] = ()
 
 
-# An automatic ensemble of a global network is one network, twice as wide, when an epoch reads
-# more window steps than this (training windows in an epoch x window length): each network then
-# takes minutes (about 4.5 s an epoch of 8,192 windows of 168 steps on 2 cores, some 50 epochs)
-# and five would multiply them. 1,000 generated hourly series (window 168, `benchmarks/panel.py`
-# probes): one network of 32 units OWA 0.430 in 142 s of training, of 64 units 0.416 in 177 s,
-# of 128 units 0.420 in 326 s; two of 32 units 0.429 in 803 s. M4 weekly (window 26) keeps five.
-ONE_NETWORK_STEPS = 1_000_000
+# An automatic ensemble of a global network is two networks, each twice as wide, when an epoch
+# reads more window steps than this (training windows in an epoch x window length): each network
+# then takes minutes (about 1.7 s an epoch of 8,192 windows of 168 steps on 2 cores, 35 to 95
+# epochs) and five would multiply them. 1,000 generated hourly series (window 168,
+# `benchmarks/panel.py` probes, seed 42 unless named): one network of 64 units OWA 0.431 in 60 s
+# of training (seeds 1 and 2: 0.414, 0.420); two of 64 units 0.420 in 203 s (seed 1: 0.415 in
+# 196 s); three 0.415. Earlier, on a slower VM: one of 32 units 0.430, of 128 units 0.420 in
+# 2.3 times the time of 64. M4 weekly (window 26) keeps five.
+LONG_EPOCH_STEPS = 1_000_000
+LONG_EPOCH_NETWORKS = 2
 MAX_UNITS = ModelConfig.__dataclass_fields__["units"].metadata["setting"].range[1]
 
 
@@ -119,15 +122,16 @@ def panel_window(panel: Panel, period: int, horizon: int) -> tuple[int, str]:
 
 def panel_ensemble(model: ModelConfig, per_epoch: int) -> tuple[ModelConfig, list[str]]:
     """The automatic ensemble of a global network whose epochs read `per_epoch` windows, and
-    why when it is not the usual one: one network of twice the units (`ONE_NETWORK_STEPS`)."""
-    if per_epoch * model.window <= ONE_NETWORK_STEPS:
+    why when it is not the usual one: `LONG_EPOCH_NETWORKS` networks of twice the units
+    (`LONG_EPOCH_STEPS`)."""
+    if per_epoch * model.window <= LONG_EPOCH_STEPS:
         return model.replace(ensemble=SERIES_ENSEMBLE), []
     units = min(2 * model.units, MAX_UNITS)
-    return model.replace(ensemble=1, units=units), [
-        f"One network of {units} units (twice the {model.units} set; an ensemble of 1 keeps "
-        f"them), not an ensemble of {SERIES_ENSEMBLE}: each epoch reads {per_epoch:,} windows "
-        f"of {model.window} steps, so one network takes minutes and {SERIES_ENSEMBLE} would "
-        f"take {SERIES_ENSEMBLE} times as long."
+    return model.replace(ensemble=LONG_EPOCH_NETWORKS, units=units), [
+        f"{LONG_EPOCH_NETWORKS} networks of {units} units each (twice the {model.units} set, "
+        f"for the automatic ensemble only), not {SERIES_ENSEMBLE}: each epoch reads "
+        f"{per_epoch:,} windows of {model.window} steps, so one network takes minutes and "
+        f"{SERIES_ENSEMBLE} would take {SERIES_ENSEMBLE} times as long."
     ]
 
 

@@ -229,16 +229,16 @@ def test_a_global_network_trains_on_the_absolute_error_unless_told_otherwise() -
     assert plan_panel(panel, chosen).config.train.loss == "huber"
 
 
-def test_the_automatic_ensemble_is_one_wider_network_when_epochs_are_long() -> None:
-    from forecasting.panel_pipeline import ONE_NETWORK_STEPS, panel_ensemble
+def test_the_automatic_ensemble_is_two_wider_networks_when_epochs_are_long() -> None:
+    from forecasting.panel_pipeline import LONG_EPOCH_STEPS, panel_ensemble
 
     light, notes = panel_ensemble(ModelConfig(window=26), 8192)
     assert light.ensemble == 5 and notes == []
     heavy, notes = panel_ensemble(ModelConfig(window=168, units=32), 8192)
-    assert heavy.ensemble == 1 and heavy.units == 64
-    assert "8,192 windows of 168 steps" in notes[0] and "64 units" in notes[0]
+    assert heavy.ensemble == 2 and heavy.units == 64
+    assert "8,192 windows of 168 steps" in notes[0] and "2 networks of 64 units" in notes[0]
     assert panel_ensemble(ModelConfig(window=168, units=1000), 8192)[0].units == 1024
-    assert 8192 * 26 <= ONE_NETWORK_STEPS < 8192 * 168
+    assert 8192 * 26 <= LONG_EPOCH_STEPS < 8192 * 168
     plan = plan_panel(make_panel(), RunConfig(horizon=HORIZON))  # small: the usual five
     assert plan.config.model.ensemble == 5
     chosen = RunConfig(horizon=HORIZON, model=ModelConfig(ensemble=3, window=168))
