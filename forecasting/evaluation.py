@@ -19,7 +19,8 @@ MAX_EVAL_ORIGINS = 40
 # monthly, M1 quarterly, Tourism monthly, Tourism quarterly): 93.1 / 74.3 / 95.6 / 96.2%
 # without, 95.5 / 93.8 / 95.8 / 97.5% with; MSIS equal or lower in each. Theta's errors
 # instead: 89.6% on M1 quarterly; up to 9 forecasts: Tourism quarterly 100%. Nor is the
-# combination chosen on it (`combination.choose`).
+# combination chosen on it (`combination.choose`). An update's held-out part of this few
+# forecasts calibrates the same way (`thin_reference`).
 FEW_VALIDATION_FORECASTS = 4
 METRICS = ("mae", "rmse", "mape", "smape", "mase")
 METRIC_NAMES = {"mae": "MAE", "rmse": "RMSE", "mape": "MAPE %", "smape": "sMAPE %", "mase": "MASE"}
@@ -212,6 +213,26 @@ def reference_rows(history: np.ndarray, horizon: int, period: int) -> tuple[np.n
     steps = origins[:, None] + np.arange(horizon)
     predicted = np.array([seasonal_naive(history[:o], horizon, period) for o in origins])
     return history[steps], predicted.reshape(len(origins), horizon)
+
+
+def thin_reference(
+    forecasts: int, history: np.ndarray, horizon: int, period: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seasonal naive's rows (`reference_rows` over `history`) that join a band's
+    calibration on `forecasts` forecasts when they are `FEW_VALIDATION_FORECASTS` or fewer;
+    no rows otherwise: `(actual, predicted)`, each `(rows, horizon)`."""
+    if forecasts > FEW_VALIDATION_FORECASTS:
+        return np.empty((0, horizon)), np.empty((0, horizon))
+    return reference_rows(history, horizon, period)
+
+
+def reference_note(forecasts: int, added: int, part: str, before: str) -> str:
+    """The sentence saying that seasonal naive's errors joined a thin calibration part."""
+    return (
+        f"Band: the {part} holds {forecasts} forecast{'s' if forecasts != 1 else ''}, too few "
+        f"errors to calibrate the band on; seasonal naive's errors from {added} forecasts "
+        f"over {before} join them."
+    )
 
 
 def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:

@@ -27,7 +27,6 @@ from forecasting.covariates import Roles, check_roles, future_values
 from forecasting.errors import ConfigError, DataError
 from forecasting.evaluation import (
     CLIP_NOTE,
-    FEW_VALIDATION_FORECASTS,
     INTERVAL_LEVELS,
     Evaluation,
     Intervals,
@@ -35,7 +34,8 @@ from forecasting.evaluation import (
     evaluate,
     evaluation_origins,
     non_negative,
-    reference_rows,
+    reference_note,
+    thin_reference,
 )
 from forecasting.fallback import fallback_note, fallback_values
 from forecasting.features import CovariateData
@@ -397,15 +397,18 @@ def train(
         val_origins = split.origins("val", horizon)
         val_actual = values[val_origins[:, None] + np.arange(horizon)]
         val_predicted = network(val_origins)
-    if len(val_actual) <= FEW_VALIDATION_FORECASTS:
-        more_actual, more_predicted = reference_rows(values[: split.fit_end], horizon, plan.period)
-        if len(more_actual):
-            plan = plan.with_note(
-                f"Band: the validation part holds {len(val_actual)} forecast"
-                f"{'s' if len(val_actual) != 1 else ''}, too few errors to calibrate the band "
-                f"on; seasonal naive's errors from {len(more_actual)} forecasts over the data "
-                "before the test part join them."
+    more_actual, more_predicted = thin_reference(
+        len(val_actual), values[: split.fit_end], horizon, plan.period
+    )
+    if len(more_actual):
+        plan = plan.with_note(
+            reference_note(
+                len(val_actual),
+                len(more_actual),
+                "validation part",
+                "the data before the test part",
             )
+        )
         val_actual = np.vstack([val_actual, more_actual])
         val_predicted = np.vstack([val_predicted, more_predicted])
     intervals = Intervals.calibrate(

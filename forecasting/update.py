@@ -18,7 +18,9 @@ before each origin. (The held-out part, one to three horizons, already picks the
 and calibrates the bands; choosing the combination there too would fit it to a few
 forecasts.) Each is scored on the held-out part beside the baselines from the same origins
 (MASE, sMAPE, seconds); the lowest MASE is kept unless the user picks another; the kept
-model's bands are recalibrated on its residuals there; the parent's own forecasts of the new
+model's bands are recalibrated on its residuals there (joined by seasonal naive's over the data
+before it when the part holds `evaluation.FEW_VALIDATION_FORECASTS` forecasts or fewer, as a
+thin validation part is); the parent's own forecasts of the new
 data give the drift check (`forecasting.drift`). The result is a new `Bundle` whose lineage
 names its parent's SHA-256. Nothing in the held-out part reaches a network's training.
 """
@@ -53,6 +55,8 @@ from forecasting.evaluation import (
     mase_scale,
     metrics,
     non_negative,
+    reference_note,
+    thin_reference,
 )
 from forecasting.features import CovariateData
 from forecasting.forecaster import NotFittedError, RNNForecaster
@@ -339,6 +343,14 @@ def update(
     baseline_scores = [
         _score(name, evaluation.metrics[name]) for name in evaluation.metrics if name != "model"
     ]
+    # a held-out part of few forecasts: seasonal naive's errors over the data before it join
+    # the bands' calibration, as on a thin validation part (`pipeline`)
+    more_actual, more_predicted = thin_reference(len(origins), values[:end], horizon, period)
+    band_note = (
+        [reference_note(len(origins), len(more_actual), "held-out part", "the data before it")]
+        if len(more_actual)
+        else []
+    )
     first_seen = _first_seen(bundle, series)
     made_at = format_timestamp(pd.Timestamp.now("UTC").tz_localize(None).floor("s"))
     lineages = {
@@ -370,14 +382,14 @@ def update(
         n - end,
         len(origins),
         int(new_points),
-        [*joined.notes, *_combination_note(bundle, len(origins))],
+        [*joined.notes, *_combination_note(bundle, len(origins)), *band_note],
         _held_out(series, end, horizon, made),
     )
     bundles = {}
     for candidate in made:
         intervals = Intervals.calibrate(
-            evaluation.actual,
-            candidate.forecasts,
+            np.vstack([evaluation.actual, more_actual]),
+            np.vstack([candidate.forecasts, more_predicted]),
             (*INTERVAL_LEVELS, config.level),
             relative=bool(np.all(values[:end] > 0)),
             non_negative=non_negative(values),

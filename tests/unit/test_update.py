@@ -17,7 +17,7 @@ from forecasting.bundle import Bundle, load_bundle
 from forecasting.bundle_archive import MANIFEST
 from forecasting.drift import check_drift
 from forecasting.errors import BundleError, ConfigError, DataError
-from forecasting.evaluation import Intervals
+from forecasting.evaluation import INTERVAL_LEVELS, Intervals, non_negative, reference_rows
 from forecasting.lineage import Lineage, LineageStep
 from forecasting.series import TimeSeries
 from forecasting.update import (
@@ -152,6 +152,34 @@ def test_candidates_are_scored_only_on_data_they_did_not_train_on(parent, full, 
     assert all(after[name] > 10 * before[name] for name in before)
     assert again.report.chosen == "unchanged"  # kept as asked, whatever the scores
     assert clean.report.chosen == clean.report.best
+
+
+def test_a_thin_held_out_part_calibrates_the_bands_with_seasonal_naive_rows(
+    parent, full, clean
+) -> None:
+    """One held-out forecast is too few errors for a band: seasonal naive's forecasts over the
+    data before the held-out part join each candidate's, and the report says so."""
+    horizon, end = parent.config.horizon, N - parent.config.horizon
+    values = full.values
+    more_actual, more_predicted = reference_rows(values[:end], horizon, parent.period)
+    assert len(more_actual) > 1
+    assert any(
+        note.startswith("Band: the held-out part holds 1 forecast, too few errors")
+        and f"from {len(more_actual)} forecasts over the data before it" in note
+        for note in clean.report.notes
+    )
+    actual = values[end:][None, :]
+    for name, bundle in clean.bundles.items():
+        expected = Intervals.calibrate(
+            np.vstack([actual, more_actual]),
+            np.vstack([clean.forecasts[name], more_predicted]),
+            (*INTERVAL_LEVELS, parent.config.level),
+            relative=bool(np.all(values[:end] > 0)),
+            non_negative=non_negative(values),
+        )
+        assert bundle.intervals.widths.keys() == expected.widths.keys()
+        for level, widths in expected.widths.items():
+            np.testing.assert_allclose(bundle.intervals.widths[level], widths, err_msg=name)
 
 
 def test_fine_tuning_with_a_seed_repeats(parent, full) -> None:
