@@ -29,8 +29,10 @@ LOSSES = ("auto", "mse", "mae", "huber")
 # M1 and Tourism monthly and M4 weekly within 0.02 either way: `benchmarks/panel.py`).
 SERIES_LOSS = "mse"
 # Networks of an automatic ensemble (3 and 5 measured on M4 and Tourism: README "How it
-# forecasts"); a panel with long epochs trains two (`panel_pipeline.LONG_EPOCH_STEPS`).
+# forecasts"); a panel with long epochs trains two, twice as wide
+# (`panel_pipeline.LONG_EPOCH_STEPS`).
 SERIES_ENSEMBLE = 5
+LONG_EPOCH_ENSEMBLE = 2
 PANEL_LOSS = "mae"
 # The network alone ("none"), or its mean with Theta / ETS and Theta (forecasting.combination);
 # "auto" keeps the one with the lowest error on the validation part.
@@ -187,12 +189,13 @@ class ModelConfig(Settings):
             widget=Widget("slider", range=(1, 5)),
             auto=Auto(
                 "Automatic ensemble",
-                f"{SERIES_ENSEMBLE} networks; one for a panel of many series whose epochs "
-                "are long (many windows of many steps), where each network takes minutes.",
+                f"{SERIES_ENSEMBLE} networks; {LONG_EPOCH_ENSEMBLE}, twice as wide, for a panel "
+                "of many series whose epochs are long (many windows of many steps), where each "
+                "network takes minutes.",
                 shown=SERIES_ENSEMBLE,
             ),
-            summary=f"networks to train (median; 0: automatic, {SERIES_ENSEMBLE} or 1 for a "
-            "large panel)",
+            summary=f"networks to train (median; 0: automatic, {SERIES_ENSEMBLE} or "
+            f"{LONG_EPOCH_ENSEMBLE} for a large panel)",
             help="Train several networks with different seeds and take the median forecast: "
             "steadier, but slower.",
         ),

@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 from forecasting.baselines import BASELINE_NAMES
-from forecasting.config import AUTO, PANEL_LOSS, SERIES_ENSEMBLE, ModelConfig, RunConfig
+from forecasting.config import (
+    AUTO,
+    LONG_EPOCH_ENSEMBLE,
+    PANEL_LOSS,
+    SERIES_ENSEMBLE,
+    ModelConfig,
+    RunConfig,
+)
 from forecasting.evaluation import (
     INTERVAL_LEVELS,
     METRICS,
@@ -78,7 +85,6 @@ class PanelPlan:
 # 196 s); three 0.415. Earlier, on a slower VM: one of 32 units 0.430, of 128 units 0.420 in
 # 2.3 times the time of 64. M4 weekly (window 26) keeps five.
 LONG_EPOCH_STEPS = 1_000_000
-LONG_EPOCH_NETWORKS = 2
 MAX_UNITS = ModelConfig.__dataclass_fields__["units"].metadata["setting"].range[1]
 
 
@@ -122,13 +128,13 @@ def panel_window(panel: Panel, period: int, horizon: int) -> tuple[int, str]:
 
 def panel_ensemble(model: ModelConfig, per_epoch: int) -> tuple[ModelConfig, list[str]]:
     """The automatic ensemble of a global network whose epochs read `per_epoch` windows, and
-    why when it is not the usual one: `LONG_EPOCH_NETWORKS` networks of twice the units
+    why when it is not the usual one: `LONG_EPOCH_ENSEMBLE` networks of twice the units
     (`LONG_EPOCH_STEPS`)."""
     if per_epoch * model.window <= LONG_EPOCH_STEPS:
         return model.replace(ensemble=SERIES_ENSEMBLE), []
     units = min(2 * model.units, MAX_UNITS)
-    return model.replace(ensemble=LONG_EPOCH_NETWORKS, units=units), [
-        f"{LONG_EPOCH_NETWORKS} networks of {units} units each (twice the {model.units} set, "
+    return model.replace(ensemble=LONG_EPOCH_ENSEMBLE, units=units), [
+        f"{LONG_EPOCH_ENSEMBLE} networks of {units} units each (twice the {model.units} set, "
         f"for the automatic ensemble only), not {SERIES_ENSEMBLE}: each epoch reads "
         f"{per_epoch:,} windows of {model.window} steps, so one network takes minutes and "
         f"{SERIES_ENSEMBLE} would take {SERIES_ENSEMBLE} times as long."
