@@ -20,9 +20,9 @@ forecasts.) Each is scored on the held-out part beside the baselines from the sa
 (MASE, sMAPE, seconds); the lowest MASE is kept unless the user picks another; the kept
 model's bands are recalibrated on its residuals there (joined by seasonal naive's over the data
 before it when the part holds `evaluation.FEW_VALIDATION_FORECASTS` forecasts or fewer, as a
-thin validation part is); the parent's own forecasts of the new
-data give the drift check (`forecasting.drift`). The result is a new `Bundle` whose lineage
-names its parent's SHA-256. Nothing in the held-out part reaches a network's training.
+thin validation part is); the parent's own forecasts of the new data give the drift check
+(`forecasting.drift`). The result is a new `Bundle` whose lineage names its parent's SHA-256.
+Nothing in the held-out part reaches a network's training.
 """
 
 from __future__ import annotations
